@@ -1,0 +1,45 @@
+"""Reading user files with errors that say which file and what went wrong."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from evalkit.exceptions import InputError
+
+
+def read_text(path: str | Path) -> str:
+    """Read a UTF-8 file; unreadable or non-UTF-8 files are InputErrors naming the line."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", path=p) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a file", path=p) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", path=p) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            path=p,
+            line=line,
+        ) from None
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write via a temp file and rename, so a crash never leaves a half-written file."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,77 @@
+"""YAML loading (safe only) that remembers the line of every node, for precise error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from evalkit.exceptions import InputError
+
+Positions = dict[tuple[Any, ...], int]
+
+
+def load_yaml(text: str, path: str | Path) -> tuple[Any, Positions]:
+    """``yaml.safe_load`` plus a map from key path (tuple of keys/indices) to 1-based line."""
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise InputError(f"invalid YAML: {exc.problem or exc}", path=path, line=line) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {exc}", path=path) from None
+    positions: Positions = {}
+    if node is not None:
+        _walk(node, (), positions)
+    return data, positions
+
+
+def _walk(node: yaml.Node, prefix: tuple[Any, ...], out: Positions) -> None:
+    out[prefix] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[(*prefix, key)] = key_node.start_mark.line + 1
+            _walk(value_node, (*prefix, key), out)
+            out[(*prefix, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*prefix, index), out)
+
+
+def line_for(positions: Positions, loc: tuple[Any, ...], default: int | None = None) -> int | None:
+    """Line of the deepest known prefix of ``loc`` (YAML keys are strings, loc ints stay ints)."""
+    loc = tuple(str(part) if not isinstance(part, int) else part for part in loc)
+    for end in range(len(loc), -1, -1):
+        line = positions.get(loc[:end])
+        if line is not None:
+            return line
+    return default
+
+
+def pydantic_error_to_input_error(
+    exc: ValidationError,
+    path: str | Path,
+    positions: Positions,
+    *,
+    prefix: tuple[Any, ...] = (),
+    default_line: int | None = None,
+) -> InputError:
+    """Turn the first pydantic error into an InputError pointing at the offending line."""
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    field = ".".join(str(p) for p in (*prefix, *loc)) or None
+    line = line_for(positions, (*prefix, *loc), default_line)
+    message = err["msg"]
+    if err["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif err["type"] == "missing":
+        message = "required field is missing"
+    more = len(exc.errors()) - 1
+    if more:
+        message += f" (and {more} more error{'s' if more > 1 else ''})"
+    return InputError(message, path=path, line=line, field=field)

@@ -1,0 +1,90 @@
+"""The ``evalkit`` command line: a thin layer over the library.
+
+Sub-commands live one per module and are imported only when invoked, so ``evalkit --help``
+stays fast and never imports a model SDK. Errors map to the documented exit codes:
+0 success, 1 gate failed, 2 bad usage/config/input, 3 run could not be completed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from evalkit import __version__
+from evalkit.exceptions import EvalkitError
+
+# command name -> (module, one-line help). The module defines ``command``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("evalkit.cli.run", "Run a suite and store a per-prompt-version run."),
+    "validate": ("evalkit.cli.validate", "Check config, golden sets, prompts and checks; call no model."),
+    "runs": ("evalkit.cli.runs", "List stored runs by suite and prompt version."),
+    "report": ("evalkit.cli.report", "Show or re-write a stored run's report."),
+    "demo": ("evalkit.cli.demo", "Run the bundled example offline on a scripted model."),
+    "judge": ("evalkit.cli.judge", "Re-judge a stored run with the current judges."),
+    "label": ("evalkit.cli.label", "Label outputs of a run by hand for a judge."),
+    "calibrate": ("evalkit.cli.calibrate", "Measure a judge's agreement with human labels."),
+    "compare": ("evalkit.cli.compare", "Compare two runs with paired statistics."),
+    "ci": ("evalkit.cli.ci", "Run, compare with the baseline and apply the gate."),
+    "baseline": ("evalkit.cli.baseline", "Manage the committed baseline runs."),
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        available = []
+        for name, (module, _help) in COMMANDS.items():
+            if importlib.util.find_spec(module) is not None:
+                available.append(name)
+        return sorted(available)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        if ctx.resilient_parsing or "--help" in sys.argv[1:2]:
+            # `evalkit --help` lists commands without importing them
+            return click.Command(cmd_name, help=entry[1], short_help=entry[1])
+        try:
+            module = importlib.import_module(entry[0])
+        except ModuleNotFoundError:
+            return None
+        command: click.Command = module.command
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="evalkit")
+def cli() -> None:
+    """evalkit: regression tests for LLM systems.
+
+    \b
+    Example:
+      evalkit validate            # check everything, call no model
+      evalkit run support         # run the `support` suite from evalkit.yaml
+      evalkit demo                # the bundled example, offline
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console entry point: run the CLI and translate evalkit errors into exit codes."""
+    try:
+        return cli.main(args=argv, prog_name="evalkit", standalone_mode=False)
+    except EvalkitError as exc:
+        from evalkit._redact import redact
+
+        click.echo(f"error: {redact(str(exc))}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(3)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(3)

@@ -1,0 +1,70 @@
+"""The provider protocol: how evalkit asks a system under test (or a judge model) for an answer.
+
+A provider turns rendered chat messages plus params into a :class:`Completion`, or raises
+:class:`evalkit.exceptions.ProviderError` (mapped from whatever the SDK raised) so that the single
+retry policy in :mod:`evalkit.provider.retry` can decide what to do. Providers never retry on
+their own and SDK-level retries are disabled.
+
+New providers are one file plus one line in :data:`evalkit.provider.REGISTRY`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypedDict
+
+
+class Message(TypedDict):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass
+class Completion:
+    """One model answer, with what it cost."""
+
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    model: str = ""
+    finish_reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """Everything needed to build a provider; mirrors ``target:`` in ``evalkit.yaml``."""
+
+    provider: str
+    model: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    base_url: str | None = None
+    callable: str | None = None
+    api_key_env: str | None = None
+    timeout: float = 60.0
+    # scripted provider only
+    script: str | None = None
+    wire: Literal["anthropic", "openai"] = "anthropic"
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who is asking: lets the scripted server answer per prompt version and case."""
+
+    case_id: str | None = None
+    prompt_version: str | None = None
+    prompt_label: str | None = None
+    repeat: int = 0
+    purpose: str = "target"  # or "judge:<name>"
+
+
+class Provider(Protocol):
+    """What the engine needs from a provider."""
+
+    name: str
+
+    async def complete(
+        self, messages: list[Message], params: dict[str, Any], ctx: CallContext
+    ) -> Completion: ...
+
+    async def aclose(self) -> None: ...

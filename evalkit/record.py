@@ -1,0 +1,69 @@
+"""The shape of one line of ``results.jsonl``: one case × repeat, graded.
+
+This is the stored contract that compare, calibrate, judge and report read back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from evalkit.outcome import CheckResult, Outcome
+
+
+class ErrorInfo(BaseModel):
+    """Why a case (or a judge verdict) could not be graded."""
+
+    kind: str
+    message: str
+    status: int | None = None
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class JudgeVerdict(BaseModel):
+    """One judge's verdict on one output (filled in by evalkit.judge)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    version: str
+    outcome: Outcome
+    score: float | None = None
+    verdict: Any = None
+    reasoning: str = ""
+    error: ErrorInfo | None = None
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float = 0.0
+    samples: list[Any] = Field(default_factory=list)
+    cached: bool = False
+
+
+class CaseRecord(BaseModel):
+    """One graded output. ``outcome`` combines checks and judges (see evalkit.outcome.combine)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    case_id: str
+    repeat: int = 0
+    tags: list[str] = Field(default_factory=list)
+    outcome: Outcome
+    output: str | None = None
+    error: ErrorInfo | None = None
+    checks: list[CheckResult] = Field(default_factory=list)
+    judges: list[JudgeVerdict] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float = 0.0
+    latency_ms: float | None = None
+    attempts: int = 0
+    cached: bool = False
+    score: float | None = None
+    finished_at: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.case_id, self.repeat)
