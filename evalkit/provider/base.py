@@ -56,6 +56,8 @@ class CallContext:
     prompt_label: str | None = None
     repeat: int = 0
     purpose: str = "target"  # or "judge:<name>"
+    #: the case's template variables, for python callables that want inputs, not messages
+    variables: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
 
 class Provider(Protocol):

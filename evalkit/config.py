@@ -1,0 +1,233 @@
+"""``evalkit.yaml`` → validated pydantic models, with every error pointing at file:line:field.
+
+Loading a suite (:func:`load_suite`) goes further than parsing: it loads the golden set and the
+prompt, parses every check, and renders every case's prompt once, so a missing template variable
+or an invalid regex is reported by ``evalkit validate`` before any model is called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from evalkit._files import read_text
+from evalkit._yamlpos import Positions, load_yaml, pydantic_error_to_input_error
+from evalkit.exceptions import InputError, TemplateError
+from evalkit.golden import Case, GoldenSet, load_golden
+from evalkit.prompt import Prompt, load_prompt
+from evalkit.provider.base import Message, TargetSpec
+
+DEFAULT_CONFIG = "evalkit.yaml"
+
+
+class TargetConfig(BaseModel):
+    """The system under test."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Literal["anthropic", "openai", "python", "scripted"]
+    model: str = ""
+    prompt: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    base_url: str | None = None
+    callable: str | None = None
+    api_key_env: str | None = None
+    timeout: float = Field(default=60.0, gt=0)
+    script: str | None = None
+    wire: Literal["anthropic", "openai"] = "anthropic"
+
+
+class RetryConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    base_delay: float = Field(default=0.5, ge=0)
+    max_delay: float = Field(default=20.0, ge=0)
+
+
+class SuiteConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    goldens: str
+    target: TargetConfig
+    checks: list[dict[str, Any]] = Field(default_factory=list)
+    judges: list[str] = Field(default_factory=list)
+    repeats: int = Field(default=1, ge=1, le=100)
+    concurrency: int = Field(default=16, ge=1, le=1000)
+    error_budget: float = Field(
+        default=0.1, ge=0, le=1, description="max fraction of case×repeat that may error"
+    )
+    min_score: float | None = Field(
+        default=None, ge=0, le=1, description="pass a case on its weighted check score"
+    )
+    cluster_key: str | None = None
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    gate: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProjectConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    suites: dict[str, SuiteConfig]
+    plugins: list[str] = Field(default_factory=list, description="modules imported for @check")
+    prices: str | None = None
+    runs_dir: str = "runs"
+    cache_dir: str = ".evalkit/cache"
+
+    # filled by load_config
+    root: Path = Field(default=Path("."), exclude=True)
+    path: Path = Field(default=Path(DEFAULT_CONFIG), exclude=True)
+    positions: Positions = Field(default_factory=dict, exclude=True)
+
+    def resolve(self, relative: str | Path) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else self.root / p
+
+    def line(self, *keys: Any) -> int | None:
+        for end in range(len(keys), -1, -1):
+            line = self.positions.get(tuple(keys[:end]))
+            if line is not None:
+                return line
+        return None
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> ProjectConfig:
+    p = Path(path)
+    data, positions = load_yaml(read_text(p), p)
+    if not isinstance(data, dict):
+        raise InputError("evalkit.yaml must be a mapping with `suites:`", path=p, line=1)
+    try:
+        config = ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        raise pydantic_error_to_input_error(exc, p, positions, default_line=1) from None
+    config.root = p.parent.resolve() if str(p.parent) else Path.cwd()
+    config.path = p
+    config.positions = positions
+    for module in config.plugins:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:
+            raise InputError(
+                f"cannot import plugin module {module!r}: {exc}",
+                path=p,
+                line=config.line("plugins"),
+                field="plugins",
+            ) from None
+    return config
+
+
+@dataclass
+class PreparedCase:
+    """A case with its rendered messages and parsed checks, ready to run."""
+
+    case: Case
+    messages: list[Message]
+    checks: list[Any]
+
+
+@dataclass
+class LoadedSuite:
+    """Everything a run needs, validated."""
+
+    name: str
+    config: SuiteConfig
+    project: ProjectConfig
+    golden: GoldenSet
+    prompt: Prompt | None
+    target: TargetSpec
+    cases: list[PreparedCase] = field(default_factory=list)
+    judges: list[Any] = field(default_factory=list)
+
+
+def target_spec(target: TargetConfig, project: ProjectConfig) -> TargetSpec:
+    script = str(project.resolve(target.script)) if target.script else None
+    return TargetSpec(
+        provider=target.provider,
+        model=target.model,
+        params=dict(target.params),
+        base_url=target.base_url,
+        callable=target.callable,
+        api_key_env=target.api_key_env,
+        timeout=target.timeout,
+        script=script,
+        wire=target.wire,
+    )
+
+
+def load_suite(
+    project: ProjectConfig,
+    name: str | None = None,
+    *,
+    prompt_override: str | Path | None = None,
+    target_override: TargetSpec | None = None,
+) -> LoadedSuite:
+    """Load and fully validate one suite (golden set, prompt, checks, per-case rendering)."""
+    from evalkit.check import parse_check  # registers built-in checks
+
+    if name is None:
+        if len(project.suites) != 1:
+            names = ", ".join(project.suites)
+            raise InputError(f"name a suite (one of: {names})", path=project.path, field="SUITE")
+        name = next(iter(project.suites))
+    if name not in project.suites:
+        names = ", ".join(project.suites) or "none"
+        raise InputError(f"no suite {name!r} (defined: {names})", path=project.path,
+                         line=project.line("suites"), field="SUITE")
+    suite = project.suites[name]
+    cfg_path = project.path
+    target = suite.target
+    _check_target(target, project, name)
+
+    golden = load_golden(project.resolve(suite.goldens))
+    prompt_path = prompt_override or target.prompt
+    prompt = load_prompt(project.resolve(prompt_path)) if prompt_path else None
+
+    suite_checks = [
+        parse_check(raw, path=cfg_path, line=project.line("suites", name, "checks", i),
+                    field_prefix=f"suites.{name}.checks[{i}]", base_dir=project.root)
+        for i, raw in enumerate(suite.checks)
+    ]
+    prepared: list[PreparedCase] = []
+    for case in golden.cases:
+        line = golden.line_of(case.id)
+        case_checks = [
+            parse_check(raw, path=golden.path, line=line, field_prefix=f"{case.id}.checks[{i}]",
+                        base_dir=project.root)
+            for i, raw in enumerate(case.checks)
+        ]
+        messages: list[Message] = []
+        if prompt is not None:
+            try:
+                messages = prompt.render(case.template_vars())
+            except TemplateError as exc:
+                raise InputError(
+                    f"{exc.message} in prompt {prompt.path} for case {case.id!r}",
+                    path=golden.path, line=line, field=f"{case.id}.vars",
+                ) from None
+        prepared.append(PreparedCase(case=case, messages=messages,
+                                     checks=[*suite_checks, *case_checks]))
+    spec = target_override or target_spec(target, project)
+    return LoadedSuite(name=name, config=suite, project=project, golden=golden, prompt=prompt,
+                       target=spec, cases=prepared)
+
+
+def _check_target(target: TargetConfig, project: ProjectConfig, suite: str) -> None:
+    where = ("suites", suite, "target")
+    field_prefix = f"suites.{suite}.target"
+
+    def fail(message: str, key: str) -> InputError:
+        return InputError(message, path=project.path, line=project.line(*where, key),
+                          field=f"{field_prefix}.{key}")
+
+    if target.provider in ("anthropic", "openai", "scripted") and not target.model:
+        raise fail(f"provider {target.provider!r} needs a `model`", "model")
+    if target.provider == "python" and not target.callable:
+        raise fail("provider 'python' needs `callable: module:function`", "callable")
+    if target.provider == "scripted" and not target.script:
+        raise fail("provider 'scripted' needs `script: path/to/script.yaml`", "script")
+    if target.provider != "python" and not target.prompt:
+        raise fail(f"provider {target.provider!r} needs a `prompt` file", "prompt")
