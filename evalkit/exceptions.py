@@ -76,12 +76,15 @@ class ProviderError(EvalkitError):
         status: int | None = None,
         retryable: bool = False,
         retry_after: float | None = None,
+        attempts: int = 1,
     ) -> None:
         self.message = message
         self.kind = kind
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+        #: how many requests were made before giving up (set by the retry policy)
+        self.attempts = attempts
         super().__init__(message)
 
     def __str__(self) -> str:

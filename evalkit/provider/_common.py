@@ -1,0 +1,164 @@
+"""What the HTTP providers share: error classification, retry-after, keys, headers, params.
+
+Both SDKs raise the same families of errors (status, timeout, connection, bad body); the
+mapping from an HTTP status to evalkit's error ``kind`` lives here once so the two providers
+cannot drift apart. Nothing here imports an SDK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import inspect
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from evalkit._redact import redact
+from evalkit.exceptions import AuthError, ProviderError
+from evalkit.provider.base import CallContext
+
+#: headers the scripted server reads to answer per case and prompt version
+CONTEXT_HEADERS = {
+    "case": "x-evalkit-case",
+    "prompt_version": "x-evalkit-prompt-version",
+    "prompt_label": "x-evalkit-prompt-label",
+    "repeat": "x-evalkit-repeat",
+    "purpose": "x-evalkit-purpose",
+}
+
+_RESERVED = frozenset(
+    {"model", "messages", "system", "stream", "timeout"}
+    | {"extra_headers", "extra_query", "extra_body"}
+)
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """Redact known key shapes and the exact key in use (it may come from any env var)."""
+    if secret:
+        text = text.replace(secret, "[REDACTED]")
+    return redact(text)
+
+
+def api_key(env_name: str) -> str:
+    """The key from the environment, or an AuthError naming the variable to set."""
+    value = os.environ.get(env_name, "").strip()
+    if not value:
+        raise AuthError(
+            f"{env_name} is not set; export it or name another variable with target.api_key_env",
+            kind="auth",
+        )
+    return value
+
+
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
+    if not headers:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def status_error(
+    status: int, message: str, headers: Mapping[str, str] | None, secret: str | None
+) -> ProviderError:
+    """Classify an HTTP error status; ``x-should-retry`` from the server overrides the default."""
+    text = scrub(message, secret)
+    if status in (401, 403):
+        return AuthError(text, kind="auth", status=status)
+    if status == 429:
+        kind, retryable = "rate_limit", True
+    elif status == 529:
+        kind, retryable = "overloaded", True
+    elif status >= 500:
+        kind, retryable = "server", True
+    elif status == 408:
+        kind, retryable = "timeout", True
+    elif status == 404:
+        kind, retryable = "not_found", False
+    elif status in (400, 413, 422):
+        kind, retryable = "bad_request", False
+    else:
+        kind, retryable = "other", status == 409
+    hint = (headers or {}).get("x-should-retry")
+    if hint in ("true", "false"):
+        retryable = hint == "true"
+    wait = retry_after(headers) if retryable else None
+    return ProviderError(text, kind=kind, status=status, retryable=retryable, retry_after=wait)
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether an SDK timeout error really was one.
+
+    openai's vendored aiohttp transport reports a refused or dropped connection as
+    ``APITimeoutError`` (``ConnectTimeout``); calling that a timeout would send users looking
+    for a slow server instead of a dead one. A real timeout has a ``TimeoutError`` in its chain.
+    """
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, TimeoutError | asyncio.TimeoutError):
+            return True
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return False
+
+
+def context_headers(ctx: CallContext) -> dict[str, str]:
+    """CallContext as percent-encoded headers (case ids may hold any character)."""
+    values = {
+        "case": ctx.case_id,
+        "prompt_version": ctx.prompt_version,
+        "prompt_label": ctx.prompt_label,
+        "repeat": str(ctx.repeat),
+        "purpose": ctx.purpose,
+    }
+    return {
+        CONTEXT_HEADERS[name]: quote(value, safe="")
+        for name, value in values.items()
+        if value is not None
+    }
+
+
+def known_params(create: Callable[..., Any]) -> frozenset[str]:
+    """Keyword names an SDK method accepts, minus those evalkit sets itself (computed once)."""
+    return frozenset(inspect.signature(create).parameters) - _RESERVED
+
+
+def split_params(
+    known: frozenset[str], params: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Params the SDK method names go in as keywords; the rest travel in ``extra_body``.
+
+    Users write params once in ``evalkit.yaml``; an OpenAI-compatible server may accept fields
+    the SDK does not know (``top_k``, ``repetition_penalty``), which must not be a TypeError.
+    """
+    kwargs = {k: v for k, v in params.items() if k in known}
+    extra = {k: v for k, v in params.items() if k not in known}
+    return kwargs, extra
+
+
+def aiohttp_client(sdk: Any, timeout: float) -> Any | None:
+    """The SDK's aiohttp transport when its extra is installed (faster at high concurrency)."""
+    try:
+        return sdk.DefaultAioHttpClient(timeout=timeout)
+    except (AttributeError, ImportError, RuntimeError):
+        return None
