@@ -10,7 +10,13 @@ grades one output. ``evaluate`` wraps ``run`` with what every check shares:
 * an exception inside ``run`` becomes an *error* outcome, never a crash or a silent pass.
 
 Adding a check is one class decorated with ``@register("name")`` in a module listed in
-``evalkit/check/__init__.py``.
+``evalkit/check/__init__.py``; its docstring, fields and ``example`` become its entry in the
+generated reference (``docs/checks.md``).
+
+Parameters that need files or imports (a JSON Schema path, a ``module:function``) are resolved
+*when the config is parsed*, relative to the project directory: :func:`parse_check` passes
+``base_dir`` (default: the current directory) to validators through pydantic's validation
+context, read with :func:`context_base_dir`.
 """
 
 from __future__ import annotations
@@ -20,12 +26,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo
 
 from evalkit._template import is_template, render
 from evalkit.exceptions import InputError, TemplateError
 from evalkit.golden import Case
 from evalkit.outcome import CheckResult, Outcome
+
+
+class CannotGrade(Exception):
+    """Raised inside ``run`` when the check itself cannot grade (no reference, no measurement).
+
+    :meth:`Check.evaluate` turns it into an *error* outcome with just this message; a fault of
+    the output should instead be a *fail* with a reason.
+    """
 
 
 @dataclass
@@ -45,12 +59,14 @@ class CheckContext:
 class Check(BaseModel):
     """Base of every check. Subclasses add parameter fields and implement :meth:`run`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     #: registered name, set by :func:`register`
     type_name: ClassVar[str] = ""
     #: parameters that are never rendered as templates (e.g. regex patterns with braces)
     no_template: ClassVar[frozenset[str]] = frozenset()
+    #: a YAML example for the generated reference (and a test that it parses)
+    example: ClassVar[str] = ""
 
     type: str
     negate: bool = Field(default=False, description="set by the `not-` prefix")
@@ -59,6 +75,9 @@ class Check(BaseModel):
         default=None, ge=0, le=1, description="pass when score >= threshold (scored checks)"
     )
     label: str | None = Field(default=None, description="display name in reports")
+
+    #: names of parameters holding templates, found once per instance (not per output)
+    _templated: tuple[str, ...] | None = PrivateAttr(default=None)
 
     @property
     def display_name(self) -> str:
@@ -71,27 +90,46 @@ class Check(BaseModel):
 
     def _rendered(self, ctx: CheckContext) -> Check:
         """A copy with templated string parameters rendered for ``ctx.case``."""
+        names = self._templated
+        if names is None:
+            names = self._templated = tuple(
+                name
+                for name, value in self
+                if name not in self.no_template
+                and name not in ("type", "label")
+                and (
+                    (isinstance(value, str) and is_template(value))
+                    or (
+                        isinstance(value, list)
+                        and any(isinstance(v, str) and is_template(v) for v in value)
+                    )
+                )
+            )
+        if not names:
+            return self
+        variables = {**ctx.case.template_vars(), "output": ctx.output}
         updates: dict[str, Any] = {}
-        variables: dict[str, Any] | None = None
-        for name, value in self:
-            if name in self.no_template or name in ("type", "label"):
-                continue
-            if isinstance(value, str) and is_template(value):
-                variables = variables or {**ctx.case.template_vars(), "output": ctx.output}
+        for name in names:
+            value = getattr(self, name)
+            if isinstance(value, str):
                 updates[name] = render(value, variables)
-            elif isinstance(value, list) and any(isinstance(v, str) and is_template(v) for v in value):
-                variables = variables or {**ctx.case.template_vars(), "output": ctx.output}
+            else:
                 updates[name] = [render(v, variables) if isinstance(v, str) else v for v in value]
-        return self.model_copy(update=updates) if updates else self
+        return self.model_copy(update=updates)
 
     def evaluate(self, ctx: CheckContext) -> CheckResult:
         """Run the check with templating, threshold and negation applied; never raises."""
         name = self.display_name
+        if not isinstance(ctx.output, str):
+            kind = type(ctx.output).__name__
+            return CheckResult.errored(name, f"no text output to grade (got {kind})")
         try:
             concrete = self._rendered(ctx)
             result = concrete.run(ctx)
         except TemplateError as exc:
             return CheckResult.errored(name, f"could not render check parameters: {exc.message}")
+        except CannotGrade as exc:
+            return CheckResult.errored(name, str(exc))
         except Exception as exc:  # a check that crashed could not grade: error, not fail
             return CheckResult.errored(name, f"check raised {type(exc).__name__}: {exc}")
         outcome, score, reason = result.outcome, result.score, result.reason
@@ -112,6 +150,25 @@ class Check(BaseModel):
             weight=self.weight,
             details=result.details,
         )
+
+
+def verdict(name: str, ok: bool, reason: str, score: float | None = None) -> CheckResult:
+    """A pass or fail result; the score defaults to 1.0 / 0.0."""
+    return CheckResult(
+        name=name,
+        outcome=Outcome.PASS if ok else Outcome.FAIL,
+        score=float(ok) if score is None else score,
+        reason=reason,
+    )
+
+
+def reference(value: Any, ctx: CheckContext) -> Any:
+    """``value`` if given, else the case's ``expected``; :class:`CannotGrade` when neither is."""
+    if value is not None:
+        return value
+    if ctx.case.expected is None:
+        raise CannotGrade(f"case {ctx.case.id!r} has no `expected` and the check has no `value`")
+    return ctx.case.expected
 
 
 C = TypeVar("C", bound=type[Check])
@@ -135,17 +192,31 @@ def register(name: str) -> Callable[[C], C]:
     return deco
 
 
+def context_base_dir(info: ValidationInfo) -> Path:
+    """The project directory given to :func:`parse_check` (relative paths resolve against it)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    base = context.get("base_dir")
+    return Path(base) if base is not None else Path.cwd()
+
+
 def parse_check(
     raw: Any,
     *,
     path: str | Path | None = None,
     line: int | None = None,
     field_prefix: str = "checks",
+    base_dir: str | Path | None = None,
 ) -> Check:
-    """Validate one check mapping from config into a :class:`Check`; errors name file:line:field."""
+    """Validate one check mapping from config into a :class:`Check`; errors name file:line:field.
+
+    ``base_dir`` is the project directory that relative schema paths and ``module:function``
+    imports resolve against (default: the current directory). Nested checks (``all``/``any``)
+    are parsed with the same location so their errors point at the nested field.
+    """
     if not isinstance(raw, dict):
-        raise InputError("a check must be a mapping with a `type`", path=path, line=line,
-                         field=field_prefix)
+        raise InputError(
+            "a check must be a mapping with a `type`", path=path, line=line, field=field_prefix
+        )
     kind = raw.get("type")
     if not isinstance(kind, str) or not kind:
         raise InputError("check has no `type`", path=path, line=line, field=f"{field_prefix}.type")
@@ -155,20 +226,37 @@ def parse_check(
     if cls is None:
         known = ", ".join(sorted(REGISTRY))
         raise InputError(
-            f"unknown check type {kind!r} (known: {known})",
+            f"unknown check type {kind!r} (known: {known}; a custom @check type needs its"
+            " module listed under `plugins:` in evalkit.yaml)",
             path=path,
             line=line,
             field=f"{field_prefix}.type",
         )
     data = {**raw, "type": base, "negate": negate or bool(raw.get("negate", False))}
     try:
-        return cls.model_validate(data)
+        return cls.model_validate(
+            data,
+            context={
+                "base_dir": Path(base_dir) if base_dir is not None else Path.cwd(),
+                "path": path,
+                "line": line,
+                "field_prefix": field_prefix,
+            },
+        )
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = "unknown parameter" if err["type"] == "extra_forbidden" else err["msg"]
+        errors = exc.errors()
+        # an unknown parameter is usually a typo that also causes "Field required": report it
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        where = field_prefix
+        for part in err["loc"]:  # list indices as [i], like the config's own field names
+            where += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if err["type"] == "extra_forbidden":
+            names = sorted(
+                (f.alias or name) for name, f in cls.model_fields.items() if name != "type"
+            )
+            msg = f"unknown parameter (parameters of {base!r}: {', '.join(names)})"
+        else:
+            msg = str(err["msg"])
         if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        raise InputError(
-            f"{msg} (check {kind!r})", path=path, line=line, field=f"{field_prefix}.{loc}"
-        ) from None
+            msg = msg[len("Value error, ") :]
+        raise InputError(f"{msg} (check {kind!r})", path=path, line=line, field=where) from None
