@@ -1,0 +1,79 @@
+"""The end of ``evalkit ci``: compare the fresh run with the committed baseline, gate, write.
+
+Kept as a library function so the CLI stays thin and tests (and other CI systems) can call it
+directly. Outputs in ``out_dir``: ``summary.md`` (the PR comment), ``summary.json`` (machines),
+``junit.xml`` (CI test tabs). The markdown is also appended to ``$GITHUB_STEP_SUMMARY`` when set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from evalkit._files import write_atomic
+from evalkit.baseline import get_baseline, load_baseline
+from evalkit.compare import compare_runs, summarize_run
+from evalkit.gate import Gate, evaluate_gate
+from evalkit.report.compare_md import comparison_markdown, run_markdown
+from evalkit.report.compare_terminal import render_comparison, render_run
+from evalkit.report.junit import junit_xml
+from evalkit.store import load_run
+
+SUMMARY_MD = "summary.md"
+SUMMARY_JSON = "summary.json"
+JUNIT_XML = "junit.xml"
+
+
+def _append_step_summary(markdown: str) -> None:
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(markdown + "\n")
+
+
+def finish_ci(
+    head_run_path: Path,
+    *,
+    project_root: Path,
+    suite: str,
+    gate: Gate | None,
+    out_dir: Path,
+    runs_dir: str | Path = "runs",
+    cluster_key: str | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+    console: Console | None = None,
+) -> int:
+    """Compare with the baseline (if any), apply ``gate``, write the outputs; return the exit
+    code (0 passed, 1 gate failed). Without a baseline only the gate's thresholds apply."""
+    gate = gate or Gate()
+    head = load_run(Path(head_run_path))
+    base = load_baseline(suite, project_root=project_root, runs_dir=runs_dir)
+    payload: dict[str, Any] = {"suite": suite, "head_run": str(head_run_path)}
+    pointer = get_baseline(suite, project_root=project_root, runs_dir=runs_dir)
+    payload["baseline"] = pointer.model_dump() if pointer else None
+    if base is not None:
+        comparison = compare_runs(base, head, cluster_key=cluster_key, n_boot=n_boot, seed=seed)
+        result = evaluate_gate(comparison, gate)
+        markdown = comparison_markdown(comparison, result)
+        payload["comparison"] = comparison.model_dump(mode="json")
+        render_comparison(comparison, result, console)
+    else:
+        comparison = None
+        summary = summarize_run(head)
+        result = evaluate_gate(summary, gate)
+        markdown = run_markdown(summary, result)
+        payload["run"] = summary.model_dump(mode="json")
+        render_run(summary, result, console)
+    payload["gate"] = {"config": gate.model_dump(mode="json"), **result.model_dump(mode="json")}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / SUMMARY_MD, markdown)
+    write_atomic(out / SUMMARY_JSON, json.dumps(payload, indent=2, allow_nan=False) + "\n")
+    write_atomic(out / JUNIT_XML, junit_xml(head, comparison))
+    _append_step_summary(markdown)
+    return result.exit_code

@@ -1,0 +1,188 @@
+"""The gate: turn a comparison (or a lone run) into pass/fail with the reason and the margin.
+
+Embedded in ``evalkit.yaml`` as ``suites.<name>.gate``::
+
+    gate:
+      min_pass_rate: 0.85            # head pass rate over graded cases
+      max_error_rate: 0.05           # share of records that could not be graded
+      min_tag_pass_rate: {refunds: 0.9}
+      fail_on: significant-regression   # | any-regression | none
+
+``significant-regression`` fails when the overall pass rate, or any check or judge after Holm's
+correction, is significantly worse than the baseline; ``any-regression`` fails when any single
+case went from pass to fail. Without a baseline only the thresholds apply, so the first CI run of
+a new suite is still gated.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from evalkit.compare import Comparison, RunSummary, summarize_run
+from evalkit.exceptions import GateFailed
+from evalkit.store import StoredRun
+
+FailOn = Literal["significant-regression", "any-regression", "none"]
+_SHOW_CASES = 5
+_Rate = Annotated[float, Field(ge=0, le=1)]
+
+
+class Gate(BaseModel):
+    """Gate rules; every field is optional and an empty gate always passes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_pass_rate: float | None = Field(default=None, ge=0, le=1)
+    max_error_rate: float | None = Field(default=None, ge=0, le=1)
+    min_tag_pass_rate: dict[str, _Rate] = Field(default_factory=dict)
+    fail_on: FailOn = "significant-regression"
+
+
+class RuleResult(BaseModel):
+    """One rule's outcome; ``margin`` is how far inside (+) or outside (-) the threshold."""
+
+    rule: str
+    passed: bool
+    actual: float | None = None
+    threshold: float | None = None
+    margin: float | None = None
+    message: str
+
+
+class GateResult(BaseModel):
+    passed: bool
+    rules: list[RuleResult]
+
+    @property
+    def failures(self) -> list[RuleResult]:
+        return [r for r in self.rules if not r.passed]
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else GateFailed.exit_code
+
+    def raise_if_failed(self) -> None:
+        if not self.passed:
+            raise GateFailed("; ".join(r.message for r in self.failures))
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def _pts(x: float) -> str:
+    return f"{100 * abs(x):.1f} pts"
+
+
+def _minimum(rule: str, what: str, actual: float | None, threshold: float) -> RuleResult:
+    if actual is None:
+        return RuleResult(
+            rule=rule,
+            passed=False,
+            threshold=threshold,
+            message=f"{what}: no graded cases (minimum {_pct(threshold)})",
+        )
+    margin = actual - threshold
+    ok = margin >= 0
+    how = "above" if ok else "below"
+    return RuleResult(
+        rule=rule,
+        passed=ok,
+        actual=actual,
+        threshold=threshold,
+        margin=margin,
+        message=f"{what} {_pct(actual)} is {_pts(margin)} {how} the minimum {_pct(threshold)}",
+    )
+
+
+def _thresholds(head: RunSummary, gate: Gate) -> list[RuleResult]:
+    rules: list[RuleResult] = []
+    if gate.min_pass_rate is not None:
+        rules.append(_minimum("min_pass_rate", "pass rate", head.pass_rate, gate.min_pass_rate))
+    if gate.max_error_rate is not None:
+        margin = gate.max_error_rate - head.error_rate
+        ok = margin >= 0
+        rules.append(
+            RuleResult(
+                rule="max_error_rate",
+                passed=ok,
+                actual=head.error_rate,
+                threshold=gate.max_error_rate,
+                margin=margin,
+                message=f"error rate {_pct(head.error_rate)} is {_pts(margin)} "
+                f"{'under' if ok else 'over'} the maximum {_pct(gate.max_error_rate)}",
+            )
+        )
+    for tag, minimum in sorted(gate.min_tag_pass_rate.items()):
+        rules.append(
+            _minimum(
+                f"min_tag_pass_rate.{tag}",
+                f"tag {tag!r} pass rate",
+                head.tag_pass_rates.get(tag),
+                minimum,
+            )
+        )
+    return rules
+
+
+def _regression_rule(comparison: Comparison | None, fail_on: FailOn) -> RuleResult | None:
+    if fail_on == "none":
+        return None
+    rule = f"fail_on: {fail_on}"
+    if comparison is None:
+        return RuleResult(rule=rule, passed=True, message="no baseline: regression rule skipped")
+    if fail_on == "any-regression":
+        regressed = [c.case_id for c in comparison.regressed]
+        shown = ", ".join(regressed[:_SHOW_CASES]) + (" …" if len(regressed) > _SHOW_CASES else "")
+        return RuleResult(
+            rule=rule,
+            passed=not regressed,
+            actual=float(len(regressed)),
+            threshold=0.0,
+            margin=-float(len(regressed)),
+            message=f"{len(regressed)} case(s) regressed (pass → fail): {shown}"
+            if regressed
+            else "no case regressed",
+        )
+    worse = [m for m in comparison.metrics() if m.verdict == "regressed"]
+    if not worse:
+        return RuleResult(
+            rule=rule,
+            passed=True,
+            actual=comparison.overall.diff,
+            message="no significant regression",
+        )
+    parts = []
+    for m in worse:
+        label = "overall pass rate" if m.kind == "overall" else f"{m.kind} {m.name!r}"
+        p = m.p_adjusted if m.p_adjusted is not None else m.p_value
+        parts.append(
+            f"{label} down {_pts(m.diff or 0.0)} "
+            f"({_pct(m.base_rate)} → {_pct(m.head_rate)}, p = {p:.3g})"
+        )
+    return RuleResult(
+        rule=rule,
+        passed=False,
+        actual=worse[0].diff,
+        threshold=0.0,
+        margin=worse[0].diff,
+        message="significant regression: " + "; ".join(parts),
+    )
+
+
+def evaluate_gate(subject: Comparison | RunSummary | StoredRun, gate: Gate) -> GateResult:
+    """Apply every rule of ``gate``; thresholds look at the head run (or the lone run)."""
+    comparison = subject if isinstance(subject, Comparison) else None
+    if isinstance(subject, Comparison):
+        head = subject.head
+    elif isinstance(subject, StoredRun):
+        head = summarize_run(subject)
+    else:
+        head = subject
+    rules = _thresholds(head, gate)
+    regression = _regression_rule(comparison, gate.fail_on)
+    if regression is not None:
+        rules.append(regression)
+    return GateResult(passed=all(r.passed for r in rules), rules=rules)

@@ -1,0 +1,173 @@
+"""Markdown for a comparison, short enough for a pull-request comment.
+
+Order matters on a PR: the verdict first, then what broke (regressed cases with the failing
+check names and reasons), then the tables. Secondary tables fold into ``<details>``.
+"""
+
+from __future__ import annotations
+
+from evalkit.compare import Comparison, MetricComparison, RunSummary
+from evalkit.gate import GateResult
+
+_NOTE_P = "p: exact McNemar; checks and judges Holm-adjusted."
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _pts(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:+.1f}"
+
+
+def _p(x: float | None) -> str:
+    if x is None:
+        return "–"
+    return "<0.001" if x < 0.001 else f"{x:.3f}"
+
+
+def _esc(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _run_label(s: RunSummary) -> str:
+    label = f' "{s.prompt_label}"' if s.prompt_label else ""
+    return f"`{s.run_id}` (prompt {s.prompt_version}{label})"
+
+
+def _verdict_text(m: MetricComparison) -> str:
+    if m.verdict == "inconclusive, underpowered" and m.cases_needed:
+        return f"inconclusive, underpowered (~{m.cases_needed} cases needed)"
+    return m.verdict
+
+
+def _headline(suite: str, gate: GateResult | None, verdict: str) -> str:
+    if gate is None:
+        return f"## evalkit · {suite}: {verdict}"
+    if gate.passed:
+        return f"## ✅ evalkit · {suite}: gate passed ({verdict})"
+    return f"## ❌ evalkit · {suite}: gate failed ({gate.failures[0].rule})"
+
+
+def _gate_lines(gate: GateResult | None) -> list[str]:
+    if gate is None or not gate.rules:
+        return []
+    out = ["### Gate", "", "| Rule | Result | Detail |", "|---|---|---|"]
+    for r in gate.rules:
+        out.append(f"| {r.rule} | {'pass' if r.passed else '**FAIL**'} | {_esc(r.message)} |")
+    return [*out, ""]
+
+
+def _metric_row(m: MetricComparison) -> str:
+    name = "**overall**" if m.kind == "overall" else f"{m.kind} `{m.name}`"
+    ci = "–" if m.boot_low is None else f"{_pts(m.boot_low)} … {_pts(m.boot_high)}"
+    p = m.p_value if m.kind == "overall" else m.p_adjusted
+    return (
+        f"| {name} | {_pct(m.base_rate)} | {_pct(m.head_rate)} | {_pts(m.diff)} | {ci} "
+        f"| {_p(p)} | {m.n} | {_verdict_text(m)} |"
+    )
+
+
+def _case_lines(c: Comparison, status: str, title: str, max_cases: int) -> list[str]:
+    cases = [x for x in c.cases if x.status == status]
+    if not cases:
+        return []
+    out = [f"### {title} ({len(cases)})", ""]
+    for case in cases[:max_cases]:
+        tags = f" [{', '.join(case.tags)}]" if case.tags else ""
+        why = "; ".join(case.reasons) or "no reason recorded"
+        out.append(f"- `{case.case_id}`{tags}: {_esc(why)}")
+    if len(cases) > max_cases:
+        out.append(f"- … and {len(cases) - max_cases} more (see summary.json)")
+    return [*out, ""]
+
+
+def comparison_markdown(
+    c: Comparison, gate: GateResult | None = None, *, max_cases: int = 10
+) -> str:
+    """The PR-comment form of a comparison (and of the gate, when one was applied)."""
+    o = c.overall
+    out = [_headline(c.head.suite, gate, o.verdict), ""]
+    out.append(
+        f"**Pass rate {_pct(o.base_rate)} → {_pct(o.head_rate)} ({_pts(o.diff)} pts)** on {o.n} "
+        f"paired cases; 95% CI {_pts(o.boot_low)} to {_pts(o.boot_high)} pts, McNemar "
+        f"p = {_p(o.p_value)}; smallest detectable change at this size {100 * o.mde:.1f} pts."
+    )
+    out += ["", f"Base {_run_label(c.base)} → head {_run_label(c.head)}.", ""]
+    if gate is not None and not gate.passed:
+        out += [f"- **{r.rule}**: {_esc(r.message)}" for r in gate.failures] + [""]
+    out += [f"> ⚠️ {_esc(w)}" for w in c.warnings] + ([""] if c.warnings else [])
+    out += _case_lines(c, "regressed", "Regressed cases", max_cases)
+    out += _case_lines(c, "newly erroring", "Newly erroring cases", max_cases)
+    out += [
+        "### Pass rates",
+        "",
+        "| | Base | Head | Δ pts | 95% CI (bootstrap) | p | n | Verdict |",
+        "|---|---|---|---|---|---|---|---|",
+        *[_metric_row(m) for m in c.metrics()],
+        "",
+    ]
+    counts = " · ".join(f"{k} {v}" for k, v in c.status_counts.items() if v)
+    out += [
+        f"Cases: {counts or 'none'} · added {len(c.added)} · removed {len(c.removed)}. "
+        f"{_NOTE_P}"
+        + (f" Clustered by `{c.cluster_key}` ({c.n_clusters} clusters)." if c.cluster_key else ""),
+        "",
+    ]
+    out += _gate_lines(gate)
+    out += ["<details><summary>Tags, cost and latency</summary>", ""]
+    if c.tags:
+        out += ["| Tag | Base | Head | Δ pts | n | Verdict |", "|---|---|---|---|---|---|"]
+        out += [
+            f"| `{m.name}` | {_pct(m.base_rate)} | {_pct(m.head_rate)} | {_pts(m.diff)} | "
+            f"{m.n} | {_verdict_text(m)} |"
+            for m in c.tags
+        ]
+        out.append("")
+    out += ["| | Base | Head | Δ |", "|---|---|---|---|"]
+    out += [
+        f"| {r.name} | {resource(r.base, r.unit)} | {resource(r.head, r.unit)} "
+        f"| {resource(r.diff, r.unit, sign=True)} |"
+        for r in c.resources
+    ]
+    out += ["", "</details>", ""]
+    return "\n".join(out)
+
+
+def resource(value: float | None, unit: str, *, sign: bool = False) -> str:
+    """A cost/token/latency/error-rate figure in its unit (also used by the terminal report)."""
+    if value is None:
+        return "–"
+    plus = "+" if sign else ""
+    if unit == "rate":
+        return f"{100 * value:{plus}.1f}" + (" pts" if sign else "%")
+    if unit == "usd":
+        return f"{'-' if value < 0 else plus if value > 0 else ''}${abs(value):,.4f}"
+    if unit == "ms":
+        return f"{value:{plus},.0f} ms"
+    return f"{value:{plus},.0f}"
+
+
+def run_markdown(s: RunSummary, gate: GateResult | None = None) -> str:
+    """The form used when there is no baseline to compare with: the run and the thresholds."""
+    out = [_headline(s.suite, gate, "no baseline"), ""]
+    out.append(
+        f"**Pass rate {_pct(s.pass_rate)}**, error rate {_pct(s.error_rate)} over "
+        f"{s.n_cases} cases ({s.n_records} records) of {_run_label(s)}."
+    )
+    out += [
+        "",
+        "No baseline to compare with: set one with `evalkit baseline set RUN` and commit "
+        "`runs/baselines/`.",
+        "",
+    ]
+    if gate is not None and not gate.passed:
+        out += [f"- **{r.rule}**: {_esc(r.message)}" for r in gate.failures] + [""]
+    out += _gate_lines(gate)
+    if s.tag_pass_rates:
+        out += ["| Tag | Pass rate | Cases |", "|---|---|---|"]
+        out += [
+            f"| `{t}` | {_pct(r)} | {s.tag_cases.get(t, 0)} |" for t, r in s.tag_pass_rates.items()
+        ]
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,130 @@
+"""Rich tables for ``evalkit compare`` in a terminal: verdict, regressed cases, statistics."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from evalkit.compare import Comparison, MetricComparison, RunSummary
+from evalkit.gate import GateResult
+from evalkit.report.compare_md import resource
+
+_STYLE = {"regressed": "bold red", "improved": "green", "inconclusive, underpowered": "yellow"}
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _pts(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:+.1f}"
+
+
+def _interval(lo: float | None, hi: float | None) -> str:
+    return "–" if lo is None or hi is None else f"{_pts(lo)} … {_pts(hi)}"
+
+
+def _p(x: float | None) -> str:
+    return "–" if x is None else ("<0.001" if x < 0.001 else f"{x:.3f}")
+
+
+def _metrics_table(c: Comparison) -> Table:
+    t = Table(title="Pass rates (paired cases)", title_justify="left")
+    t.add_column("metric", overflow="fold")
+    for col in ("base", "head", "Δ pts", "95% CI", "p", "n"):
+        t.add_column(col, justify="right", no_wrap=True)
+    t.add_column("verdict", overflow="fold")
+    rows: list[MetricComparison] = [*c.metrics(), *c.tags]
+    for m in rows:
+        name = "overall" if m.kind == "overall" else f"{m.kind} {m.name}"
+        verdict: str = m.verdict
+        if verdict == "inconclusive, underpowered" and m.cases_needed:
+            verdict = f"underpowered (~{m.cases_needed} cases)"
+        p = m.p_value if m.kind == "overall" else m.p_adjusted
+        t.add_row(
+            name,
+            _pct(m.base_rate),
+            _pct(m.head_rate),
+            _pts(m.diff),
+            _interval(m.boot_low, m.boot_high),
+            _p(p),
+            str(m.n),
+            verdict,
+            style=_STYLE.get(m.verdict),
+        )
+    t.caption = "95% CI: paired bootstrap; p: exact McNemar, Holm-adjusted for checks/judges/tags"
+    return t
+
+
+def _gate_table(gate: GateResult) -> Table:
+    t = Table(title="Gate", title_justify="left")
+    t.add_column("rule")
+    t.add_column("result")
+    t.add_column("detail")
+    for r in gate.rules:
+        t.add_row(r.rule, "[green]pass[/]" if r.passed else "[bold red]FAIL[/]", r.message)
+    return t
+
+
+def render_comparison(
+    c: Comparison,
+    gate: GateResult | None = None,
+    console: Console | None = None,
+    *,
+    max_cases: int = 20,
+) -> None:
+    """Print a comparison: headline, warnings, regressed cases, metric/resource/gate tables."""
+    con = console or Console()
+    o = c.overall
+    con.print(
+        f"[bold]{c.head.suite}[/]: {c.base.run_id} ({c.base.prompt_version}) → "
+        f"{c.head.run_id} ({c.head.prompt_version}): pass rate {_pct(o.base_rate)} → "
+        f"{_pct(o.head_rate)} ({_pts(o.diff)} pts) on {o.n} cases: "
+        f"[{_STYLE.get(o.verdict, 'bold')}]{o.verdict}[/]"
+    )
+    for w in c.warnings:
+        con.print(f"[yellow]warning:[/] {w}")
+    regressed = [x for x in c.cases if x.status in ("regressed", "newly erroring")]
+    if regressed:
+        t = Table(title=f"Regressed / newly erroring ({len(regressed)})", title_justify="left")
+        t.add_column("case")
+        t.add_column("status")
+        t.add_column("why")
+        for case in regressed[:max_cases]:
+            t.add_row(case.case_id, case.status, "\n".join(case.reasons))
+        if len(regressed) > max_cases:
+            t.add_row(f"… {len(regressed) - max_cases} more", "", "")
+        con.print(t)
+    con.print(_metrics_table(c))
+    counts = ", ".join(f"{k} {v}" for k, v in c.status_counts.items() if v)
+    con.print(
+        f"cases: {counts}; added {len(c.added)}, removed {len(c.removed)}"
+        + (f"; clustered by {c.cluster_key} ({c.n_clusters})" if c.cluster_key else "")
+    )
+    res = Table(title="Cost and latency", title_justify="left")
+    for col in ("", "base", "head", "Δ"):
+        res.add_column(col, justify="right" if col else "left")
+    for r in c.resources:
+        res.add_row(
+            r.name,
+            resource(r.base, r.unit),
+            resource(r.head, r.unit),
+            resource(r.diff, r.unit, sign=True),
+        )
+    con.print(res)
+    if gate is not None:
+        con.print(_gate_table(gate))
+
+
+def render_run(
+    s: RunSummary, gate: GateResult | None = None, console: Console | None = None
+) -> None:
+    """Print a lone run's figures (no baseline) and the gate."""
+    con = console or Console()
+    con.print(
+        f"[bold]{s.suite}[/]: {s.run_id} ({s.prompt_version}): pass rate "
+        f"{_pct(s.pass_rate)}, error rate {_pct(s.error_rate)} over {s.n_cases} cases "
+        "(no baseline)"
+    )
+    if gate is not None:
+        con.print(_gate_table(gate))

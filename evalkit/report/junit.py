@@ -1,0 +1,88 @@
+"""JUnit XML: one ``<testcase>`` per golden case × repeat, so CI test tabs show evalkit results.
+
+A *fail* outcome is a ``<failure>`` (the output was graded wrong), an *error* outcome an
+``<error>`` (it could not be graded): CI UIs show the two differently, as evalkit does.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from evalkit.compare import Comparison
+from evalkit.outcome import Outcome
+from evalkit.record import CaseRecord
+from evalkit.store import StoredRun
+
+_MAX_OUTPUT = 2000
+
+
+def _failure_text(rec: CaseRecord) -> tuple[str, str]:
+    names: list[str] = []
+    lines: list[str] = []
+    for c in rec.checks:
+        if c.outcome is Outcome.FAIL:
+            names.append(c.name)
+            lines.append(f"check {c.name}: {c.reason}")
+    for j in rec.judges:
+        if j.outcome is Outcome.FAIL:
+            names.append(f"judge {j.name}")
+            lines.append(f"judge {j.name}: {j.reasoning}")
+    if rec.output is not None:
+        lines.append(f"output: {rec.output[:_MAX_OUTPUT]}")
+    return ", ".join(names) or "failed", "\n".join(lines)
+
+
+def _error_text(rec: CaseRecord) -> tuple[str, str, str]:
+    if rec.error is not None:
+        return rec.error.kind, rec.error.message, rec.error.message
+    bad = [f"{c.name}: {c.reason}" for c in rec.checks if c.outcome is Outcome.ERROR]
+    bad += [
+        f"judge {j.name}: {j.error.message if j.error else j.reasoning}"
+        for j in rec.judges
+        if j.outcome is Outcome.ERROR
+    ]
+    return "ungraded", "could not be graded", "\n".join(bad)
+
+
+def junit_xml(run: StoredRun, comparison: Comparison | None = None) -> str:
+    """Serialise ``run`` as a JUnit ``<testsuites>`` document; regressions are marked as such."""
+    suite = run.suite or "evalkit"
+    status = {c.case_id: c.status for c in comparison.cases} if comparison else {}
+    repeated = any(r.repeat for r in run.records)
+    failures = sum(r.outcome is Outcome.FAIL for r in run.records)
+    errors = sum(r.outcome is Outcome.ERROR for r in run.records)
+    total_time = sum((r.latency_ms or 0.0) for r in run.records) / 1000
+    counts = {
+        "tests": str(len(run.records)),
+        "failures": str(failures),
+        "errors": str(errors),
+        "skipped": "0",
+        "time": f"{total_time:.3f}",
+    }
+    root = ET.Element("testsuites", {"name": "evalkit", **counts})
+    ts = ET.SubElement(root, "testsuite", {"name": suite, **counts})
+    props = ET.SubElement(ts, "properties")
+    for key in ("run_id", "prompt_version", "golden_sha"):
+        ET.SubElement(props, "property", {"name": key, "value": str(run.manifest.get(key, ""))})
+    for rec in run.records:
+        name = f"{rec.case_id}#{rec.repeat}" if repeated else rec.case_id
+        tc = ET.SubElement(
+            ts,
+            "testcase",
+            {
+                "classname": f"evalkit.{suite}",
+                "name": name,
+                "time": f"{(rec.latency_ms or 0.0) / 1000:.3f}",
+            },
+        )
+        prefix = "regressed: " if status.get(rec.case_id) == "regressed" else ""
+        if rec.outcome is Outcome.FAIL:
+            message, text = _failure_text(rec)
+            el = ET.SubElement(tc, "failure", {"message": prefix + message, "type": "fail"})
+            el.text = text
+        elif rec.outcome is Outcome.ERROR:
+            kind, message, text = _error_text(rec)
+            el = ET.SubElement(tc, "error", {"message": message, "type": kind})
+            el.text = text
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

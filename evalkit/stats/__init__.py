@@ -1,0 +1,1 @@
+"""Statistics for evalkit: paired run comparisons and judge calibration (one module per family)."""

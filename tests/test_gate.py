@@ -1,0 +1,103 @@
+"""Each gate rule on its own: pass, fail, the margin, and the exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from evalkit._synthetic import example_pair, random_records, write_run
+from evalkit.compare import Comparison, compare_runs, summarize_run
+from evalkit.exceptions import GateFailed
+from evalkit.gate import Gate, GateResult, RuleResult, evaluate_gate
+from evalkit.store import load_run
+
+
+@pytest.fixture
+def comparison(tmp_path: Path) -> Comparison:
+    b, h = example_pair(tmp_path)
+    return compare_runs(load_run(b), load_run(h))
+
+
+def _rule(result: GateResult, name: str) -> RuleResult:
+    return next(r for r in result.rules if r.rule == name)
+
+
+def test_empty_gate_passes_with_regression_rule_only(comparison: Comparison) -> None:
+    result = evaluate_gate(comparison, Gate())
+    assert result.passed and result.exit_code == 0
+    assert [r.rule for r in result.rules] == ["fail_on: significant-regression"]
+
+
+def test_min_pass_rate(comparison: Comparison) -> None:
+    head_rate = comparison.head.pass_rate  # 8 of 11 graded cases
+    assert head_rate == pytest.approx(8 / 11)
+    ok = _rule(evaluate_gate(comparison, Gate(min_pass_rate=0.7, fail_on="none")), "min_pass_rate")
+    assert ok.passed and ok.margin == pytest.approx(8 / 11 - 0.7)
+    bad = evaluate_gate(comparison, Gate(min_pass_rate=0.85, fail_on="none"))
+    rule = _rule(bad, "min_pass_rate")
+    assert not bad.passed and bad.exit_code == 1
+    assert rule.margin == pytest.approx(8 / 11 - 0.85)
+    assert "12.3 pts below the minimum 85.0%" in rule.message
+    with pytest.raises(GateFailed, match="below the minimum"):
+        bad.raise_if_failed()
+
+
+def test_max_error_rate(comparison: Comparison) -> None:
+    bad = _rule(evaluate_gate(comparison, Gate(max_error_rate=0.05)), "max_error_rate")
+    assert not bad.passed and bad.actual == pytest.approx(1 / 12)
+    assert "over the maximum 5.0%" in bad.message
+    assert _rule(evaluate_gate(comparison, Gate(max_error_rate=0.1)), "max_error_rate").passed
+
+
+def test_min_tag_pass_rate(comparison: Comparison) -> None:
+    gate = Gate(min_tag_pass_rate={"refunds": 0.75, "shipping": 0.75, "nope": 0.5}, fail_on="none")
+    result = evaluate_gate(comparison, gate)
+    assert _rule(result, "min_tag_pass_rate.refunds").passed  # 4 of 5 graded: 80%
+    shipping = _rule(result, "min_tag_pass_rate.shipping")
+    assert not shipping.passed and shipping.actual == pytest.approx(4 / 6)
+    missing = _rule(result, "min_tag_pass_rate.nope")
+    assert not missing.passed and "no graded cases" in missing.message
+    assert not result.passed
+
+
+def test_any_regression(comparison: Comparison) -> None:
+    result = evaluate_gate(comparison, Gate(fail_on="any-regression"))
+    rule = _rule(result, "fail_on: any-regression")
+    assert not result.passed and rule.actual == 2 and "c07, c08" in rule.message
+
+
+def test_significant_regression(tmp_path: Path) -> None:
+    b = load_run(write_run(tmp_path, random_records(400, 3, pass_prob=0.9, seed=1), run_id="b"))
+    h = load_run(write_run(tmp_path, random_records(400, 3, pass_prob=0.75, seed=2), run_id="h"))
+    result = evaluate_gate(compare_runs(b, h), Gate())
+    rule = _rule(result, "fail_on: significant-regression")
+    assert not result.passed and "overall pass rate down" in rule.message
+    assert evaluate_gate(compare_runs(b, h), Gate(fail_on="none")).passed
+    # no regression the other way round
+    assert evaluate_gate(compare_runs(h, b), Gate()).passed
+
+
+def test_underpowered_difference_does_not_fail_significant_gate(comparison: Comparison) -> None:
+    assert comparison.overall.verdict == "inconclusive, underpowered"
+    assert evaluate_gate(comparison, Gate(fail_on="significant-regression")).passed
+
+
+def test_without_baseline_only_thresholds(tmp_path: Path) -> None:
+    run = load_run(write_run(tmp_path, random_records(100, 2, pass_prob=0.5, seed=4)))
+    result = evaluate_gate(run, Gate(min_pass_rate=0.9))
+    assert not result.passed
+    assert _rule(result, "fail_on: significant-regression").passed
+    assert evaluate_gate(summarize_run(run), Gate(min_pass_rate=0.1)).passed
+
+
+def test_gate_validation() -> None:
+    with pytest.raises(ValidationError):
+        Gate.model_validate({"min_pass_rate": 1.5})
+    with pytest.raises(ValidationError):
+        Gate.model_validate({"fail_on": "sometimes"})
+    with pytest.raises(ValidationError):
+        Gate.model_validate({"min_tag_pass_rate": {"a": -0.1}})
+    with pytest.raises(ValidationError):
+        Gate.model_validate({"min_pas_rate": 0.5})
