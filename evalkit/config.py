@@ -7,7 +7,6 @@ or an invalid regex is reported by ``evalkit validate`` before any model is call
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from evalkit._files import read_text
 from evalkit._yamlpos import Positions, load_yaml, pydantic_error_to_input_error
 from evalkit.exceptions import InputError, TemplateError
+from evalkit.gate import Gate
 from evalkit.golden import Case, GoldenSet, load_golden
 from evalkit.prompt import Prompt, load_prompt
 from evalkit.provider.base import Message, TargetSpec
@@ -66,7 +66,7 @@ class SuiteConfig(BaseModel):
     )
     cluster_key: str | None = None
     retry: RetryConfig = Field(default_factory=RetryConfig)
-    gate: dict[str, Any] = Field(default_factory=dict)
+    gate: Gate = Field(default_factory=Gate)
 
 
 class ProjectConfig(BaseModel):
@@ -107,12 +107,14 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> ProjectConfig:
     config.root = p.parent.resolve() if str(p.parent) else Path.cwd()
     config.path = p
     config.positions = positions
-    for module in config.plugins:
+    if config.plugins:
+        from evalkit.check import load_plugins
+
         try:
-            importlib.import_module(module)
+            load_plugins(config.plugins, config.root)
         except Exception as exc:
             raise InputError(
-                f"cannot import plugin module {module!r}: {exc}",
+                f"cannot import plugin module: {exc}",
                 path=p,
                 line=config.line("plugins"),
                 field="plugins",
@@ -175,8 +177,12 @@ def load_suite(
         name = next(iter(project.suites))
     if name not in project.suites:
         names = ", ".join(project.suites) or "none"
-        raise InputError(f"no suite {name!r} (defined: {names})", path=project.path,
-                         line=project.line("suites"), field="SUITE")
+        raise InputError(
+            f"no suite {name!r} (defined: {names})",
+            path=project.path,
+            line=project.line("suites"),
+            field="SUITE",
+        )
     suite = project.suites[name]
     cfg_path = project.path
     target = suite.target
@@ -187,16 +193,26 @@ def load_suite(
     prompt = load_prompt(project.resolve(prompt_path)) if prompt_path else None
 
     suite_checks = [
-        parse_check(raw, path=cfg_path, line=project.line("suites", name, "checks", i),
-                    field_prefix=f"suites.{name}.checks[{i}]", base_dir=project.root)
+        parse_check(
+            raw,
+            path=cfg_path,
+            line=project.line("suites", name, "checks", i),
+            field_prefix=f"suites.{name}.checks[{i}]",
+            base_dir=project.root,
+        )
         for i, raw in enumerate(suite.checks)
     ]
     prepared: list[PreparedCase] = []
     for case in golden.cases:
         line = golden.line_of(case.id)
         case_checks = [
-            parse_check(raw, path=golden.path, line=line, field_prefix=f"{case.id}.checks[{i}]",
-                        base_dir=project.root)
+            parse_check(
+                raw,
+                path=golden.path,
+                line=line,
+                field_prefix=f"{case.id}.checks[{i}]",
+                base_dir=project.root,
+            )
             for i, raw in enumerate(case.checks)
         ]
         messages: list[Message] = []
@@ -206,13 +222,23 @@ def load_suite(
             except TemplateError as exc:
                 raise InputError(
                     f"{exc.message} in prompt {prompt.path} for case {case.id!r}",
-                    path=golden.path, line=line, field=f"{case.id}.vars",
+                    path=golden.path,
+                    line=line,
+                    field=f"{case.id}.vars",
                 ) from None
-        prepared.append(PreparedCase(case=case, messages=messages,
-                                     checks=[*suite_checks, *case_checks]))
+        prepared.append(
+            PreparedCase(case=case, messages=messages, checks=[*suite_checks, *case_checks])
+        )
     spec = target_override or target_spec(target, project)
-    return LoadedSuite(name=name, config=suite, project=project, golden=golden, prompt=prompt,
-                       target=spec, cases=prepared)
+    return LoadedSuite(
+        name=name,
+        config=suite,
+        project=project,
+        golden=golden,
+        prompt=prompt,
+        target=spec,
+        cases=prepared,
+    )
 
 
 def _check_target(target: TargetConfig, project: ProjectConfig, suite: str) -> None:
@@ -220,8 +246,12 @@ def _check_target(target: TargetConfig, project: ProjectConfig, suite: str) -> N
     field_prefix = f"suites.{suite}.target"
 
     def fail(message: str, key: str) -> InputError:
-        return InputError(message, path=project.path, line=project.line(*where, key),
-                          field=f"{field_prefix}.{key}")
+        return InputError(
+            message,
+            path=project.path,
+            line=project.line(*where, key),
+            field=f"{field_prefix}.{key}",
+        )
 
     if target.provider in ("anthropic", "openai", "scripted") and not target.model:
         raise fail(f"provider {target.provider!r} needs a `model`", "model")

@@ -91,8 +91,9 @@ def load_prompt(path: str | Path) -> Prompt:
             compile_template(template)
         except TemplateError as exc:
             key = prompt.templates()[index][0] if not prompt.messages else f"messages.{index}"
-            line = positions.get((key,)) if not prompt.messages else positions.get(
-                ("messages", index))
+            line = (
+                positions.get((key,)) if not prompt.messages else positions.get(("messages", index))
+            )
             raise InputError(exc.message, path=p, line=line, field=key) from None
     prompt.path = str(p)
     return prompt

@@ -51,6 +51,7 @@ class CaseRecord(BaseModel):
     case_id: str
     repeat: int = 0
     tags: list[str] = Field(default_factory=list)
+    vars: dict[str, Any] = Field(default_factory=dict)
     outcome: Outcome
     output: str | None = None
     error: ErrorInfo | None = None

@@ -96,8 +96,9 @@ def iter_records(path: Path) -> Iterator[CaseRecord]:
         try:
             yield CaseRecord.model_validate_json(line)
         except ValidationError as exc:
-            raise InputError(f"corrupt result record: {exc.errors()[0]['msg']}", path=p,
-                             line=number) from None
+            raise InputError(
+                f"corrupt result record: {exc.errors()[0]['msg']}", path=p, line=number
+            ) from None
 
 
 def read_records(path: Path) -> list[CaseRecord]:
@@ -149,7 +150,8 @@ def resolve_run(ref: str, root: Path) -> Path:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise InputError(f"no run {ref!r} (not a run directory, nor a run id under {root})",
-                         field="RUN")
+        raise InputError(
+            f"no run {ref!r} (not a run directory, nor a run id under {root})", field="RUN"
+        )
     names = ", ".join(d.name for d in matches[:5])
     raise InputError(f"run id prefix {ref!r} is ambiguous: {names}", field="RUN")

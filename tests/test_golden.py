@@ -18,7 +18,10 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
 
 
 def test_yaml_list_loads_cases_with_context_and_lines(tmp_path: Path) -> None:
-    p = write(tmp_path, "g.yaml", """\
+    p = write(
+        tmp_path,
+        "g.yaml",
+        """\
 - id: one
   vars: {q: hi}
   expected: hello
@@ -26,7 +29,8 @@ def test_yaml_list_loads_cases_with_context_and_lines(tmp_path: Path) -> None:
   tags: [x]
 - id: 2
   vars: {q: yo}
-""")
+""",
+    )
     golden = load_golden(p)
     assert [c.id for c in golden.cases] == ["one", "2"]
     assert golden.cases[0].context[0].id == "d1"
@@ -73,8 +77,11 @@ def test_jsonl_loads(tmp_path: Path) -> None:
 
 
 def test_csv_columns(tmp_path: Path) -> None:
-    p = write(tmp_path, "g.csv", "id,vars.question,expected,tags\nr1,Late?,Yes,refunds|late\n"
-                                 "r2,Lost?,,shipping\n")
+    p = write(
+        tmp_path,
+        "g.csv",
+        "id,vars.question,expected,tags\nr1,Late?,Yes,refunds|late\nr2,Lost?,,shipping\n",
+    )
     golden = load_golden(p)
     first, second = golden.cases
     assert first.vars == {"question": "Late?"} and first.expected == "Yes"

@@ -24,10 +24,17 @@ def test_render_and_version_is_stable_content_hash(tmp_path: Path) -> None:
     assert prompt.version == same.version != changed.version
     assert len(prompt.version) == 12
     # stable across processes (no hash randomisation)
-    code = ("from evalkit.prompt import load_prompt; import sys; "
-            f"print(load_prompt({str(p)!r}).version)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={"PYTHONHASHSEED": "123", "PATH": ""}, check=True)
+    code = (
+        "from evalkit.prompt import load_prompt; import sys; "
+        f"print(load_prompt({str(p)!r}).version)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONHASHSEED": "123", "PATH": ""},
+        check=True,
+    )
     assert out.stdout.strip() == prompt.version
 
 
@@ -56,6 +63,10 @@ def test_needs_user_template(tmp_path: Path) -> None:
 
 
 def test_messages_form() -> None:
-    prompt = Prompt(messages=[{"role": "user", "content": "hi {{ n }}"},  # type: ignore[list-item]
-                              {"role": "assistant", "content": "yo"}])
+    prompt = Prompt(
+        messages=[
+            {"role": "user", "content": "hi {{ n }}"},  # type: ignore[list-item]
+            {"role": "assistant", "content": "yo"},
+        ]
+    )
     assert prompt.render({"n": 1})[0]["content"] == "hi 1"

@@ -20,7 +20,7 @@ from evalkit.exceptions import EvalkitError
 # command name -> (module, one-line help). The module defines ``command``.
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("evalkit.cli.run", "Run a suite and store a per-prompt-version run."),
-    "validate": ("evalkit.cli.validate", "Check config, golden sets, prompts and checks; call no model."),
+    "validate": ("evalkit.cli.validate", "Check config, goldens, prompts, checks; call no model."),
     "runs": ("evalkit.cli.runs", "List stored runs by suite and prompt version."),
     "report": ("evalkit.cli.report", "Show or re-write a stored run's report."),
     "demo": ("evalkit.cli.demo", "Run the bundled example offline on a scripted model."),

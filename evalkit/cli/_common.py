@@ -15,8 +15,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def config_option(func: F) -> F:
     return click.option(
-        "--config", "-c", "config_path", default=DEFAULT_CONFIG, show_default=True,
-        type=click.Path(dir_okay=False, path_type=Path), help="Project configuration file.",
+        "--config",
+        "-c",
+        "config_path",
+        default=DEFAULT_CONFIG,
+        show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Project configuration file.",
     )(func)
 
 

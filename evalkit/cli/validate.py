@@ -30,5 +30,7 @@ def command(suite: str | None, config_path: Path) -> None:
         loaded = load_suite(project, name)
         n_checks = sum(len(pc.checks) for pc in loaded.cases)
         version = loaded.prompt.version if loaded.prompt else "-"
-        click.echo(f"ok  {name}: {len(loaded.cases)} cases, {n_checks} checks, "
-                   f"prompt version {version}, {len(loaded.judges)} judges")
+        click.echo(
+            f"ok  {name}: {len(loaded.cases)} cases, {n_checks} checks, "
+            f"prompt version {version}, {len(loaded.judges)} judges"
+        )

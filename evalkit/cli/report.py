@@ -1,0 +1,35 @@
+"""``evalkit report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evalkit.cli._common import config_option, runs_root
+
+
+@click.command("report")
+@click.argument("run")
+@config_option
+def command(run: str, config_path: Path) -> None:
+    """Re-write and print the markdown report of RUN (a run directory or run id).
+
+    \b
+    Example:
+      evalkit report 20261123T101500-1a2b3c
+    """
+    import json
+
+    from evalkit._files import write_atomic
+    from evalkit.report.markdown import run_report
+    from evalkit.store import REPORT_MD, SUMMARY, load_run, resolve_run
+    from evalkit.summary import summarize
+
+    path = resolve_run(run, runs_root(config_path))
+    stored = load_run(path)
+    summary = summarize(stored.records, repeats=int(stored.manifest.get("repeats", 1)))
+    write_atomic(path / SUMMARY, json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    text = run_report(stored.manifest, summary, stored.records)
+    write_atomic(path / REPORT_MD, text)
+    click.echo(text)

@@ -1,0 +1,76 @@
+"""``evalkit run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evalkit.cli._common import config_option, load_project, pct
+
+
+@click.command("run")
+@click.argument("suite", required=False)
+@config_option
+@click.option("--concurrency", "-j", type=click.IntRange(1, 1000), help="Parallel requests.")
+@click.option("--no-cache", is_flag=True, help="Ignore and do not fill the response cache.")
+@click.option("--resume", "resume", metavar="RUN", help="Finish an interrupted run.")
+@click.option(
+    "--prompt",
+    "prompt",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Use this prompt file instead of the suite's.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def command(
+    suite: str | None,
+    config_path: Path,
+    concurrency: int | None,
+    no_cache: bool,
+    resume: str | None,
+    prompt: Path | None,
+    quiet: bool,
+) -> None:
+    """Run SUITE and store the run under runs/<suite>/<prompt-version>/<run-id>/.
+
+    \b
+    Examples:
+      evalkit run support
+      evalkit run support --prompt prompts/support_v2.yaml -j 32
+      evalkit run --resume 20261123T101500-1a2b3c
+    """
+    from evalkit.config import load_suite
+    from evalkit.engine import RunOptions, run_suite
+    from evalkit.store import read_manifest, resolve_run
+
+    project = load_project(config_path)
+    resume_path = None
+    if resume:
+        resume_path = resolve_run(resume, project.resolve(project.runs_dir))
+        manifest = read_manifest(resume_path)
+        suite = suite or manifest.get("suite")
+        if prompt is None and manifest.get("prompt_path"):
+            prompt = project.resolve(manifest["prompt_path"])
+    loaded = load_suite(project, suite, prompt_override=prompt)
+    options = RunOptions(
+        concurrency=concurrency,
+        use_cache=not no_cache,
+        resume=resume_path,
+        progress=False if quiet else None,
+    )
+    try:
+        outcome = run_suite(loaded, options)
+    except KeyboardInterrupt:
+        from evalkit.exceptions import RunAborted
+
+        raise RunAborted(
+            "interrupted; finished cases are kept. Resume with "
+            f"`evalkit run --resume {resume or 'RUN'}`"
+        ) from None
+    s = outcome.summary
+    click.echo(
+        f"{loaded.name} @ prompt {outcome.path.parent.name}: pass rate {pct(s['pass_rate'])} "
+        f"({s['pass']} pass, {s['fail']} fail, {s['error']} error); cost ${s['cost_usd']:.4f}; "
+        f"{outcome.requests} requests, {s['cached']} cached"
+    )
+    click.echo(f"report: {outcome.path / 'report.md'}")

@@ -1,0 +1,69 @@
+"""``evalkit runs``: history per suite and prompt version."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evalkit.cli._common import config_option, pct, runs_root
+
+
+@click.command("runs")
+@click.argument("suite", required=False)
+@config_option
+def command(suite: str | None, config_path: Path) -> None:
+    """List stored runs grouped by suite and prompt version (newest last).
+
+    \b
+    Example:
+      evalkit runs
+      evalkit runs support
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from evalkit.store import SUMMARY, iter_run_dirs, read_manifest
+
+    root = runs_root(config_path)
+    groups: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = defaultdict(list)
+    for path in iter_run_dirs(root):
+        manifest = read_manifest(path)
+        if suite and manifest.get("suite") != suite:
+            continue
+        summary_path = path / SUMMARY
+        summary = json.loads(summary_path.read_text("utf-8")) if summary_path.exists() else {}
+        groups[(manifest.get("suite", "?"), manifest.get("prompt_version", "?"))].append(
+            (manifest, summary)
+        )
+    if not groups:
+        click.echo(f"no runs under {root}")
+        return
+    console = Console(width=max(Console().width, 110))
+    for (suite_name, version), rows in sorted(groups.items(), key=lambda kv: kv[1][0][0]["run_id"]):
+        label = rows[0][0].get("prompt_label")
+        table = Table(
+            title=f"{suite_name} · prompt {version}" + (f" ({label})" if label else ""),
+            title_justify="left",
+        )
+        for col in ("run", "started", "status", "model", "n", "pass", "error", "cost"):
+            table.add_column(
+                col,
+                no_wrap=True,
+                justify="left" if col in ("run", "started", "status", "model") else "right",
+            )
+        for manifest, summary in rows:
+            table.add_row(
+                manifest["run_id"],
+                str(manifest.get("started_at", ""))[5:16].replace("T", " "),
+                manifest.get("status", "?"),
+                manifest.get("target", {}).get("model") or "-",
+                str(summary.get("n", "-")),
+                pct(summary.get("pass_rate")),
+                pct(summary.get("error_rate")),
+                f"${summary.get('cost_usd', 0):.4f}",
+            )
+        console.print(table)
