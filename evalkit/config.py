@@ -257,7 +257,11 @@ def _check_target(target: TargetConfig, project: ProjectConfig, suite: str) -> N
         raise fail(f"provider {target.provider!r} needs a `model`", "model")
     if target.provider == "python" and not target.callable:
         raise fail("provider 'python' needs `callable: module:function`", "callable")
-    if target.provider == "scripted" and not target.script:
-        raise fail("provider 'scripted' needs `script: path/to/script.yaml`", "script")
+    if target.provider == "scripted" and not (target.script or target.base_url):
+        raise fail(
+            "provider 'scripted' needs `script: path/to/script.yaml` (or the `base_url` "
+            "of a running scripted server)",
+            "script",
+        )
     if target.provider != "python" and not target.prompt:
         raise fail(f"provider {target.provider!r} needs a `prompt` file", "prompt")

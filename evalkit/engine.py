@@ -86,7 +86,7 @@ class _State:
     provider_errors: int = 0
     requests: int = 0
     on_record: Callable[[CaseRecord], None] | None = None
-    abort: BaseException | None = None
+    abort: BaseException | None = None  # set once the run must stop; no new requests
 
 
 def run_suite(suite: LoadedSuite, options: RunOptions | None = None) -> RunOutcome:
@@ -167,8 +167,18 @@ async def _run_all(
 
     async def one(pc: PreparedCase, repeat: int) -> None:
         async with sem:
-            record = await _run_case(state, pc, repeat, graders)
-        append_record_and_count(state, record)
+            if state.abort is not None:
+                return  # the run is stopping: start no new request
+            try:
+                record = await _run_case(state, pc, repeat, graders)
+            except BaseException as exc:
+                state.abort = exc
+                raise
+        try:
+            append_record_and_count(state, record)
+        except RunAborted as exc:
+            state.abort = exc
+            raise
 
     tasks = [asyncio.ensure_future(one(pc, r)) for pc, r in todo]
     try:

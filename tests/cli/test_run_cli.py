@@ -1,0 +1,132 @@
+"""`evalkit run` as a user runs it: a subprocess killed or interrupted mid-way, then resumed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from evalkit.cli import main
+from evalkit.scripted import ScriptedServer
+from evalkit.store import read_manifest, read_records
+
+N_CASES = 12
+
+
+@pytest.fixture
+def slow_server() -> Iterator[ScriptedServer]:
+    srv = ScriptedServer({"latency_ms": 150, "default": {"text": "ok"}}).start()
+    yield srv
+    srv.stop()
+
+
+def project(root: Path, url: str) -> Path:
+    config = {
+        "suites": {
+            "demo": {
+                "goldens": "goldens.yaml",
+                "target": {
+                    "provider": "scripted",
+                    "wire": "anthropic",
+                    "model": "m",
+                    "base_url": url,
+                    "prompt": "p.yaml",
+                },
+                "checks": [{"type": "contains", "value": "ok"}],
+                "concurrency": 2,
+            }
+        }
+    }
+    (root / "evalkit.yaml").write_text(yaml.safe_dump(config))
+    goldens = [{"id": f"case-{i:02d}", "vars": {"q": str(i)}} for i in range(N_CASES)]
+    (root / "goldens.yaml").write_text(yaml.safe_dump(goldens))
+    (root / "p.yaml").write_text('user: "{{ q }}"\n')
+    return root / "evalkit.yaml"
+
+
+def start_run(config: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "evalkit", "run", "-c", str(config)],
+        cwd=config.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_for_records(root: Path, at_least: int, proc: subprocess.Popen[bytes]) -> Path:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = list((root / "runs" / "demo").glob("*/*/results.jsonl"))
+        if found and len(found[0].read_text().splitlines()) >= at_least:
+            return found[0].parent
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    raise AssertionError("the run did not progress")
+
+
+def finish(config: Path, run_path: Path) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["run", "-c", str(config), "--resume", run_path.name, "-q"])
+        raise SystemExit(0)
+    assert done.value.code in (0, None)
+
+
+def test_killed_run_resumes_each_case_exactly_once(
+    tmp_path: Path, slow_server: ScriptedServer
+) -> None:
+    config = project(tmp_path, slow_server.url)
+    proc = start_run(config)
+    run_path = wait_for_records(tmp_path, 4, proc)
+    proc.kill()  # SIGKILL: no cleanup at all
+    proc.wait()
+    before = {r.case_id for r in read_records(run_path)}
+    assert 4 <= len(before) < N_CASES
+    assert read_manifest(run_path)["status"] == "running"
+
+    finish(config, run_path)
+    records = read_records(run_path)
+    keys = [(r.case_id, r.repeat) for r in records]
+    assert len(keys) == len(set(keys)) == N_CASES  # every case × repeat exactly once
+    for case_id in before:  # finished cases were not requested again
+        assert slow_server.count(case=case_id) == 1
+    manifest = read_manifest(run_path)
+    assert manifest["status"] == "complete" and len(manifest["resumed_at"]) == 1
+
+
+def test_ctrl_c_marks_the_run_interrupted_and_exits_3(
+    tmp_path: Path, slow_server: ScriptedServer
+) -> None:
+    config = project(tmp_path, slow_server.url)
+    proc = start_run(config)
+    run_path = wait_for_records(tmp_path, 2, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 3, err
+    assert b"--resume" in err
+    assert read_manifest(run_path)["status"] == "interrupted"
+    done = len(read_records(run_path))
+    assert 2 <= done < N_CASES
+    finish(config, run_path)
+    assert len(read_records(run_path)) == N_CASES
+
+
+def test_progress_is_quiet_when_not_a_terminal(tmp_path: Path) -> None:
+    srv = ScriptedServer({"default": {"text": "ok"}}).start()
+    try:
+        config = project(tmp_path, srv.url)
+        proc = start_run(config)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        srv.stop()
+    assert proc.returncode == 0, err
+    assert err == b"" and b"\x1b[" not in out
+    assert b"pass rate 100.0%" in out and b"report: " in out

@@ -1,0 +1,289 @@
+"""The run loop end to end: real SDK clients against the loopback server, faults included."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from evalkit.config import load_config, load_suite
+from evalkit.engine import RunOptions, run_suite
+from evalkit.exceptions import AuthError, RunAborted
+from evalkit.outcome import Outcome
+from evalkit.provider.retry import RetryPolicy
+from evalkit.scripted import ScriptedServer
+from evalkit.store import read_manifest, read_records
+
+FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
+KEY = "sk-ant-api03-engine-test-secret-0123456789"
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    script = {
+        "default": {"text": "ok fine"},
+        "responses": [
+            {"when": {"case": "b"}, "text": "nope"},
+            {
+                "when": {"case": "rl"},
+                "text": "ok after wait",
+                "fault": {"status": 429, "retry_after_ms": 30, "times": 1},
+            },
+            {"when": {"case": "boom"}, "text": "never", "fault": {"status": 500}},
+            {"when": {"case": "busy"}, "text": "never", "fault": {"status": 529}},
+            {"when": {"case": "junk"}, "text": "never", "fault": {"malformed": True}},
+            {"when": {"case": "slow"}, "text": "late", "fault": {"hang": 2}},
+        ],
+    }
+    srv = ScriptedServer(script).start()
+    yield srv
+    srv.stop()
+
+
+def write_project(root: Path, server_url: str, cases: list[dict[str, Any]], **suite: Any) -> Path:
+    # provider scripted + base_url: the real Anthropic SDK client against the test's server,
+    # sending the case id in headers so the server can count requests per case
+    target = {
+        "provider": "scripted",
+        "wire": "anthropic",
+        "model": "claude-test",
+        "prompt": "prompts/p.yaml",
+        "base_url": server_url,
+        "timeout": 1.0,
+        "params": {"temperature": 0, "max_tokens": 64},
+    }
+    target.update(suite.pop("target", {}))
+    config = {
+        "suites": {
+            "demo": {
+                "goldens": "goldens.yaml",
+                "target": target,
+                "checks": [{"type": "contains", "value": "ok"}],
+                "concurrency": 4,
+                **suite,
+            }
+        }
+    }
+    (root / "evalkit.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    (root / "goldens.yaml").write_text(yaml.safe_dump(cases, sort_keys=False))
+    (root / "prompts").mkdir(exist_ok=True)
+    (root / "prompts" / "p.yaml").write_text('label: v1\nuser: "Q: {{ q }}"\n')
+    return root / "evalkit.yaml"
+
+
+def cases(*ids: str) -> list[dict[str, Any]]:
+    return [{"id": i, "vars": {"q": f"question {i}"}, "tags": ["t"]} for i in ids]
+
+
+def run(config: Path, **options: Any) -> Any:
+    suite = load_suite(load_config(config))
+    options.setdefault("retry", FAST)
+    options.setdefault("progress", False)
+    return run_suite(suite, RunOptions(**options))
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVALKIT_ENGINE_KEY", KEY)
+
+
+def test_run_records_every_case(tmp_path: Path, server: ScriptedServer) -> None:
+    config = write_project(tmp_path, server.url, cases("a", "b", "c"))
+    outcome = run(config)
+    records = {r.case_id: r for r in read_records(outcome.path)}
+    assert set(records) == {"a", "b", "c"}
+    assert records["a"].outcome is Outcome.PASS and records["b"].outcome is Outcome.FAIL
+    assert records["a"].usage.output_tokens > 0 and records["a"].attempts == 1
+    manifest = read_manifest(outcome.path)
+    assert manifest["status"] == "complete" and manifest["prompt_label"] == "v1"
+    assert outcome.path.parent.name == manifest["prompt_version"]
+    assert manifest["target"]["model"] == "claude-test"
+    assert outcome.summary["pass"] == 2 and outcome.summary["fail"] == 1
+    assert server.count() == 3
+
+
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_real_provider_with_a_key_stores_no_secret(tmp_path: Path, wire: str) -> None:
+    srv = ScriptedServer(
+        {
+            "default": {"text": "ok"},
+            "responses": [
+                {"when": {"contains": "question b"}, "text": "no", "fault": {"status": 401}}
+            ],
+        }
+    ).start()
+    try:
+        url = srv.url if wire == "anthropic" else srv.openai_base_url
+        config = write_project(
+            tmp_path,
+            url,
+            cases("a", "b"),
+            concurrency=1,
+            target={"provider": wire, "api_key_env": "EVALKIT_ENGINE_KEY"},
+        )
+        with pytest.raises(AuthError) as err:
+            run(config)
+    finally:
+        srv.stop()
+    assert KEY not in str(err.value)
+    (run_path,) = (tmp_path / "runs" / "demo").glob("*/*")
+    records = read_records(run_path)
+    assert [r.case_id for r in records] == ["a"] and records[0].output == "ok"
+    for f in run_path.iterdir():
+        assert KEY not in f.read_text(), f.name
+
+
+@pytest.mark.parametrize(
+    ("case", "kind", "requests"),
+    [("boom", "server", 3), ("busy", "overloaded", 3), ("junk", "malformed", 2)],
+)
+def test_provider_failures_become_error_outcomes(
+    tmp_path: Path, server: ScriptedServer, case: str, kind: str, requests: int
+) -> None:
+    config = write_project(tmp_path, server.url, cases("a", case, "c"), error_budget=0.5)
+    outcome = run(config)
+    records = {r.case_id: r for r in read_records(outcome.path)}
+    assert len(records) == 3  # nothing lost
+    bad = records[case]
+    assert bad.outcome is Outcome.ERROR and bad.error is not None
+    assert bad.error.kind == kind and bad.attempts == requests
+    assert bad.output is None and bad.checks == []
+    assert server.count(case=case) == requests
+    assert records["a"].outcome is Outcome.PASS
+    assert outcome.summary["error"] == 1 and outcome.summary["pass_rate"] == 1.0
+
+
+def test_rate_limit_is_retried_after_the_servers_delay(
+    tmp_path: Path, server: ScriptedServer
+) -> None:
+    config = write_project(tmp_path, server.url, cases("rl"))
+    outcome = run(config)
+    (record,) = read_records(outcome.path)
+    assert record.outcome is Outcome.PASS and record.attempts == 2
+    assert record.latency_ms is not None and record.latency_ms >= 30
+    assert server.count(case="rl") == 2
+
+
+def test_hang_past_timeout_is_a_timeout_error(tmp_path: Path, server: ScriptedServer) -> None:
+    config = write_project(
+        tmp_path, server.url, cases("slow", "a"), target={"timeout": 0.3}, error_budget=0.5
+    )
+    outcome = run(config, retry=RetryPolicy(max_attempts=2, base_delay=0.01))
+    records = {r.case_id: r for r in read_records(outcome.path)}
+    assert records["slow"].outcome is Outcome.ERROR
+    assert records["slow"].error is not None and records["slow"].error.kind == "timeout"
+    assert records["slow"].attempts == 2 and records["a"].outcome is Outcome.PASS
+
+
+def test_connection_refused_over_budget_aborts_and_keeps_records(
+    tmp_path: Path, closed_url: str
+) -> None:
+    config = write_project(
+        tmp_path, closed_url, cases(*"abcdefgh"), error_budget=0.25, concurrency=1
+    )
+    with pytest.raises(RunAborted) as err:
+        run(config)
+    assert "error budget" in str(err.value) and "connection" in str(err.value)
+    (run_path,) = (tmp_path / "runs" / "demo").glob("*/*")
+    records = read_records(run_path)
+    # budget 0.25 * 8 = 2 errors allowed: the third error stops the run
+    assert len(records) == 3
+    assert all(r.error is not None and r.error.kind == "connection" for r in records)
+    assert read_manifest(run_path)["status"] == "aborted"
+
+
+def test_auth_failure_stops_at_once(tmp_path: Path) -> None:
+    srv = ScriptedServer(
+        {"responses": [{"when": {}, "text": "x", "fault": {"status": 401}}]}
+    ).start()
+    try:
+        config = write_project(
+            tmp_path, srv.url, cases(*[f"c{i}" for i in range(30)]), concurrency=2, error_budget=1.0
+        )
+        with pytest.raises(AuthError) as err:
+            run(config)
+        assert "credentials" in str(err.value) and KEY not in str(err.value)
+        assert srv.count() <= 2  # not one request per case
+    finally:
+        srv.stop()
+    (run_path,) = (tmp_path / "runs" / "demo").glob("*/*")
+    assert read_manifest(run_path)["status"] == "aborted"
+
+
+def test_cache_second_run_makes_no_requests_and_changes_invalidate(
+    tmp_path: Path, server: ScriptedServer
+) -> None:
+    config = write_project(tmp_path, server.url, cases("a", "b"))
+    first = run(config)
+    assert server.count() == 2 and first.requests == 2
+    second = run(config)
+    assert server.count() == 2 and second.requests == 0
+    assert second.summary["cached"] == 2
+    assert [r.output for r in read_records(second.path)] != []
+    # a prompt edit changes the rendered messages
+    (tmp_path / "prompts" / "p.yaml").write_text('label: v1\nuser: "Question: {{ q }}"\n')
+    run(config)
+    assert server.count() == 4
+    # a params change too
+    write_project(
+        tmp_path,
+        server.url,
+        cases("a", "b"),
+        target={"params": {"temperature": 0.5, "max_tokens": 64}},
+    )
+    (tmp_path / "prompts" / "p.yaml").write_text('label: v1\nuser: "Question: {{ q }}"\n')
+    run(config)
+    assert server.count() == 6
+    run(config, use_cache=False)
+    assert server.count() == 8
+
+
+def test_repeats_are_independent_samples(tmp_path: Path, server: ScriptedServer) -> None:
+    config = write_project(tmp_path, server.url, cases("a", "b"), repeats=3)
+    outcome = run(config)
+    records = read_records(outcome.path)
+    assert sorted((r.case_id, r.repeat) for r in records) == [
+        ("a", 0),
+        ("a", 1),
+        ("a", 2),
+        ("b", 0),
+        ("b", 1),
+        ("b", 2),
+    ]
+    assert server.count(case="a") == 3  # each repeat is its own cache entry
+    assert outcome.summary["pass_all_k"] == 0.5 and outcome.summary["pass_any_k"] == 0.5
+
+
+def test_resume_refuses_a_changed_prompt(tmp_path: Path, server: ScriptedServer) -> None:
+    from evalkit.exceptions import InputError
+
+    config = write_project(tmp_path, server.url, cases("a"))
+    first = run(config)
+    (tmp_path / "prompts" / "p.yaml").write_text('label: v1\nuser: "Other {{ q }}"\n')
+    with pytest.raises(InputError) as err:
+        run(config, resume=first.path)
+    assert "prompt version" in str(err.value)
+
+
+@pytest.fixture
+def closed_url() -> str:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def test_summary_json_matches_records(tmp_path: Path, server: ScriptedServer) -> None:
+    config = write_project(tmp_path, server.url, cases("a", "b", "c"))
+    outcome = run(config)
+    summary = json.loads((outcome.path / "summary.json").read_text())
+    assert summary["n"] == 3 and summary["checks"]["contains"]["fail"] == 1
+    assert summary["tags"]["t"]["pass"] == 2
+    report = (outcome.path / "report.md").read_text()
+    assert "| b | 0 | contains: missing 'ok'" in report
