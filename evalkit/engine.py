@@ -86,6 +86,8 @@ class _State:
     provider_errors: int = 0
     requests: int = 0
     on_record: Callable[[CaseRecord], None] | None = None
+    keys: dict[tuple[str, int], str] = field(default_factory=dict)
+    prefetched: dict[str, Completion] = field(default_factory=dict)
     abort: BaseException | None = None  # set once the run must stop; no new requests
 
 
@@ -124,10 +126,13 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         planned=planned,
         budget=int(budget_fraction * planned),
     )
+    state.keys = {(pc.case.id, r): _cache_key(suite, pc, r) for pc, r in todo}
+    state.prefetched = cache.get_many(list(state.keys.values()))
     state.provider_errors = sum(1 for rec in done.values() if rec.error is not None)
     concurrency = options.concurrency or cfg.concurrency
     status = "running"
     try:
+        await provider.prepare()
         with _progress(options.progress, len(todo), state) as advance:
             state.on_record = advance
             await _run_all(state, todo, concurrency, options.graders)
@@ -213,16 +218,20 @@ class _Generated:
     latency_ms: float | None
 
 
+def _cache_key(suite: LoadedSuite, pc: PreparedCase, repeat: int) -> str:
+    # without a prompt (python callables) the case's variables are the input
+    extra = None if pc.messages else {"vars": pc.case.vars}
+    return cache_key(suite.target, pc.messages, dict(suite.target.params), repeat, extra=extra)
+
+
 async def _generate(state: _State, pc: PreparedCase, repeat: int) -> _Generated | CaseRecord:
     """The system's answer for one case × repeat (cache, then retried call), or an error record."""
     suite = state.suite
     case = pc.case
     target = suite.target
     params = dict(target.params)
-    key = cache_key(
-        target, pc.messages, params, repeat, extra=None if pc.messages else {"vars": case.vars}
-    )
-    hit = state.cache.get(key)
+    key = state.keys[(case.id, repeat)]
+    hit = state.prefetched.pop(key, None)
     if hit is not None:
         return _Generated(hit, attempts=0, cached=True, latency_ms=None)
     ctx = CallContext(

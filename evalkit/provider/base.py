@@ -65,6 +65,11 @@ class Provider(Protocol):
 
     name: str
 
+    async def prepare(self) -> None:
+        """Do slow one-off work (SDK import, client set-up) before the first timed call, so
+        it is not counted as the first case's latency; raise AuthError for a missing key."""
+        ...
+
     async def complete(
         self, messages: list[Message], params: dict[str, Any], ctx: CallContext
     ) -> Completion: ...

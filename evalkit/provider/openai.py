@@ -94,6 +94,10 @@ class OpenAIProvider:
             self._known = _common.known_params(self._client.chat.completions.create)
         return self._client
 
+    async def prepare(self) -> None:
+        """Import the SDK and build the client before the first timed call."""
+        self._get_client()
+
     async def complete(
         self, messages: list[Message], params: dict[str, Any], ctx: CallContext
     ) -> Completion:

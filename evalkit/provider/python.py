@@ -93,6 +93,9 @@ class PythonProvider:
         call = getattr(self._fn, "__call__", None)  # noqa: B004 (async callable objects)
         self._is_async = inspect.iscoroutinefunction(self._fn) or inspect.iscoroutinefunction(call)
 
+    async def prepare(self) -> None:
+        """Nothing to warm up: the callable was imported when the provider was built."""
+
     async def complete(
         self, messages: list[Message], params: dict[str, Any], ctx: CallContext
     ) -> Completion:

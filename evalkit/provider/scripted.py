@@ -83,6 +83,10 @@ class ScriptedProvider:
         delegate = AnthropicProvider if spec.wire == "anthropic" else OpenAIProvider
         self._delegate = delegate(inner, api_key=SCRIPTED_KEY, send_context_headers=True)
 
+    async def prepare(self) -> None:
+        """Warm up the delegate SDK client."""
+        await self._delegate.prepare()
+
     async def complete(
         self, messages: list[Message], params: dict[str, Any], ctx: CallContext
     ) -> Completion:

@@ -1,0 +1,183 @@
+"""Run-loop benchmark: 1,000 cases at concurrency 50 against a scripted server with 50 ms latency.
+
+Prints wall time against the ideal (1,000 × 0.05 s / 50 = 1.0 s) and against the bare-SDK
+floor measured in the same process, the per-case overhead, the fully cached re-run in cases per
+second, peak memory, and the cost of ``import evalkit``. Figures, not pass/fail.
+
+    python benchmarks/bench_run.py [--cases 1000] [--concurrency 50] [--latency-ms 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from evalkit.config import load_config, load_suite
+from evalkit.engine import RunOptions, run_suite
+
+REPLY = '{"answer": "Orders over 7 days late are refundable.", "citations": ["pol-1"]}'
+
+
+def write_project(root: Path, url: str, wire: str, n: int, concurrency: int) -> Path:
+    config = {
+        "suites": {
+            "bench": {
+                "goldens": "goldens.jsonl",
+                "target": {
+                    "provider": "scripted",
+                    "wire": wire,
+                    "model": "bench",
+                    "base_url": url,
+                    "prompt": "prompt.yaml",
+                    "params": {"temperature": 0, "max_tokens": 256},
+                },
+                "checks": [
+                    {"type": "json-valid"},
+                    {"type": "json-path", "path": "answer", "contains": "refundable"},
+                    {"type": "citations", "path": "citations"},
+                    {"type": "not-contains", "value": "As an AI"},
+                    {"type": "no-pii"},
+                    {"type": "length", "max": 100, "unit": "words"},
+                    {"type": "regex", "pattern": "\\d+ days"},
+                    {"type": "latency", "max_ms": 5000},
+                ],
+                "concurrency": concurrency,
+            }
+        }
+    }
+    (root / "evalkit.yaml").write_text(yaml.safe_dump(config))
+    lines = []
+    for i in range(n):
+        case = {
+            "id": f"case-{i:05d}",
+            "vars": {"question": f"Is order {i} refundable?"},
+            "context": [{"id": "pol-1", "text": "Orders over 7 days late are refundable."}],
+            "tags": [f"t{i % 5}"],
+        }
+        lines.append(yaml.safe_dump(case, default_flow_style=True, width=10_000).strip())
+    import json
+
+    (root / "goldens.jsonl").write_text(
+        "\n".join(json.dumps(yaml.safe_load(line)) for line in lines) + "\n"
+    )
+    (root / "prompt.yaml").write_text(
+        'system: "Answer from the policy. Reply in JSON."\nuser: "{{ question }}"\n'
+    )
+    return root / "evalkit.yaml"
+
+
+async def bare_sdk(wire: str, url: str, n: int, concurrency: int) -> float:
+    """The floor: the SDK client alone (aiohttp transport), same server, same concurrency."""
+    sem = asyncio.Semaphore(concurrency)
+    if wire == "anthropic":
+        import anthropic
+
+        client = anthropic.AsyncAnthropic(
+            api_key="x", base_url=url, max_retries=0, http_client=anthropic.DefaultAioHttpClient()
+        )
+
+        async def one(i: int) -> None:
+            async with sem:
+                await client.messages.create(
+                    model="m",
+                    max_tokens=256,
+                    messages=[{"role": "user", "content": f"Is order {i} refundable?"}],
+                )
+    else:
+        import openai
+
+        client = openai.AsyncOpenAI(
+            api_key="x",
+            base_url=url + "/v1",
+            max_retries=0,
+            http_client=openai.DefaultAioHttpClient(),
+        )
+
+        async def one(i: int) -> None:
+            async with sem:
+                await client.chat.completions.create(
+                    model="m", messages=[{"role": "user", "content": f"Is order {i} refundable?"}]
+                )
+
+    await one(-1)  # warm-up: connection pool, lazy imports
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    elapsed = time.perf_counter() - started
+    await client.close()
+    return elapsed
+
+
+class _Remote:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+def import_time() -> float:
+    def run(code: str) -> float:
+        best = float("inf")
+        for _ in range(5):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            best = min(best, time.perf_counter() - t)
+        return best
+
+    return run("import evalkit") - run("pass")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    args = parser.parse_args()
+    n, c, lat = args.cases, args.concurrency, args.latency_ms
+    ideal = n * lat / 1000 / c
+    print(f"{n} cases, concurrency {c}, server latency {lat} ms: ideal {ideal:.2f} s")
+    # the server runs in its own process, like a remote API: in-process it would compete with
+    # the client for the GIL and blur what the harness itself costs
+    script = Path(tempfile.mkdtemp()) / "script.yaml"
+    script.write_text(yaml.safe_dump({"latency_ms": lat, "default": {"text": REPLY}}))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evalkit.scripted", str(script)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    server = _Remote(proc.stdout.readline().strip())
+    try:
+        for wire in ("anthropic", "openai"):
+            floor = asyncio.run(bare_sdk(wire, server.url, n, c))
+            with tempfile.TemporaryDirectory() as tmp:
+                config = write_project(
+                    Path(tmp), server.url if wire == "anthropic" else server.url + "/v1", wire, n, c
+                )
+                suite = load_suite(load_config(config))
+                t = time.perf_counter()
+                first = run_suite(suite, RunOptions(progress=False))
+                wall = time.perf_counter() - t
+                assert first.summary["n"] == n and first.requests == n, first.summary
+                t = time.perf_counter()
+                cached = run_suite(suite, RunOptions(progress=False))
+                cached_wall = time.perf_counter() - t
+                assert cached.requests == 0
+            print(
+                f"{wire:9s} evalkit {wall:.2f} s = {wall / ideal:.2f}x ideal, "
+                f"{wall / floor:.2f}x bare SDK ({floor:.2f} s); overhead "
+                f"{(wall - floor) / n * 1000:.2f} ms/case; cached re-run {cached_wall:.2f} s "
+                f"= {n / cached_wall:,.0f} cases/s"
+            )
+    finally:
+        proc.terminate()
+        proc.wait()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory {peak:.0f} MiB; import evalkit {import_time() * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
