@@ -41,6 +41,12 @@ class JudgeVerdict(BaseModel):
     cost_usd: float = 0.0
     samples: list[Any] = Field(default_factory=list)
     cached: bool = False
+    #: the judge's samples disagreed (``samples: k`` > 1): its self-consistency, per verdict
+    flip: bool = False
+    #: judge model requests this verdict made (0 when it came from the cache)
+    requests: int = 0
+    #: the model that answered, for pricing and the self-preference warning
+    model: str = ""
 
 
 class CaseRecord(BaseModel):

@@ -38,7 +38,9 @@ def test_valid_project_passes(
     [
         pytest.param(
             {
-                "goldens/demo.yaml": "- id: a\n  vars: {question: x}\n- id: a\n  vars: {question: y}\n"
+                "goldens/demo.yaml": (
+                    "- id: a\n  vars: {question: x}\n- id: a\n  vars: {question: y}\n"
+                )
             },
             "goldens/demo.yaml:3: id: duplicate case id 'a'",
             id="duplicate-id",
