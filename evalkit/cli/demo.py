@@ -73,7 +73,24 @@ def command(project_dir: Path, no_cache: bool) -> None:
         click.echo("  weakest checks: " + ", ".join(f"{n} {pct(r['pass_rate'])}" for n, r in worst))
         click.echo(f"  report: {outcome.path / 'report.md'}")
         outcomes.append(outcome)
+    _compare(outcomes[0].path, outcomes[1].path)
     click.echo(
-        "\nNext: `evalkit runs` lists the history; open the reports above for the "
-        "failing cases and their reasons."
+        "\nNext: `evalkit runs` lists the history; `evalkit compare BASE HEAD` compares any "
+        "two runs; open the reports above for the failing cases and their reasons."
     )
+
+
+def _compare(base_path: Path, head_path: Path) -> None:
+    """End the demo with the question every prompt change asks: is the new version worse?"""
+    from evalkit._files import write_atomic
+    from evalkit.compare import compare_runs
+    from evalkit.report.compare_md import comparison_markdown
+    from evalkit.report.compare_terminal import render_comparison
+    from evalkit.store import load_run
+
+    click.echo("\n▶ compare v1 (base) with v2 (head): paired, case by case")
+    comparison = compare_runs(load_run(base_path), load_run(head_path))
+    render_comparison(comparison)
+    summary = head_path / "compare.md"
+    write_atomic(summary, comparison_markdown(comparison))
+    click.echo(f"  PR-ready summary: {summary}")
