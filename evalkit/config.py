@@ -157,6 +157,7 @@ def target_spec(target: TargetConfig, project: ProjectConfig) -> TargetSpec:
         timeout=target.timeout,
         script=script,
         wire=target.wire,
+        project_dir=str(project.root),
     )
 
 
@@ -263,5 +264,12 @@ def _check_target(target: TargetConfig, project: ProjectConfig, suite: str) -> N
             "of a running scripted server)",
             "script",
         )
+    if target.provider == "python" and target.callable:
+        from evalkit.provider.python import load_callable
+
+        try:
+            load_callable(target.callable, project.root)
+        except InputError as exc:
+            raise fail(exc.message, "callable") from None
     if target.provider != "python" and not target.prompt:
         raise fail(f"provider {target.provider!r} needs a `prompt` file", "prompt")

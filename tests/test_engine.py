@@ -287,3 +287,49 @@ def test_summary_json_matches_records(tmp_path: Path, server: ScriptedServer) ->
     assert summary["tags"]["t"]["pass"] == 2
     report = (outcome.path / "report.md").read_text()
     assert "| b | 0 | contains: missing 'ok'" in report
+
+
+def test_python_callable_target_gets_vars_and_errors_are_outcomes(tmp_path: Path) -> None:
+    (tmp_path / "mybot.py").write_text(
+        "def answer(vars):\n"
+        "    if vars['q'] == 'question crash':\n"
+        "        raise RuntimeError('database down')\n"
+        "    return 'ok: ' + vars['q']\n"
+    )
+    config = {
+        "suites": {
+            "demo": {
+                "goldens": "goldens.yaml",
+                "target": {"provider": "python", "callable": "mybot:answer"},
+                "checks": [{"type": "contains", "value": "ok"}],
+                "error_budget": 0.5,
+            }
+        }
+    }
+    (tmp_path / "evalkit.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "goldens.yaml").write_text(yaml.safe_dump(cases("a", "crash")))
+    outcome = run(tmp_path / "evalkit.yaml")
+    records = {r.case_id: r for r in read_records(outcome.path)}
+    assert records["a"].output == "ok: question a" and records["a"].outcome is Outcome.PASS
+    crash = records["crash"]
+    assert crash.outcome is Outcome.ERROR and crash.error is not None
+    assert crash.error.kind == "callable" and "database down" in crash.error.message
+    assert outcome.path.parent.name == "no-prompt"
+
+
+def test_bad_callable_is_a_config_error(tmp_path: Path) -> None:
+    from evalkit.exceptions import InputError
+
+    config = {
+        "suites": {
+            "demo": {
+                "goldens": "goldens.yaml",
+                "target": {"provider": "python", "callable": "nope:fn"},
+            }
+        }
+    }
+    (tmp_path / "evalkit.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "goldens.yaml").write_text(yaml.safe_dump(cases("a")))
+    with pytest.raises(InputError) as err:
+        load_suite(load_config(tmp_path / "evalkit.yaml"))
+    assert err.value.field == "suites.demo.target.callable" and err.value.line is not None

@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from evalkit.check._imports import import_module, import_object
+from evalkit._imports import import_module, import_object
 from evalkit.check.base import (
     REGISTRY,
     CannotGrade,

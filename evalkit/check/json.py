@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from evalkit.check._imports import import_object
+from evalkit._imports import import_object
 from evalkit.check._jsonparse import Parsed, differences, json_equal, load_output, snippet
 from evalkit.check._jsonpath import JsonPath, compile_path
 from evalkit.check.base import Check, CheckContext, context_base_dir, reference, register, verdict

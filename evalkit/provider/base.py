@@ -42,6 +42,8 @@ class TargetSpec:
     callable: str | None = None
     api_key_env: str | None = None
     timeout: float = 60.0
+    #: the project root, where ``callable: module:function`` modules are looked up
+    project_dir: str | None = None
     # scripted provider only
     script: str | None = None
     wire: Literal["anthropic", "openai"] = "anthropic"

@@ -21,11 +21,12 @@ pile up threads.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from evalkit._imports import import_object
 from evalkit._redact import redact
 from evalkit.exceptions import InputError, ProviderError
 from evalkit.provider.base import CallContext, Completion, Message, TargetSpec
@@ -33,25 +34,15 @@ from evalkit.provider.base import CallContext, Completion, Message, TargetSpec
 _NAMED = frozenset({"messages", "params", "vars", "ctx"})
 
 
-def load_callable(target: str) -> Callable[..., Any]:
-    """Import ``module:function`` (dots allowed after the colon), or raise InputError."""
-    module_name, sep, attr_path = target.partition(":")
-    if not sep or not module_name or not attr_path:
+def load_callable(target: str, base_dir: str | Path | None = None) -> Callable[..., Any]:
+    """Import ``module:function`` with the project directory importable, or raise InputError."""
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
         raise InputError(f"expected 'module:function', got {target!r}", field="target.callable")
     try:
-        obj: Any = importlib.import_module(module_name)
-    except Exception as exc:
-        raise InputError(
-            f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}",
-            field="target.callable",
-        ) from None
-    for part in attr_path.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise InputError(
-                f"module {module_name!r} has no attribute {attr_path!r}", field="target.callable"
-            ) from None
+        obj = import_object(target, Path(base_dir) if base_dir else Path.cwd())
+    except ValueError as exc:
+        raise InputError(str(exc), field="target.callable") from None
     if not callable(obj):
         raise InputError(f"{target!r} is not callable", field="target.callable")
     return obj  # type: ignore[no-any-return]
@@ -88,7 +79,7 @@ class PythonProvider:
         if not spec.callable:
             raise InputError("provider 'python' needs 'callable: module:function'", field="target")
         self._spec = spec
-        self._fn = load_callable(spec.callable)
+        self._fn = load_callable(spec.callable, spec.project_dir)
         self._named = _named_parameters(self._fn, spec.callable)
         call = getattr(self._fn, "__call__", None)  # noqa: B004 (async callable objects)
         self._is_async = inspect.iscoroutinefunction(self._fn) or inspect.iscoroutinefunction(call)
