@@ -17,7 +17,7 @@ from evalkit.cli import main
 from evalkit.scripted import ScriptedServer
 from evalkit.store import read_manifest, read_records
 
-N_CASES = 12
+N_CASES = 24
 
 
 @pytest.fixture
@@ -51,6 +51,11 @@ def project(root: Path, url: str) -> Path:
     return root / "evalkit.yaml"
 
 
+def _default_sigint() -> None:
+    # a shell running us in the background may ignore SIGINT, and children inherit that
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_run(config: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
@@ -59,6 +64,7 @@ def start_run(config: Path) -> subprocess.Popen[bytes]:
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_default_sigint,
     )
 
 
