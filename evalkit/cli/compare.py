@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+from evalkit.cli._common import config_option
+
+if TYPE_CHECKING:
+    from evalkit.judge import PairwiseResult
+    from evalkit.store import StoredRun
 
 
 @click.command("compare")
@@ -47,6 +55,13 @@ import click
     help="Bootstrap resamples.",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
+@click.option(
+    "--pairwise",
+    "pairwise_judge",
+    metavar="JUDGE",
+    help="Also judge each case's two outputs with this pairwise judge, in both orders.",
+)
+@config_option
 def command(
     base: str,
     head: str,
@@ -57,6 +72,8 @@ def command(
     cluster_key: str | None,
     n_boot: int,
     seed: int,
+    pairwise_judge: str | None,
+    config_path: Path,
 ) -> None:
     """Compare HEAD against BASE case by case with paired statistics.
 
@@ -68,6 +85,7 @@ def command(
     Example:
       evalkit compare 20250101T120000-a1b2c3 20250102T090000-d4e5f6
       evalkit compare runs/support/3f9a/20250101T120000-a1b2c3 d4e5 --markdown pr.md
+      evalkit compare a1b2 d4e5 --pairwise preference   # judges/preference.yaml
     """
     from evalkit._files import write_atomic
     from evalkit.compare import compare_runs
@@ -80,9 +98,57 @@ def command(
     head_run = load_run(resolve_run(head, runs_dir))
     comparison = compare_runs(base_run, head_run, cluster_key=cluster_key, n_boot=n_boot, seed=seed)
     render_comparison(comparison)
+    pairwise = (
+        _pairwise(pairwise_judge, config_path, base_run, head_run) if pairwise_judge else None
+    )
     if json_path:
-        write_atomic(json_path, comparison.model_dump_json(indent=2) + "\n")
+        if pairwise is None:
+            write_atomic(json_path, comparison.model_dump_json(indent=2) + "\n")
+        else:
+            data = {
+                **comparison.model_dump(mode="json"),
+                "pairwise": pairwise.model_dump(mode="json"),
+            }
+            write_atomic(json_path, json.dumps(data, indent=2) + "\n")
     if md_path:
-        write_atomic(md_path, comparison_markdown(comparison))
+        markdown = comparison_markdown(comparison)
+        if pairwise is not None:
+            from evalkit.judge import pairwise_markdown
+
+            markdown = markdown.rstrip("\n") + "\n\n" + pairwise_markdown(pairwise)
+        write_atomic(md_path, markdown)
     if junit_path:
         write_atomic(junit_path, junit_xml(head_run, comparison))
+
+
+def _pairwise(name: str, config_path: Path, base: StoredRun, head: StoredRun) -> PairwiseResult:
+    """Judge both runs' outputs pairwise (``judges/<name>.yaml``) and print the headline."""
+    import asyncio
+
+    from evalkit.cli._common import load_project
+    from evalkit.judge import build_judges, judge_pairs, load_judges, run_cases
+    from evalkit.judge.judge import judge_runtime
+    from evalkit.judge.pairwise import pairwise_summary_lines
+
+    project = load_project(config_path)
+    definition = load_judges(project, [name], pairwise=True)
+    cache, prices, policy = judge_runtime(project, base.suite)
+    (judge,) = build_judges(definition, project=project, cache=cache, prices=prices, policy=policy)
+
+    def warn(message: str) -> None:
+        click.secho(f"warning: {message}", fg="yellow", err=True)
+
+    cases = run_cases(base, project, warn)
+
+    async def go() -> PairwiseResult:
+        try:
+            return await judge_pairs(base, head, judge, cases=cases)
+        finally:
+            await judge.aclose()
+
+    try:
+        result = asyncio.run(go())
+    finally:
+        cache.close()
+    click.echo("\n".join(pairwise_summary_lines(result)))
+    return result
