@@ -6,6 +6,8 @@ check names and reasons), then the tables. Secondary tables fold into ``<details
 
 from __future__ import annotations
 
+from typing import Any
+
 from evalkit.compare import Comparison, MetricComparison, RunSummary
 from evalkit.gate import GateResult
 
@@ -83,9 +85,17 @@ def _case_lines(c: Comparison, status: str, title: str, max_cases: int) -> list[
 
 
 def comparison_markdown(
-    c: Comparison, gate: GateResult | None = None, *, max_cases: int = 10
+    c: Comparison,
+    gate: GateResult | None = None,
+    *,
+    max_cases: int = 10,
+    calibration: dict[str, dict[str, Any]] | None = None,
 ) -> str:
-    """The PR-comment form of a comparison (and of the gate, when one was applied)."""
+    """The PR-comment form of a comparison (and of the gate, when one was applied).
+
+    ``calibration`` (from :func:`evalkit.calibration.comparison_calibration`) adds each judge's
+    calibration status and corrected pass rate for both runs.
+    """
     o = c.overall
     out = [_headline(c.head.suite, gate, o.verdict), ""]
     out.append(
@@ -115,6 +125,10 @@ def comparison_markdown(
         "",
     ]
     out += _gate_lines(gate)
+    if calibration:
+        from evalkit.calibration.report import comparison_section_markdown
+
+        out += comparison_section_markdown(calibration)
     out += ["<details><summary>Tags, cost and latency</summary>", ""]
     if c.tags:
         out += ["| Tag | Base | Head | Δ pts | n | Verdict |", "|---|---|---|---|---|---|"]

@@ -64,6 +64,10 @@ def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[
     lines.append("")
     lines += _table("Checks", summary["checks"])
     lines += _table("Judges", summary["judges"])
+    if summary.get("calibration"):
+        from evalkit.calibration.report import section_markdown
+
+        lines += section_markdown(summary["calibration"])
     lines += _table("Tags", summary["tags"])
     failing = [r for r in records if r.outcome is Outcome.FAIL]
     if failing:

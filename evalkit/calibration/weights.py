@@ -1,0 +1,179 @@
+"""Undo stratified over-sampling: inverse-probability weights and the figures computed with them.
+
+Labels drawn stratified by the judge's verdict over-represent the verdict that was rarer in the
+run. TPR = P(judge pass | human pass) then comes out biased (with prevalence 0.8, TPR 0.9,
+TNR 0.7, drawing 100 judge-passes and 100 judge-fails gives TPR ≈ 0.72), and so do TNR and kappa.
+Weighting each label by the inverse of its inclusion probability (stratum size / labels in the
+stratum, Horvitz–Thompson) makes the labels stand for the run they were drawn from again.
+
+Weights are normalised per run so that a run's stratified labels weigh as many as there are of
+them; random and imported labels weigh 1. When every weight is equal the figures are exactly
+:func:`evalkit.stats.agreement.calibration_summary`'s. Otherwise the confusion matrix keeps the
+raw label counts (the "enough labels" test is about labels actually collected) and every rate,
+kappa and interval is recomputed from weighted counts; Wilson intervals use Kish's effective
+sample size (Σw)²/Σw², so heavy weights widen them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from evalkit.calibration.labels import Label
+from evalkit.stats.agreement import (
+    LIKERT_LEVELS,
+    CalibrationSummary,
+    Interval,
+    Proportion,
+    Scale,
+    calibration_summary,
+    harmonic_mean,
+    wilson_interval,
+)
+
+
+def sampling_weights(labels: Sequence[Label]) -> tuple[list[float], list[str]]:
+    """One weight per label (in order) and notes on what was assumed."""
+    weights = [1.0] * len(labels)
+    notes: list[str] = []
+    groups: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    unsized = 0
+    for i, label in enumerate(labels):
+        s = label.sampling
+        if s.mode != "stratified":
+            continue
+        if s.stratum is None or not s.stratum_size:
+            unsized += 1
+            continue
+        groups[label.run_id or ""][s.stratum].append(i)
+    for strata in groups.values():
+        raw: dict[int, float] = {}
+        for stratum_items in strata.values():
+            size = labels[stratum_items[0]].sampling.stratum_size or 0
+            for i in stratum_items:
+                raw[i] = size / len(stratum_items)
+        scale = len(raw) / sum(raw.values())
+        for i, w in raw.items():
+            weights[i] = w * scale
+    if groups:
+        n = sum(len(v) for s in groups.values() for v in s.values())
+        notes.append(
+            f"{n} stratified label(s) reweighted by their strata's sampling fractions "
+            "(inverse-probability weights per run)"
+        )
+    if unsized:
+        notes.append(f"{unsized} stratified label(s) without stratum sizes counted unweighted")
+    return weights, notes
+
+
+def _weighted_kappa(
+    codes_h: NDArray[np.int64],
+    codes_j: NDArray[np.int64],
+    w: NDArray[np.float64],
+    k: int,
+    quad: bool,
+) -> NDArray[np.float64]:
+    """Kappa of weighted K×K tables; rows of ``w`` are resamples (a 2-D array) or one (1-D)."""
+    w2 = np.atleast_2d(w)
+    cells = codes_h * k + codes_j
+    tables = np.stack([np.bincount(cells, weights=row, minlength=k * k) for row in w2])
+    tables = tables.reshape(-1, k, k)
+    d = np.subtract.outer(np.arange(k), np.arange(k))
+    dis = (d * d if quad else (d != 0)).astype(float)
+    total = tables.sum(axis=(1, 2))
+    observed = (dis * tables).sum(axis=(1, 2))
+    expected = np.einsum("bi,ij,bj->b", tables.sum(axis=2), dis, tables.sum(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = 1.0 - total * observed / expected
+    return np.where(expected > 1e-12, kappa, np.nan)
+
+
+def _kappa_and_interval(
+    h: NDArray[np.int64],
+    j: NDArray[np.int64],
+    w: NDArray[np.float64],
+    k: int,
+    quad: bool,
+    n_boot: int,
+    seed: int,
+) -> tuple[float | None, Interval | None]:
+    point = float(_weighted_kappa(h, j, w, k, quad)[0])
+    if np.isnan(point):
+        return None, None
+    rng = np.random.default_rng(seed)
+    n = h.size
+    # a bootstrap resample as multinomial counts per label, times the label's weight
+    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
+    values = _weighted_kappa(h, j, counts * w, k, quad)
+    values = values[np.isfinite(values)]
+    if values.size * 2 < n_boot:
+        return point, None
+    low, high = np.quantile(values, [0.025, 0.975])
+    return point, Interval(low=float(low), high=float(high))
+
+
+def _proportion(success_w: float, total_w: float, sq_w: float) -> Proportion | None:
+    """A weighted share with a Wilson interval at Kish's effective sample size."""
+    if total_w <= 0:
+        return None
+    est = success_w / total_w
+    n_eff = max(1, round(total_w * total_w / sq_w))
+    interval = wilson_interval(min(n_eff, round(est * n_eff)), n_eff)
+    assert interval is not None
+    low, high = min(interval.low, est), max(interval.high, est)
+    return Proportion(
+        successes=round(est * n_eff), n=n_eff, estimate=est, interval=Interval(low=low, high=high)
+    )
+
+
+def weighted_summary(
+    human: Sequence[object],
+    judge: Sequence[object],
+    weights: Sequence[float],
+    *,
+    scale: Scale,
+    pass_at: int = 4,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> CalibrationSummary:
+    """:func:`calibration_summary`, with rates and kappas from weighted counts when the weights
+    are not all equal (see the module docstring)."""
+    base = calibration_summary(human, judge, scale=scale, pass_at=pass_at, n_boot=n_boot, seed=seed)  # type: ignore[arg-type]
+    w = np.asarray(weights, dtype=float)
+    if w.size == 0 or np.allclose(w, w[0]):
+        return base
+    if scale == "likert-5":
+        hs, js = np.array(human, dtype=np.int64), np.array(judge, dtype=np.int64)
+        h, j = hs >= pass_at, js >= pass_at
+    else:
+        h = np.array([str(x).lower() in ("pass", "true", "1") for x in human])
+        j = np.array([str(x).lower() in ("pass", "true", "1") for x in judge])
+    hc, jc = h.astype(np.int64), j.astype(np.int64)
+    kappa, kappa_ci = _kappa_and_interval(hc, jc, w, 2, False, n_boot, seed)
+    pos, neg = h, ~h
+    tpr = _proportion(float(w[pos & j].sum()), float(w[pos].sum()), float((w[pos] ** 2).sum()))
+    tnr = _proportion(float(w[neg & ~j].sum()), float(w[neg].sum()), float((w[neg] ** 2).sum()))
+    total = float(w.sum())
+    update: dict[str, object] = {
+        "prevalence": float(w[h].sum()) / total,
+        "judge_pass_rate": float(w[j].sum()) / total,
+        "agreement": float(w[h == j].sum()) / total,
+        "kappa": kappa,
+        "kappa_interval": kappa_ci,
+        "tpr": tpr,
+        "tnr": tnr,
+        "coverage": tnr.estimate if tnr else None,
+        "false_failure_rate": 1.0 - tpr.estimate if tpr else None,
+        "alignment": harmonic_mean(tnr.estimate if tnr else None, tpr.estimate if tpr else None),
+        "notes": [*base.notes, "rates and kappas reweighted for stratified sampling"],
+    }
+    if scale == "likert-5":
+        codes_h = np.searchsorted(LIKERT_LEVELS, hs)
+        codes_j = np.searchsorted(LIKERT_LEVELS, js)
+        wk, wk_ci = _kappa_and_interval(codes_h, codes_j, w, 5, True, n_boot, seed)
+        update["weighted_kappa"], update["weighted_kappa_interval"] = wk, wk_ci
+        update["notes"] = [*update["notes"], "Spearman's rho is unweighted"]  # type: ignore[misc]
+    return base.model_copy(update=update)

@@ -1,0 +1,147 @@
+"""`evalkit calibrate grounded` end to end on a copy of the bundled example, scripted judge."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from evalkit.calibration import calibrate, calibration_status
+from evalkit.cli import cli, main
+from evalkit.config import load_config
+from evalkit.judge import judge_version, load_judge
+from evalkit.judge.judge import scripted_override
+from evalkit.provider.base import TargetSpec
+from evalkit.scripted import ScriptedServer
+
+REPO = Path(__file__).resolve().parents[2]
+COPY = ("evalkit.yaml", "goldens", "prompts", "schemas", "scripts", "judges")
+
+
+def _main(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("example")
+    for name in COPY:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, root / name)
+        else:
+            shutil.copy(src, root / name)
+    for stale in root.glob("judges/*.calibration.json"):
+        stale.unlink()
+    return root
+
+
+@pytest.fixture(scope="module")
+def first_run(example: Path) -> Iterator[tuple[int, str]]:
+    argv = ["calibrate", "grounded", "-c", str(example / "evalkit.yaml")]
+    argv += ["--judge-script", str(example / "scripts/judges.yaml")]
+    result = CliRunner().invoke(cli, argv)
+    yield result.exit_code, result.output
+
+
+def test_calibrate_example_grounded(example: Path, first_run: tuple[int, str]) -> None:
+    code, out = first_run
+    assert code == 0, out
+    assert "74 labelled outputs, 74 graded, 0 judge error(s)" in out
+    assert "86.5%" in out  # 64 of 74 agree
+    assert "Disagreements (10)" in out
+    assert "The $50 figure does not appear" in out  # the judge's reasoning ...
+    assert "$349 - $299 = $50 is arithmetic" in out  # ... beside the human critique
+    assert "CALIBRATED: judge grounded" in out
+    data = json.loads((example / "judges/grounded.calibration.json").read_text())
+    overall = data["overall"]
+    assert overall["agreement"] == pytest.approx(64 / 74)
+    assert overall["labels_per_class"] == {"pass": 44, "fail": 30}
+    assert overall["confusion"] == {"tp": 40, "fn": 4, "fp": 6, "tn": 24}
+    assert data["calibrated"] is True and data["state"] == "calibrated"
+    assert data["thresholds"] == {
+        "min_per_class": 30,
+        "min_kappa": 0.6,
+        "min_tpr": 0.7,
+        "min_tnr": 0.7,
+    }
+    assert data["dev"]["n"] + data["holdout"]["n"] == 74
+    definition = load_judge(example / "judges/grounded.yaml")
+    script = example / "scripts/judges.yaml"
+    version = judge_version(definition, scripted_override(script)(definition))
+    assert data["judge_version"] == version  # the version a scripted demo run records
+    assert calibration_status("grounded", version, example).calibrated
+
+
+def test_second_calibrate_makes_no_judge_requests(
+    example: Path, first_run: tuple[int, str]
+) -> None:
+    argv = ["calibrate", "grounded", "-c", str(example / "evalkit.yaml")]
+    argv += ["--judge-script", str(example / "scripts/judges.yaml")]
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 0, result.output
+    assert "0 judge request(s), 74 cached" in result.output
+
+
+def test_library_calibrate_counts_requests_at_the_server(example: Path) -> None:
+    """The same through a running scripted server: the second pass never reaches it."""
+    project = load_config(example / "evalkit.yaml")
+    with ScriptedServer(example / "scripts/judges.yaml") as srv:
+        target = TargetSpec(provider="scripted", model="claude-haiku-4-5", base_url=srv.url)
+        first = calibrate(project, "grounded", target_override=target, write=False, n_boot=200)
+        made = srv.count(purpose="judge:grounded")
+        second = calibrate(project, "grounded", target_override=target, write=False, n_boot=200)
+        assert made == 74 and srv.count(purpose="judge:grounded") == 74
+    assert first.overall.agreement == second.overall.agreement == pytest.approx(64 / 74)
+
+
+def test_rubric_edit_makes_it_stale_until_recalibrated(
+    example: Path, first_run: tuple[int, str], tmp_path: Path
+) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(example, root)
+    judge_file = root / "judges/grounded.yaml"
+    script = root / "scripts/judges.yaml"
+
+    def version() -> str:
+        definition = load_judge(judge_file)
+        return judge_version(definition, scripted_override(script)(definition))
+
+    assert calibration_status("grounded", version(), root).calibrated
+    judge_file.write_text(
+        judge_file.read_text().replace("Judge only grounding.", "Judge only grounding, strictly.")
+    )
+    assert calibration_status("grounded", version(), root).state == "stale"
+    argv = [
+        "calibrate",
+        "grounded",
+        "-c",
+        str(root / "evalkit.yaml"),
+        "--judge-script",
+        str(script),
+    ]
+    assert _main(argv) == 0
+    assert calibration_status("grounded", version(), root).calibrated
+
+
+def test_errors_and_help(example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(example, root)
+    (root / "judges/grounded.labels.jsonl").write_text(
+        '{"case_id": "x", "output": "o", "label": "perhaps"}\n'
+    )
+    argv = ["calibrate", "grounded", "-c", str(root / "evalkit.yaml")]
+    assert _main(argv) == 2
+    assert "grounded.labels.jsonl:1: label: expected pass or fail" in capsys.readouterr().err
+    assert _main(["calibrate", "preference", "-c", str(root / "evalkit.yaml")]) == 2
+    assert _main(["calibrate", "nosuch", "-c", str(root / "evalkit.yaml")]) == 2
+    help_text = CliRunner().invoke(cli, ["calibrate", "--help"]).output
+    assert "Example" in help_text and "--judge-script" in help_text
