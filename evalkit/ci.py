@@ -59,7 +59,12 @@ def finish_ci(
     if base is not None:
         comparison = compare_runs(base, head, cluster_key=cluster_key, n_boot=n_boot, seed=seed)
         result = evaluate_gate(comparison, gate)
-        markdown = comparison_markdown(comparison, result)
+        from evalkit.calibration import comparison_calibration
+
+        calibration = comparison_calibration(
+            (base.records, base.run_id), (head.records, head.run_id), Path(project_root)
+        )
+        markdown = comparison_markdown(comparison, result, calibration=calibration)
         payload["comparison"] = comparison.model_dump(mode="json")
         render_comparison(comparison, result, console)
     else:

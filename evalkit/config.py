@@ -230,6 +230,9 @@ def load_suite(
         prepared.append(
             PreparedCase(case=case, messages=messages, checks=[*suite_checks, *case_checks])
         )
+    from evalkit.judge import judge_names, load_judges
+
+    judges = load_judges(project, judge_names(suite.judges, golden.cases), pairwise=False)
     spec = target_override or target_spec(target, project)
     return LoadedSuite(
         name=name,
@@ -239,6 +242,7 @@ def load_suite(
         prompt=prompt,
         target=spec,
         cases=prepared,
+        judges=judges,
     )
 
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from evalkit import __version__
 from evalkit._redact import redact
@@ -25,9 +25,10 @@ from evalkit.check.base import CheckContext
 from evalkit.config import LoadedSuite, PreparedCase
 from evalkit.exceptions import AuthError, InputError, ProviderError, RunAborted
 from evalkit.golden import Case
+from evalkit.judge.judge import judge_applies
 from evalkit.outcome import Outcome, combine
 from evalkit.pricing import PriceTable, load_prices
-from evalkit.provider.base import CallContext, Completion, Provider
+from evalkit.provider.base import CallContext, Completion, Provider, TargetSpec
 from evalkit.provider.retry import RetryPolicy, call_with_retries
 from evalkit.record import CaseRecord, ErrorInfo, JudgeVerdict, Usage
 from evalkit.store import (
@@ -41,6 +42,9 @@ from evalkit.store import (
     write_manifest,
 )
 
+if TYPE_CHECKING:
+    from evalkit.judge import JudgeDef
+
 
 class Grader(Protocol):
     """A judge as the engine sees it (implemented in :mod:`evalkit.judge`)."""
@@ -48,7 +52,13 @@ class Grader(Protocol):
     name: str
     version: str
 
-    async def grade(self, case: Case, output: str) -> JudgeVerdict: ...
+    async def prepare(self) -> None: ...
+
+    async def grade(
+        self, case: Case, output: str, ctx: CallContext | None = None
+    ) -> JudgeVerdict: ...
+
+    async def aclose(self) -> None: ...
 
 
 @dataclass
@@ -60,7 +70,8 @@ class RunOptions:
     error_budget: float | None = None
     retry: RetryPolicy | None = None
     provider_factory: Callable[[LoadedSuite], Provider] | None = None
-    graders: list[Grader] = field(default_factory=list)
+    #: answer every judge from another model (the demo: a scripted one)
+    judge_target_override: Callable[[JudgeDef], TargetSpec] | None = None
 
 
 @dataclass
@@ -115,6 +126,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
     cache = ResponseCache(project.resolve(project.cache_dir), enabled=options.use_cache)
     factory = options.provider_factory or _default_provider
     provider = factory(suite)
+    graders = _build_judges(suite, options, cache, prices, policy, manifest)
     results = open_results(path)
     state = _State(
         suite=suite,
@@ -133,9 +145,11 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
     status = "running"
     try:
         await provider.prepare()
+        for grader in graders:
+            await grader.prepare()
         with _progress(options.progress, len(todo), state) as advance:
             state.on_record = advance
-            await _run_all(state, todo, concurrency, options.graders)
+            await _run_all(state, todo, concurrency, graders)
         status = "complete"
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"
@@ -148,10 +162,14 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         raise
     finally:
         results.close()
-        cache.close()
         await provider.aclose()
+        for grader in graders:
+            await grader.aclose()
+        cache.close()  # after the judges: they share it
         records = read_records(path)
-        summary = summarize(records, repeats=repeats)
+        summary = summarize(
+            records, repeats=repeats, project_root=project.root, run_id=manifest["run_id"]
+        )
         summary["requests"] = state.requests
         manifest.update(status=status, finished_at=now_iso(), records=len(records))
         write_manifest(path, manifest)
@@ -224,7 +242,9 @@ def _cache_key(suite: LoadedSuite, pc: PreparedCase, repeat: int) -> str:
     return cache_key(suite.target, pc.messages, dict(suite.target.params), repeat, extra=extra)
 
 
-async def _generate(state: _State, pc: PreparedCase, repeat: int) -> _Generated | CaseRecord:
+async def _generate(
+    state: _State, pc: PreparedCase, repeat: int, ctx: CallContext
+) -> _Generated | CaseRecord:
     """The system's answer for one case × repeat (cache, then retried call), or an error record."""
     suite = state.suite
     case = pc.case
@@ -236,13 +256,6 @@ async def _generate(state: _State, pc: PreparedCase, repeat: int) -> _Generated 
         # the latency measured when the answer was produced, so latency checks still grade it
         latency = hit.extra.get("latency_ms")
         return _Generated(hit, attempts=0, cached=True, latency_ms=latency)
-    ctx = CallContext(
-        case_id=case.id,
-        prompt_version=suite.prompt.version if suite.prompt else None,
-        prompt_label=suite.prompt.label if suite.prompt else None,
-        repeat=repeat,
-        variables=case.template_vars(),
-    )
 
     def call() -> Awaitable[Completion]:
         return state.provider.complete(pc.messages, params, ctx)
@@ -280,7 +293,15 @@ async def _generate(state: _State, pc: PreparedCase, repeat: int) -> _Generated 
 async def _run_case(
     state: _State, pc: PreparedCase, repeat: int, graders: list[Grader]
 ) -> CaseRecord:
-    generated = await _generate(state, pc, repeat)
+    suite = state.suite
+    ctx = CallContext(
+        case_id=pc.case.id,
+        prompt_version=suite.prompt.version if suite.prompt else None,
+        prompt_label=suite.prompt.label if suite.prompt else None,
+        repeat=repeat,
+        variables=pc.case.template_vars(),
+    )
+    generated = await _generate(state, pc, repeat, ctx)
     if isinstance(generated, CaseRecord):
         return generated
     suite = state.suite
@@ -299,7 +320,10 @@ async def _run_case(
         base_dir=suite.project.root,
     )
     results = [c.evaluate(check_ctx) for c in pc.checks]
-    verdicts = [await g.grade(case, completion.text) for g in graders if _applies(g, case)]
+    applicable = [g for g in graders if judge_applies(g.name, case, suite.config.judges)]
+    verdicts = list(
+        await asyncio.gather(*(g.grade(case, completion.text, ctx) for g in applicable))
+    )
     outcome, score = _case_outcome(suite, results, verdicts)
     return CaseRecord(
         case_id=case.id,
@@ -320,8 +344,35 @@ async def _run_case(
     )
 
 
-def _applies(grader: Grader, case: Case) -> bool:
-    return grader.name not in case.skip_judges
+def _build_judges(
+    suite: LoadedSuite,
+    options: RunOptions,
+    cache: ResponseCache,
+    prices: PriceTable,
+    policy: RetryPolicy,
+    manifest: dict[str, Any],
+) -> list[Grader]:
+    """The suite's judges, sharing the run's cache, prices and retry policy."""
+    if not suite.judges:
+        return []
+    from evalkit.judge import build_judges, self_preference_warning
+
+    judges = build_judges(
+        suite.judges,
+        project=suite.project,
+        cache=cache,
+        prices=prices,
+        policy=policy,
+        target_override=options.judge_target_override,
+    )
+    manifest["judge_versions"] = {j.name: j.version for j in judges}
+    warning = self_preference_warning(suite.target, suite.judges)
+    if warning:
+        import sys
+
+        manifest.setdefault("warnings", []).append(warning)
+        print(f"warning: {warning}", file=sys.stderr)
+    return list(judges)
 
 
 def _case_outcome(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,15 @@ def _rates(outcomes: list[Outcome]) -> dict[str, Any]:
     }
 
 
-def summarize(records: Iterable[CaseRecord], *, repeats: int = 1) -> dict[str, Any]:
+def summarize(
+    records: Iterable[CaseRecord],
+    *,
+    repeats: int = 1,
+    project_root: Path | None = None,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    """Everything ``summary.json`` holds. With ``project_root``, each judge's pass rate comes
+    with its calibration status and, when calibrated, the bias-corrected estimate."""
     recs = list(records)
     overall = _rates([r.outcome for r in recs])
     checks: dict[str, list[Outcome]] = defaultdict(list)
@@ -61,6 +70,14 @@ def summarize(records: Iterable[CaseRecord], *, repeats: int = 1) -> dict[str, A
     }
     if repeats > 1:
         summary.update(_pass_at_k(recs, repeats))
+    if judges:
+        from evalkit.judge import judge_stats
+
+        summary["judge_stats"] = judge_stats(recs)
+        if project_root is not None:
+            from evalkit.calibration import calibration_section
+
+            summary["calibration"] = calibration_section(recs, project_root, run_id=run_id)
     return summary
 
 

@@ -11,6 +11,7 @@ import click
 from evalkit.cli._common import config_option
 
 if TYPE_CHECKING:
+    from evalkit.compare import Comparison
     from evalkit.judge import PairwiseResult
     from evalkit.store import StoredRun
 
@@ -89,7 +90,6 @@ def command(
     """
     from evalkit._files import write_atomic
     from evalkit.compare import compare_runs
-    from evalkit.report.compare_md import comparison_markdown
     from evalkit.report.compare_terminal import render_comparison
     from evalkit.report.junit import junit_xml
     from evalkit.store import load_run, resolve_run
@@ -111,14 +111,35 @@ def command(
             }
             write_atomic(json_path, json.dumps(data, indent=2) + "\n")
     if md_path:
-        markdown = comparison_markdown(comparison)
-        if pairwise is not None:
-            from evalkit.judge import pairwise_markdown
-
-            markdown = markdown.rstrip("\n") + "\n\n" + pairwise_markdown(pairwise)
-        write_atomic(md_path, markdown)
+        root = config_path.resolve().parent if config_path.exists() else None
+        write_atomic(md_path, full_markdown(comparison, base_run, head_run, root, pairwise))
     if junit_path:
         write_atomic(junit_path, junit_xml(head_run, comparison))
+
+
+def full_markdown(
+    comparison: Comparison,
+    base: StoredRun,
+    head: StoredRun,
+    project_root: Path | None,
+    pairwise: PairwiseResult | None = None,
+) -> str:
+    """The PR-comment markdown: comparison, judges' calibration (with a project), pairwise."""
+    from evalkit.report.compare_md import comparison_markdown
+
+    calibration = None
+    if project_root is not None:
+        from evalkit.calibration import comparison_calibration
+
+        calibration = comparison_calibration(
+            (base.records, base.run_id), (head.records, head.run_id), project_root
+        )
+    markdown = comparison_markdown(comparison, calibration=calibration)
+    if pairwise is not None:
+        from evalkit.judge import pairwise_markdown
+
+        markdown = markdown.rstrip("\n") + "\n\n" + pairwise_markdown(pairwise)
+    return markdown
 
 
 def _pairwise(name: str, config_path: Path, base: StoredRun, head: StoredRun) -> PairwiseResult:

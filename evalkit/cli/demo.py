@@ -1,17 +1,32 @@
-"""``evalkit demo``: the bundled example, offline, on a scripted model."""
+"""``evalkit demo``: the bundled example, offline, on a scripted model.
+
+It walks the three everyday jobs on the example project: calibrate the ``grounded`` judge
+against the shipped human labels, run the suite on both prompt versions (checks and judges),
+and compare the two runs with paired statistics and an order-swapped pairwise judge.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from evalkit.cli._common import pct
 
+if TYPE_CHECKING:
+    from evalkit.config import ProjectConfig
+    from evalkit.engine import RunOutcome
+    from evalkit.judge.pairwise import PairwiseResult
+
 DEMO_SUITE = "support"
 PROMPTS = ("prompts/support_v1.yaml", "prompts/support_v2.yaml")
 SCRIPT = "scripts/support.yaml"
+JUDGE_SCRIPT = "scripts/judges.yaml"
+CALIBRATED_JUDGE = "grounded"
+PAIRWISE_JUDGE = "preference"
 
 
 @click.command("demo")
@@ -27,15 +42,14 @@ SCRIPT = "scripts/support.yaml"
 def command(project_dir: Path, no_cache: bool) -> None:
     """Run the bundled support-assistant example on both prompt versions, offline.
 
-    The model is scripted: a loopback server replays pre-written answers through the real
-    Anthropic SDK client, so no API key or network is needed.
+    The model and the judges are scripted: a loopback server replays pre-written answers
+    through the real Anthropic and OpenAI SDK clients, so no API key or network is needed.
 
     \b
     Example:
       evalkit demo
     """
-    from evalkit.config import load_config, load_suite
-    from evalkit.engine import RunOptions, run_suite
+    from evalkit.config import load_config
     from evalkit.exceptions import InputError
 
     config_path = project_dir / "evalkit.yaml"
@@ -47,50 +61,116 @@ def command(project_dir: Path, no_cache: bool) -> None:
         )
     project = load_config(config_path)
     click.secho(
-        "evalkit demo: the model is SCRIPTED (a local server replaying pre-written "
-        "answers through the real Anthropic SDK client). No API key, no network.",
+        "evalkit demo: the model and the judges are SCRIPTED (a local server replaying "
+        "pre-written answers through the real Anthropic and OpenAI SDK clients). "
+        "No API key, no network.",
         bold=True,
     )
-    outcomes = []
-    for prompt in PROMPTS:
-        base = load_suite(project, DEMO_SUITE, prompt_override=prompt)
-        target = replace(
-            base.target, provider="scripted", wire="anthropic", script=str(project.resolve(SCRIPT))
-        )
-        suite = load_suite(project, DEMO_SUITE, prompt_override=prompt, target_override=target)
-        label = suite.prompt.label if suite.prompt else prompt
-        click.echo(
-            f"\n▶ {DEMO_SUITE} with prompt {label} ({prompt}, version "
-            f"{suite.prompt.version if suite.prompt else '-'})"
-        )
-        outcome = run_suite(suite, RunOptions(use_cache=not no_cache))
-        s = outcome.summary
-        click.echo(
-            f"  pass rate {pct(s['pass_rate'])}: {s['pass']} pass, {s['fail']} fail, "
-            f"{s['error']} error over {s['n']} outputs; {outcome.requests} model requests"
-        )
-        worst = sorted(s["checks"].items(), key=lambda kv: kv[1]["pass_rate"] or 0)[:3]
-        click.echo("  weakest checks: " + ", ".join(f"{n} {pct(r['pass_rate'])}" for n, r in worst))
-        click.echo(f"  report: {outcome.path / 'report.md'}")
-        outcomes.append(outcome)
-    _compare(outcomes[0].path, outcomes[1].path)
+    _calibrate(project, use_cache=not no_cache)
+    outcomes = [_run(project, prompt, use_cache=not no_cache) for prompt in PROMPTS]
+    _compare(project, outcomes[0].path, outcomes[1].path)
     click.echo(
         "\nNext: `evalkit runs` lists the history; `evalkit compare BASE HEAD` compares any "
-        "two runs; open the reports above for the failing cases and their reasons."
+        "two runs; `evalkit label RUN --judge grounded` adds human labels; open the reports "
+        "above for the failing cases and their reasons."
     )
 
 
-def _compare(base_path: Path, head_path: Path) -> None:
-    """End the demo with the question every prompt change asks: is the new version worse?"""
+def _calibrate(project: ProjectConfig, *, use_cache: bool) -> None:
+    """Job 2 first, so the run reports can say whether the judge is calibrated."""
+    from evalkit.calibration import calibrate, render_calibration
+
+    click.echo(f"\n▶ calibrate the `{CALIBRATED_JUDGE}` judge against the shipped human labels")
+    result = calibrate(
+        project,
+        CALIBRATED_JUDGE,
+        judge_script=project.resolve(JUDGE_SCRIPT),
+        use_cache=use_cache,
+    )
+    render_calibration(result)
+
+
+def _run(project: ProjectConfig, prompt: str, *, use_cache: bool) -> RunOutcome:
+    """Job 1: one regression run, the target and its judges on scripted models."""
+    from evalkit.config import load_suite
+    from evalkit.engine import RunOptions, run_suite
+    from evalkit.judge.judge import scripted_override
+
+    base = load_suite(project, DEMO_SUITE, prompt_override=prompt)
+    target = replace(
+        base.target, provider="scripted", wire="anthropic", script=str(project.resolve(SCRIPT))
+    )
+    suite = replace(base, target=target)
+    label = suite.prompt.label if suite.prompt else prompt
+    version = suite.prompt.version if suite.prompt else "-"
+    click.echo(f"\n▶ run `{DEMO_SUITE}` with prompt {label} ({prompt}, version {version})")
+    options = RunOptions(
+        use_cache=use_cache,
+        judge_target_override=scripted_override(project.resolve(JUDGE_SCRIPT)),
+    )
+    outcome = run_suite(suite, options)
+    s = outcome.summary
+    click.echo(
+        f"  pass rate {pct(s['pass_rate'])}: {s['pass']} pass, {s['fail']} fail, "
+        f"{s['error']} error over {s['n']} outputs; {outcome.requests} model requests"
+    )
+    for name, stats in s.get("judge_stats", {}).items():
+        cal = s.get("calibration", {}).get(name, {})
+        status = cal.get("status", "uncalibrated")
+        corrected = cal.get("corrected") or {}
+        extra = ""
+        if corrected.get("estimate") is not None:
+            ci = corrected["interval"]
+            extra = (
+                f"; bias-corrected {pct(corrected['estimate'])} "
+                f"[{pct(ci['low'])} … {pct(ci['high'])}]"
+            )
+        click.echo(
+            f"  judge {name}: pass rate {pct(stats['pass_rate'])}, error rate "
+            f"{pct(stats['error_rate'])} ({status}{extra})"
+        )
+    click.echo(f"  report: {outcome.path / 'report.md'}")
+    return outcome
+
+
+def _compare(project: ProjectConfig, base_path: Path, head_path: Path) -> None:
+    """Job 3: is the new version worse? Paired statistics, then a position-swapped judge."""
     from evalkit._files import write_atomic
+    from evalkit.cli.compare import full_markdown
     from evalkit.compare import compare_runs
-    from evalkit.report.compare_md import comparison_markdown
+    from evalkit.judge import build_judges, load_judges, run_cases
+    from evalkit.judge.judge import judge_runtime, scripted_override
+    from evalkit.judge.pairwise import judge_pairs, pairwise_summary_lines
     from evalkit.report.compare_terminal import render_comparison
     from evalkit.store import load_run
 
     click.echo("\n▶ compare v1 (base) with v2 (head): paired, case by case")
-    comparison = compare_runs(load_run(base_path), load_run(head_path))
+    base, head = load_run(base_path), load_run(head_path)
+    comparison = compare_runs(base, head)
     render_comparison(comparison)
+
+    cache, prices, policy = judge_runtime(project, DEMO_SUITE)
+    (judge,) = build_judges(
+        load_judges(project, [PAIRWISE_JUDGE], pairwise=True),
+        project=project,
+        cache=cache,
+        prices=prices,
+        policy=policy,
+        target_override=scripted_override(project.resolve(JUDGE_SCRIPT)),
+    )
+
+    async def pairs() -> PairwiseResult:
+        try:
+            return await judge_pairs(base, head, judge, cases=run_cases(base, project))
+        finally:
+            await judge.aclose()
+
+    try:
+        result = asyncio.run(pairs())
+    finally:
+        cache.close()
+    for line in pairwise_summary_lines(result):
+        click.echo(line)
     summary = head_path / "compare.md"
-    write_atomic(summary, comparison_markdown(comparison))
+    write_atomic(summary, full_markdown(comparison, base, head, project.root, result))
     click.echo(f"  PR-ready summary: {summary}")

@@ -26,9 +26,8 @@ from evalkit.cli._common import config_option, load_project, pct
 @click.option(
     "--wire",
     type=click.Choice(["anthropic", "openai"]),
-    default="anthropic",
-    show_default=True,
-    help="Wire format of the scripted model (with --script).",
+    default=None,
+    help="Wire format of the scripted model (with --script; default: the judge's provider).",
 )
 @click.option("--no-cache", is_flag=True, help="Ask the judges even for cached verdicts.")
 @click.option(
@@ -39,7 +38,7 @@ def command(
     names: tuple[str, ...],
     config_path: Path,
     script: Path | None,
-    wire: str,
+    wire: str | None,
     no_cache: bool,
     concurrency: int,
 ) -> None:

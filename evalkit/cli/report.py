@@ -28,7 +28,13 @@ def command(run: str, config_path: Path) -> None:
 
     path = resolve_run(run, runs_root(config_path))
     stored = load_run(path)
-    summary = summarize(stored.records, repeats=int(stored.manifest.get("repeats", 1)))
+    root = config_path.resolve().parent if config_path.exists() else None
+    summary = summarize(
+        stored.records,
+        repeats=int(stored.manifest.get("repeats", 1)),
+        project_root=root,
+        run_id=stored.run_id,
+    )
     write_atomic(path / SUMMARY, json.dumps(summary, indent=2, sort_keys=True) + "\n")
     text = run_report(stored.manifest, summary, stored.records)
     write_atomic(path / REPORT_MD, text)

@@ -296,21 +296,24 @@ def judge_runtime(
 
 
 def scripted_override(
-    script: str | Path, wire: str = "anthropic"
+    script: str | Path, wire: str | None = None
 ) -> Callable[[JudgeDef], TargetSpec]:
     """A ``target_override`` answering every judge from a scripted model (offline runs, demo).
 
     The judge's model name is kept, so prices (and the self-preference warning) still apply.
+    The wire defaults to the judge's own provider (OpenAI for an ``openai`` judge), so the
+    scripted stand-in goes through the same SDK, and every caller gets the same judge version.
     """
     resolved = str(Path(script).resolve())
 
     def override(definition: JudgeDef) -> TargetSpec:
+        chosen = wire or ("openai" if definition.model.provider == "openai" else "anthropic")
         return replace(
             judge_target(definition),
             provider="scripted",
             script=resolved,
             base_url=None,
-            wire="openai" if wire == "openai" else "anthropic",
+            wire="openai" if chosen == "openai" else "anthropic",
         )
 
     return override

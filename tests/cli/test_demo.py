@@ -44,3 +44,14 @@ def test_demo_runs_both_prompt_versions_offline_and_compares(tmp_path: Path) -> 
     assert "improved" in compare_md.splitlines()[0]
     assert "return-worn-boots" in compare_md  # a regressed case, listed with its reason
     assert "PR-ready summary" in proc.stdout
+    # job 2: the grounded judge was calibrated against the shipped labels before the runs
+    calibration = json.loads((tmp_path / "judges" / "grounded.calibration.json").read_text())
+    assert calibration["calibrated"] is True
+    for summary in labels.values():
+        assert summary["judge_stats"]["grounded"]["error"] == 0
+        assert summary["calibration"]["grounded"]["status"] == "calibrated"
+        assert summary["calibration"]["grounded"]["corrected"]["estimate"] is not None
+        assert summary["calibration"]["helpful"]["status"] == "uncalibrated"
+    # job 3: the pairwise judge saw every pair in both orders
+    assert "judged in both orders" in proc.stdout and "position consistency" in proc.stdout
+    assert "Pairwise" in compare_md or "pairwise" in compare_md

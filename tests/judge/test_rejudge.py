@@ -79,6 +79,11 @@ def test_rejudge_writes_a_new_run_without_calling_the_target(make_project, serve
     project = load_config(root / "evalkit.yaml")
     outcome = run_suite(load_suite(project, "demo"), RunOptions(progress=False, retry=FAST))
     assert server.count(purpose="target") == 3
+    assert server.count(purpose="judge:grounded") == 2  # the run itself was judged
+    old_version = read_manifest(outcome.path)["judge_versions"]["grounded"]
+    # a rubric edit: a new judge version, so its verdicts are not in the cache
+    judge_file = root / "judges" / "grounded.yaml"
+    judge_file.write_text(judge_file.read_text().replace("PASS if grounded.", "PASS if grounded!"))
 
     def rejudge() -> Path:
         cache = ResponseCache(project.resolve(project.cache_dir))
@@ -96,11 +101,12 @@ def test_rejudge_writes_a_new_run_without_calling_the_target(make_project, serve
 
     new = rejudge()
     assert server.count(purpose="target") == 3  # the system under test was not called
-    assert server.count(purpose="judge:grounded") == 2  # case c skips the judge
+    assert server.count(purpose="judge:grounded") == 4  # case c skips the judge
     assert new.parent == outcome.path.parent and new != outcome.path
     manifest = read_manifest(new)
     assert manifest["rejudged_from"] == outcome.run_id and manifest["status"] == "complete"
     assert set(manifest["judge_versions"]) == {"grounded"}
+    assert manifest["judge_versions"]["grounded"] != old_version
     old_records = {r.case_id: r for r in load_run(outcome.path).records}
     records = {r.case_id: r for r in load_run(new).records}
     assert [v.outcome for v in records["a"].judges] == [Outcome.PASS]
@@ -116,7 +122,7 @@ def test_rejudge_writes_a_new_run_without_calling_the_target(make_project, serve
     assert "grounded" in (new / "report.md").read_text()
 
     again = rejudge()  # unchanged outputs and judge: every verdict from the cache
-    assert server.count(purpose="judge:grounded") == 2
+    assert server.count(purpose="judge:grounded") == 4
     assert all(v.cached for r in load_run(again).records for v in r.judges)
 
 
