@@ -10,20 +10,17 @@ failure stops the run at once; more errors than the budget allows stops it with 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from evalkit import __version__
 from evalkit._redact import redact
 from evalkit.cache import ResponseCache, cache_key
 from evalkit.check.base import CheckContext
 from evalkit.config import LoadedSuite, PreparedCase
-from evalkit.exceptions import AuthError, InputError, ProviderError, RunAborted
+from evalkit.exceptions import AuthError, ProviderError, RunAborted
 from evalkit.golden import Case
 from evalkit.judge.judge import judge_applies
 from evalkit.outcome import Outcome, combine
@@ -31,16 +28,9 @@ from evalkit.pricing import PriceTable, load_prices
 from evalkit.provider.base import CallContext, Completion, Provider, TargetSpec
 from evalkit.provider.retry import RetryPolicy, call_with_retries
 from evalkit.record import CaseRecord, ErrorInfo, JudgeVerdict, Usage
-from evalkit.store import (
-    append_record,
-    new_run_id,
-    now_iso,
-    open_results,
-    read_manifest,
-    read_records,
-    run_dir,
-    write_manifest,
-)
+from evalkit.report.progress import RunProgress
+from evalkit.rundir import prepare_run_dir, write_summary_and_report
+from evalkit.store import append_record, now_iso, open_results, read_records, write_manifest
 
 if TYPE_CHECKING:
     from evalkit.judge import JudgeDef
@@ -112,7 +102,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
 
     cfg = suite.config
     project = suite.project
-    path, manifest, done = _prepare_run_dir(suite, options)
+    path, manifest, done = prepare_run_dir(suite, options.resume)
     repeats = cfg.repeats
     todo = [(pc, r) for pc in suite.cases for r in range(repeats) if (pc.case.id, r) not in done]
     planned = len(suite.cases) * repeats
@@ -147,7 +137,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         await provider.prepare()
         for grader in graders:
             await grader.prepare()
-        with _progress(options.progress, len(todo), state) as advance:
+        with RunProgress(options.progress, len(todo), suite.name, state.counts) as advance:
             state.on_record = advance
             await _run_all(state, todo, concurrency, graders)
         status = "complete"
@@ -173,7 +163,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         summary["requests"] = state.requests
         manifest.update(status=status, finished_at=now_iso(), records=len(records))
         write_manifest(path, manifest)
-        _write_summary_and_report(path, manifest, summary, records)
+        write_summary_and_report(path, manifest, summary, records)
     return RunOutcome(
         path=path,
         run_id=manifest["run_id"],
@@ -388,147 +378,3 @@ def _default_provider(suite: LoadedSuite) -> Provider:
     from evalkit.provider import create_provider
 
     return create_provider(suite.target)
-
-
-def _prepare_run_dir(
-    suite: LoadedSuite, options: RunOptions
-) -> tuple[Path, dict[str, Any], dict[tuple[str, int], CaseRecord]]:
-    project = suite.project
-    prompt_version = suite.prompt.version if suite.prompt else "no-prompt"
-    if options.resume is not None:
-        path = options.resume
-        manifest = read_manifest(path)
-        _check_resumable(manifest, suite, prompt_version, path)
-        done = {rec.key: rec for rec in read_records(path)}
-        manifest["resumed_at"] = [*manifest.get("resumed_at", []), now_iso()]
-        manifest["status"] = "running"
-        write_manifest(path, manifest)
-        return path, manifest, done
-    run_id = new_run_id()
-    path = run_dir(project.resolve(project.runs_dir), suite.name, prompt_version, run_id)
-    path.mkdir(parents=True, exist_ok=False)
-    target = suite.target
-    fresh: dict[str, Any] = {
-        "run_id": run_id,
-        "suite": suite.name,
-        "prompt_version": prompt_version,
-        "prompt_label": suite.prompt.label if suite.prompt else None,
-        "prompt_path": _rel(suite.prompt.path, project.root) if suite.prompt else None,
-        "target": {
-            "provider": target.provider,
-            "model": target.model,
-            "params": target.params,
-            "base_url": target.base_url,
-            "callable": target.callable,
-            "wire": target.wire if target.provider == "scripted" else None,
-        },
-        "judge_versions": {},
-        "golden_path": _rel(suite.golden.path, project.root),
-        "golden_sha": suite.golden.sha,
-        "cases": len(suite.cases),
-        "repeats": suite.config.repeats,
-        "git": _git_info(project.root),
-        "evalkit_version": __version__,
-        "started_at": now_iso(),
-        "finished_at": None,
-        "status": "running",
-    }
-    write_manifest(path, fresh)
-    return path, fresh, {}
-
-
-def _check_resumable(
-    manifest: dict[str, Any], suite: LoadedSuite, prompt_version: str, path: Path
-) -> None:
-    mismatches = []
-    if manifest.get("suite") != suite.name:
-        mismatches.append(f"suite {manifest.get('suite')!r} (now {suite.name!r})")
-    if manifest.get("prompt_version") != prompt_version:
-        mismatches.append(f"prompt version {manifest.get('prompt_version')} (now {prompt_version})")
-    if manifest.get("golden_sha") != suite.golden.sha:
-        mismatches.append("a different golden set")
-    if mismatches:
-        raise InputError(
-            "cannot resume: that run was made with "
-            + "; ".join(mismatches)
-            + ". Start a new run instead.",
-            path=path / "manifest.json",
-        )
-
-
-def _rel(p: str | Path, root: Path) -> str:
-    try:
-        return str(Path(p).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(p)
-
-
-def _git_info(root: Path) -> dict[str, Any]:
-    def git(*args: str) -> str | None:
-        try:
-            out = subprocess.run(
-                ["git", *args], cwd=root, capture_output=True, text=True, timeout=5, check=True
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return out.stdout.strip()
-
-    commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
-    return {"commit": commit, "dirty": bool(status) if status is not None else None}
-
-
-def _write_summary_and_report(
-    path: Path, manifest: dict[str, Any], summary: dict[str, Any], records: list[CaseRecord]
-) -> None:
-    import json
-
-    from evalkit._files import write_atomic
-    from evalkit.report.markdown import run_report
-
-    write_atomic(path / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    write_atomic(path / "report.md", run_report(manifest, summary, records))
-
-
-class _progress:
-    """Rich progress with live pass/fail/error counts; silent when not on a terminal."""
-
-    def __init__(self, enabled: bool | None, total: int, state: _State) -> None:
-        import sys
-
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        if os.environ.get("CI"):
-            self.enabled = bool(enabled)
-        self.total = total
-        self.state = state
-        self._progress: Any = None
-
-    def __enter__(self) -> Callable[[CaseRecord], None]:
-        if not self.enabled:
-            return lambda record: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn(
-                "[green]✓ {task.fields[p]}[/] [red]✗ {task.fields[f]}[/] "
-                "[yellow]! {task.fields[e]}[/]"
-            ),
-            transient=False,
-        )
-        self._progress.start()
-        task = self._progress.add_task(self.state.suite.name, total=self.total, p=0, f=0, e=0)
-        counts = self.state.counts
-
-        def advance(record: CaseRecord) -> None:
-            self._progress.update(
-                task, advance=1, p=counts["pass"], f=counts["fail"], e=counts["error"]
-            )
-
-        return advance
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()

@@ -11,7 +11,7 @@ Choices, and why:
 * One label per output: the latest label for an ``output_sha`` wins (a relabel replaces).
 * A judge *error* on a labelled output is counted and excluded, never scored as pass or fail.
 * Status and the pass-rate correction use **all** labels (the most precise estimate); the fixed
-  dev/holdout split (:func:`~evalkit.stats.agreement.split_of`) is reported beside them, with a
+  dev/holdout split (:func:`~evalkit.stats.split.split_of`) is reported beside them, with a
   warning when holdout agreement is more than 5 points below dev (rubric overfitted to dev).
 * Stratified labels are reweighted (:mod:`evalkit.calibration.weights`).
 """
@@ -44,8 +44,8 @@ from evalkit.stats.agreement import (
     CalibrationSummary,
     holdout_gap_warning,
     is_calibrated,
-    split_of,
 )
+from evalkit.stats.split import split_of
 
 if TYPE_CHECKING:
     from evalkit.config import ProjectConfig

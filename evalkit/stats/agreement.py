@@ -24,7 +24,6 @@ Errors (ungradable verdicts) must be dropped by the caller: they are neither pas
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from functools import partial
 from statistics import NormalDist
@@ -40,7 +39,6 @@ BinaryLike = bool | int | str | np.bool_ | np.integer
 LIKERT_LEVELS: tuple[int, ...] = (1, 2, 3, 4, 5)
 #: resampled index entries generated per block of the bootstrap (bounds memory for big label sets)
 _BOOT_BLOCK_ELEMENTS = 2_000_000
-_SPLIT_SALT = "evalkit-calibration-split-v1"
 
 
 class Interval(BaseModel):
@@ -268,33 +266,6 @@ def spearman_rho(a: Iterable[float], b: Iterable[float]) -> float | None:
     from scipy import stats  # lazy: scipy.stats costs ~1 s to import, only likert judges need it
 
     return float(stats.spearmanr(x, y).statistic)
-
-
-def split_of(
-    case_id: str, holdout_fraction: float = 0.5, *, salt: str = _SPLIT_SALT
-) -> Literal["dev", "holdout"]:
-    """Assign a case to dev or holdout by SHA-256 of ``salt + case_id``.
-
-    Deterministic everywhere (no ``hash()``), independent of the other cases, and monotone in
-    the fraction: raising ``holdout_fraction`` only moves cases from dev to holdout. Every output
-    of one case (repeats, prompt versions) lands on the same side, so nothing leaks.
-    """
-    if not 0.0 <= holdout_fraction <= 1.0:
-        raise ValueError(f"holdout_fraction must be in [0, 1], got {holdout_fraction}")
-    digest = hashlib.sha256(f"{salt}\x00{case_id}".encode()).digest()
-    u = int.from_bytes(digest[:8], "big") / 2.0**64
-    return "holdout" if u < holdout_fraction else "dev"
-
-
-def split_case_ids(
-    case_ids: Iterable[str], holdout_fraction: float = 0.5, *, salt: str = _SPLIT_SALT
-) -> tuple[list[str], list[str]]:
-    """``(dev, holdout)`` lists of case ids, in input order."""
-    dev: list[str] = []
-    holdout: list[str] = []
-    for cid in case_ids:
-        (holdout if split_of(cid, holdout_fraction, salt=salt) == "holdout" else dev).append(cid)
-    return dev, holdout
 
 
 class CalibrationSummary(BaseModel):

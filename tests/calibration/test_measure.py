@@ -11,7 +11,7 @@ from evalkit.calibration.labels import Label, LabelValue, output_sha
 from evalkit.calibration.measure import Thresholds, measure
 from evalkit.outcome import Outcome
 from evalkit.record import ErrorInfo, JudgeVerdict
-from evalkit.stats.agreement import split_of
+from evalkit.stats.split import split_of
 
 # 20 labelled outputs: human label, judge verdict (fixed, with 3 disagreements)
 HUMAN = ["pass"] * 12 + ["fail"] * 8
