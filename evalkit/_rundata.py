@@ -46,6 +46,9 @@ class RunSummary(BaseModel):
     error_rate: float = Field(description="share of records whose outcome is error")
     tag_pass_rates: dict[str, float | None] = Field(default_factory=dict)
     tag_cases: dict[str, int] = Field(default_factory=dict)
+    judge_error_rates: dict[str, float] = Field(
+        default_factory=dict, description="per judge: share of its verdicts that are errors"
+    )
     cost_usd: float
     judge_cost_usd: float
     input_tokens: int
@@ -147,6 +150,7 @@ def summarize(data: RunData) -> RunSummary:
         ),
         tag_pass_rates=tag_rates,
         tag_cases={t: len(v) for t, v in sorted(by_tag.items())},
+        judge_error_rates=_judge_error_rates(records),
         cost_usd=sum(r.cost_usd for r in records),
         judge_cost_usd=sum(j.cost_usd for r in records for j in r.judges),
         input_tokens=sum(r.usage.input_tokens for r in records),
@@ -154,6 +158,15 @@ def summarize(data: RunData) -> RunSummary:
         latency_p50_ms=_percentile(live, 50),
         latency_p95_ms=_percentile(live, 95),
     )
+
+
+def _judge_error_rates(records: list[CaseRecord]) -> dict[str, float]:
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for rec in records:
+        for j in rec.judges:
+            counts[j.name][0] += j.outcome is Outcome.ERROR
+            counts[j.name][1] += 1
+    return {name: errors / n for name, (errors, n) in sorted(counts.items())}
 
 
 def summarize_run(run: StoredRun) -> RunSummary:

@@ -6,6 +6,7 @@ Embedded in ``evalkit.yaml`` as ``suites.<name>.gate``::
       min_pass_rate: 0.85            # head pass rate over graded cases
       max_error_rate: 0.05           # share of records that could not be graded
       min_tag_pass_rate: {refunds: 0.9}
+      max_judge_error_rate: 0.02     # per judge: verdicts that could not be obtained
       fail_on: significant-regression   # | any-regression | none
 
 ``significant-regression`` fails when the overall pass rate, or any check or judge after Holm's
@@ -37,6 +38,9 @@ class Gate(BaseModel):
     min_pass_rate: float | None = Field(default=None, ge=0, le=1)
     max_error_rate: float | None = Field(default=None, ge=0, le=1)
     min_tag_pass_rate: dict[str, _Rate] = Field(default_factory=dict)
+    #: per judge: the share of its verdicts that could not be obtained (unparseable, refused,
+    #: provider errors); a judge that cannot judge should fail the gate, not pass quietly
+    max_judge_error_rate: float | None = Field(default=None, ge=0, le=1)
     fail_on: FailOn = "significant-regression"
 
 
@@ -115,6 +119,21 @@ def _thresholds(head: RunSummary, gate: Gate) -> list[RuleResult]:
                 f"{'under' if ok else 'over'} the maximum {_pct(gate.max_error_rate)}",
             )
         )
+    if gate.max_judge_error_rate is not None:
+        for judge, rate in head.judge_error_rates.items():
+            margin = gate.max_judge_error_rate - rate
+            ok = margin >= 0
+            rules.append(
+                RuleResult(
+                    rule=f"max_judge_error_rate.{judge}",
+                    passed=ok,
+                    actual=rate,
+                    threshold=gate.max_judge_error_rate,
+                    margin=margin,
+                    message=f"judge {judge!r} error rate {_pct(rate)} is {_pts(margin)} "
+                    f"{'under' if ok else 'over'} the maximum {_pct(gate.max_judge_error_rate)}",
+                )
+            )
     for tag, minimum in sorted(gate.min_tag_pass_rate.items()):
         rules.append(
             _minimum(

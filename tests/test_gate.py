@@ -101,3 +101,33 @@ def test_gate_validation() -> None:
         Gate.model_validate({"min_tag_pass_rate": {"a": -0.1}})
     with pytest.raises(ValidationError):
         Gate.model_validate({"min_pas_rate": 0.5})
+
+
+def test_max_judge_error_rate_fails_on_a_judge_that_could_not_judge(tmp_path: Path) -> None:
+    from evalkit.outcome import Outcome
+    from evalkit.record import CaseRecord, ErrorInfo, JudgeVerdict
+
+    def verdict(name: str, ok: bool) -> JudgeVerdict:
+        if ok:
+            return JudgeVerdict(name=name, version="v", outcome=Outcome.PASS)
+        error = ErrorInfo(kind="unparseable", message="no tool call")
+        return JudgeVerdict(name=name, version="v", outcome=Outcome.ERROR, error=error)
+
+    records = [
+        CaseRecord(
+            case_id=f"c{i}",
+            outcome=Outcome.PASS if i >= 3 else Outcome.ERROR,
+            output="x",
+            judges=[verdict("grounded", i >= 3), verdict("helpful", True)],
+        )
+        for i in range(20)
+    ]
+    run = load_run(write_run(tmp_path, records))
+    assert summarize_run(run).judge_error_rates == {"grounded": 0.15, "helpful": 0.0}
+    result = evaluate_gate(run, Gate(max_judge_error_rate=0.1))
+    failed = _rule(result, "max_judge_error_rate.grounded")
+    assert not result.passed and not failed.passed
+    assert failed.margin == pytest.approx(-0.05)
+    assert "judge 'grounded' error rate 15.0% is 5.0 pts over the maximum 10.0%" in failed.message
+    assert _rule(result, "max_judge_error_rate.helpful").passed
+    assert evaluate_gate(run, Gate(max_judge_error_rate=0.2)).passed

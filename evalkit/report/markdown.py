@@ -31,6 +31,26 @@ def _table(title: str, rows: dict[str, dict[str, Any]]) -> list[str]:
     return [*out, ""]
 
 
+def _judges_table(stats: dict[str, dict[str, Any]]) -> list[str]:
+    """Judges with what makes them trustworthy and what they cost, beside their pass rates."""
+    if not stats:
+        return []
+    out = [
+        "### Judges",
+        "",
+        "| judge | pass rate | pass | fail | error | error rate | flip rate | requests | "
+        "tokens | cost |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in stats.items():
+        out.append(
+            f"| {name} | {_pct(r['pass_rate'])} | {r['pass']} | {r['fail']} | {r['error']} | "
+            f"{_pct(r['error_rate'])} | {_pct(r['flip_rate'])} | {r['requests']} | "
+            f"{r['tokens']} | ${r['cost_usd']:.4f} |"
+        )
+    return [*out, ""]
+
+
 def _cell(text: str, limit: int = 160) -> str:
     text = " ".join(text.split()).replace("|", "\\|")
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -63,7 +83,7 @@ def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[
         )
     lines.append("")
     lines += _table("Checks", summary["checks"])
-    lines += _table("Judges", summary["judges"])
+    lines += _judges_table(summary.get("judge_stats") or {}) or _table("Judges", summary["judges"])
     if summary.get("calibration"):
         from evalkit.calibration.report import section_markdown
 
