@@ -136,3 +136,40 @@ def test_progress_is_quiet_when_not_a_terminal(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert err == b"" and b"\x1b[" not in out
     assert b"pass rate 100.0%" in out and b"report: " in out
+
+
+def test_runs_lists_history_grouped_by_prompt_version(tmp_path: Path) -> None:
+    srv = ScriptedServer({"default": {"text": "ok"}}).start()
+    try:
+        config = project(tmp_path, srv.url)
+        for _ in range(2):
+            assert start_run(config).wait(timeout=60) == 0
+        (tmp_path / "p.yaml").write_text('label: v2\nuser: "Q {{ q }}"\n')
+        assert start_run(config).wait(timeout=60) == 0
+    finally:
+        srv.stop()
+    out = subprocess.run(
+        [sys.executable, "-m", "evalkit", "runs", "-c", str(config)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        env={**os.environ, "COLUMNS": "150"},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    groups = [line for line in out.stdout.splitlines() if line.startswith("demo · prompt")]
+    assert len(groups) == 2 and groups[1].rstrip().endswith("(v2)")
+    rows = [line for line in out.stdout.splitlines() if "complete" in line]
+    assert len(rows) == 3 and all("100.0%" in row for row in rows)
+
+
+def test_help_imports_no_sdk() -> None:
+    code = (
+        "import sys\n"
+        "from evalkit.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "try:\n    main(['run', '--help'])\nexcept SystemExit:\n    pass\n"
+        "bad = [m for m in ('anthropic', 'openai', 'instructor') if m in sys.modules]\n"
+        "print('LOADED', bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "LOADED []" in out.stdout and "Commands:" in out.stdout
+    for name in ("run", "validate", "compare", "ci", "calibrate", "label", "judge", "demo"):
+        assert name in out.stdout
