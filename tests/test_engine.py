@@ -141,10 +141,14 @@ def test_real_provider_with_a_key_stores_no_secret(tmp_path: Path, wire: str) ->
     ("case", "kind", "requests"),
     [("boom", "server", 3), ("busy", "overloaded", 3), ("junk", "malformed", 2)],
 )
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
 def test_provider_failures_become_error_outcomes(
-    tmp_path: Path, server: ScriptedServer, case: str, kind: str, requests: int
+    tmp_path: Path, server: ScriptedServer, case: str, kind: str, requests: int, wire: str
 ) -> None:
-    config = write_project(tmp_path, server.url, cases("a", case, "c"), error_budget=0.5)
+    url = server.url if wire == "anthropic" else server.openai_base_url
+    config = write_project(
+        tmp_path, url, cases("a", case, "c"), error_budget=0.5, target={"wire": wire}
+    )
     outcome = run(config)
     records = {r.case_id: r for r in read_records(outcome.path)}
     assert len(records) == 3  # nothing lost
@@ -157,10 +161,12 @@ def test_provider_failures_become_error_outcomes(
     assert outcome.summary["error"] == 1 and outcome.summary["pass_rate"] == 1.0
 
 
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
 def test_rate_limit_is_retried_after_the_servers_delay(
-    tmp_path: Path, server: ScriptedServer
+    tmp_path: Path, server: ScriptedServer, wire: str
 ) -> None:
-    config = write_project(tmp_path, server.url, cases("rl"))
+    url = server.url if wire == "anthropic" else server.openai_base_url
+    config = write_project(tmp_path, url, cases("rl"), target={"wire": wire})
     outcome = run(config)
     (record,) = read_records(outcome.path)
     assert record.outcome is Outcome.PASS and record.attempts == 2
@@ -168,9 +174,17 @@ def test_rate_limit_is_retried_after_the_servers_delay(
     assert server.count(case="rl") == 2
 
 
-def test_hang_past_timeout_is_a_timeout_error(tmp_path: Path, server: ScriptedServer) -> None:
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_hang_past_timeout_is_a_timeout_error(
+    tmp_path: Path, server: ScriptedServer, wire: str
+) -> None:
+    url = server.url if wire == "anthropic" else server.openai_base_url
     config = write_project(
-        tmp_path, server.url, cases("slow", "a"), target={"timeout": 0.3}, error_budget=0.5
+        tmp_path,
+        url,
+        cases("slow", "a"),
+        target={"timeout": 0.3, "wire": wire},
+        error_budget=0.5,
     )
     outcome = run(config, retry=RetryPolicy(max_attempts=2, base_delay=0.01))
     records = {r.case_id: r for r in read_records(outcome.path)}
