@@ -7,12 +7,13 @@ seconds and ``evalkit --help`` must stay fast. SDK retries are off (evalkit's po
 
 from __future__ import annotations
 
-import json
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from evalkit.exceptions import ProviderError
 from evalkit.provider import _common
-from evalkit.provider.base import CallContext, Completion, Message, TargetSpec
+from evalkit.provider._sdk import SDKProvider, map_sdk_error
+from evalkit.provider.base import Completion, Message, TargetSpec
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -40,85 +41,46 @@ def map_error(exc: BaseException, *, secret: str | None = None) -> ProviderError
     """Turn whatever the SDK raised into a classified :class:`ProviderError`."""
     import anthropic
 
-    if isinstance(exc, ProviderError):
-        return exc
-    if isinstance(exc, anthropic.APITimeoutError) and _common.timed_out(exc):
-        return ProviderError("request timed out", kind="timeout", retryable=True)
-    if isinstance(exc, anthropic.APIConnectionError):
-        cause = _common.scrub(str(exc.__cause__ or exc), secret)
-        return ProviderError(f"connection failed: {cause}", kind="connection", retryable=True)
-    if isinstance(exc, anthropic.APIResponseValidationError | json.JSONDecodeError):
-        message = _common.scrub(f"unparseable response body: {exc}", secret)
-        return ProviderError(message, kind="malformed", retryable=True)
-    if isinstance(exc, anthropic.APIStatusError):
-        headers = exc.response.headers
-        return _common.status_error(exc.status_code, str(exc), headers, secret)
-    message = _common.scrub(f"{type(exc).__name__}: {exc}", secret)
-    return ProviderError(message, kind="other")
+    return map_sdk_error(anthropic, exc, secret)
 
 
-class AnthropicProvider:
+class AnthropicProvider(SDKProvider):
     """``provider: anthropic``: system messages go to ``system=``, the rest are the turns."""
 
     name = "anthropic"
 
-    def __init__(
-        self,
-        spec: TargetSpec,
-        *,
-        api_key: str | None = None,
-        send_context_headers: bool = False,
-    ) -> None:
-        self._spec = spec
-        self._api_key = api_key
-        self._send_context = send_context_headers
-        self._client: AsyncAnthropic | None = None
-        self._known: frozenset[str] = frozenset()
+    def _make_client(self) -> AsyncAnthropic:
+        return make_client(self._spec, api_key=self._api_key)
 
-    def _get_client(self) -> AsyncAnthropic:
-        # created on first call, inside the running loop the aiohttp session will belong to
-        if self._client is None:
-            self._client = make_client(self._spec, api_key=self._api_key)
-            self._known = _common.known_params(self._client.messages.create)
-        return self._client
+    def _create(self, client: Any) -> Callable[..., Awaitable[Any]]:
+        create: Callable[..., Awaitable[Any]] = client.messages.create
+        return create
 
-    async def prepare(self) -> None:
-        """Import the SDK and build the client before the first timed call."""
-        self._get_client()
-
-    async def complete(
-        self, messages: list[Message], params: dict[str, Any], ctx: CallContext
-    ) -> Completion:
-        """One request, no retries; errors come back as ProviderError with a kind."""
-        client = self._get_client()
-        merged = {**self._spec.params, **params}
-        merged.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
-        if "stop" in merged:
-            stop = merged.pop("stop")
-            merged["stop_sequences"] = [stop] if isinstance(stop, str) else stop
-        kwargs, extra_body = _common.split_params(self._known, merged)
+    def _request(
+        self, messages: list[Message], params: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        wire = dict(params)
+        wire.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
+        if "stop" in wire:
+            stop = wire.pop("stop")
+            wire["stop_sequences"] = [stop] if isinstance(stop, str) else stop
+        fields: dict[str, Any] = {
+            "messages": [
+                {"role": m["role"], "content": m["content"]}
+                for m in messages
+                if m["role"] != "system"
+            ]
+        }
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
-        turns: list[Any] = [
-            {"role": m["role"], "content": m["content"]} for m in messages if m["role"] != "system"
-        ]
         if system:
-            kwargs["system"] = system
-        if extra_body:
-            kwargs["extra_body"] = extra_body
-        if self._send_context:
-            kwargs["extra_headers"] = _common.context_headers(ctx)
-        secret = client.api_key
-        try:
-            reply = await client.messages.create(model=self._spec.model, messages=turns, **kwargs)
-        except Exception as exc:
-            raise map_error(exc, secret=secret) from exc
-        return _completion(reply)
+            fields["system"] = system
+        return fields, wire
 
-    async def aclose(self) -> None:
-        """Close the HTTP session (an unclosed one prints "Event loop is closed" at exit)."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.close()
+    def _map_error(self, exc: BaseException, secret: str | None) -> ProviderError:
+        return map_error(exc, secret=secret)
+
+    def _completion(self, reply: Any) -> Completion:
+        return _completion(reply)
 
 
 def _completion(reply: Any) -> Completion:

@@ -7,13 +7,14 @@ The SDK is imported on first use (``import openai`` costs seconds). SDK retries 
 
 from __future__ import annotations
 
-import json
 import os
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from evalkit.exceptions import ProviderError
 from evalkit.provider import _common
-from evalkit.provider.base import CallContext, Completion, Message, TargetSpec
+from evalkit.provider._sdk import SDKProvider, map_sdk_error
+from evalkit.provider.base import Completion, Message, TargetSpec
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -52,76 +53,31 @@ def map_error(exc: BaseException, *, secret: str | None = None) -> ProviderError
     """Turn whatever the SDK raised into a classified :class:`ProviderError`."""
     import openai
 
-    if isinstance(exc, ProviderError):
-        return exc
-    if isinstance(exc, openai.APITimeoutError) and _common.timed_out(exc):
-        return ProviderError("request timed out", kind="timeout", retryable=True)
-    if isinstance(exc, openai.APIConnectionError):
-        cause = _common.scrub(str(exc.__cause__ or exc), secret)
-        return ProviderError(f"connection failed: {cause}", kind="connection", retryable=True)
-    if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError):
-        message = _common.scrub(f"unparseable response body: {exc}", secret)
-        return ProviderError(message, kind="malformed", retryable=True)
-    if isinstance(exc, openai.APIStatusError):
-        headers = exc.response.headers
-        return _common.status_error(exc.status_code, str(exc), headers, secret)
-    message = _common.scrub(f"{type(exc).__name__}: {exc}", secret)
-    return ProviderError(message, kind="other")
+    return map_sdk_error(openai, exc, secret)
 
 
-class OpenAIProvider:
+class OpenAIProvider(SDKProvider):
     """``provider: openai``: messages go through unchanged, params as SDK keywords."""
 
     name = "openai"
 
-    def __init__(
-        self,
-        spec: TargetSpec,
-        *,
-        api_key: str | None = None,
-        send_context_headers: bool = False,
-    ) -> None:
-        self._spec = spec
-        self._api_key = api_key
-        self._send_context = send_context_headers
-        self._client: AsyncOpenAI | None = None
-        self._known: frozenset[str] = frozenset()
+    def _make_client(self) -> AsyncOpenAI:
+        return make_client(self._spec, api_key=self._api_key)
 
-    def _get_client(self) -> AsyncOpenAI:
-        # created on first call, inside the running loop the aiohttp session will belong to
-        if self._client is None:
-            self._client = make_client(self._spec, api_key=self._api_key)
-            self._known = _common.known_params(self._client.chat.completions.create)
-        return self._client
+    def _create(self, client: Any) -> Callable[..., Awaitable[Any]]:
+        create: Callable[..., Awaitable[Any]] = client.chat.completions.create
+        return create
 
-    async def prepare(self) -> None:
-        """Import the SDK and build the client before the first timed call."""
-        self._get_client()
+    def _request(
+        self, messages: list[Message], params: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        return {"messages": list(messages)}, params
 
-    async def complete(
-        self, messages: list[Message], params: dict[str, Any], ctx: CallContext
-    ) -> Completion:
-        """One request, no retries; errors come back as ProviderError with a kind."""
-        client = self._get_client()
-        kwargs, extra_body = _common.split_params(self._known, {**self._spec.params, **params})
-        if extra_body:
-            kwargs["extra_body"] = extra_body
-        if self._send_context:
-            kwargs["extra_headers"] = _common.context_headers(ctx)
-        secret = client.api_key
-        try:
-            reply = await client.chat.completions.create(
-                model=self._spec.model, messages=cast(Any, messages), **kwargs
-            )
-        except Exception as exc:
-            raise map_error(exc, secret=secret) from exc
+    def _map_error(self, exc: BaseException, secret: str | None) -> ProviderError:
+        return map_error(exc, secret=secret)
+
+    def _completion(self, reply: Any) -> Completion:
         return _completion(reply)
-
-    async def aclose(self) -> None:
-        """Close the HTTP session (an unclosed one prints "Event loop is closed" at exit)."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.close()
 
 
 def _completion(reply: Any) -> Completion:
