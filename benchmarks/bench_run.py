@@ -23,6 +23,7 @@ import yaml
 from evalkit.config import load_config, load_suite
 from evalkit.engine import RunOptions, run_suite
 
+WIRES = ("anthropic", "openai")
 REPLY = '{"answer": "Orders over 7 days late are refundable.", "citations": ["pol-1"]}'
 
 
@@ -151,7 +152,7 @@ def main() -> None:
     assert proc.stdout is not None
     server = _Remote(proc.stdout.readline().strip())
     try:
-        for wire in ("anthropic", "openai"):
+        for wire in WIRES:
             floor = asyncio.run(bare_sdk(wire, server.url, n, c))
             with tempfile.TemporaryDirectory() as tmp:
                 config = write_project(
@@ -166,10 +167,13 @@ def main() -> None:
                 cached = run_suite(suite, RunOptions(progress=False))
                 cached_wall = time.perf_counter() - t
                 assert cached.requests == 0
+            cases_s = first.summary["timings"]["cases_s"]
+            startup_s = first.summary["timings"]["startup_s"]
             print(
-                f"{wire:9s} evalkit {wall:.2f} s = {wall / ideal:.2f}x ideal, "
-                f"{wall / floor:.2f}x bare SDK ({floor:.2f} s); overhead "
-                f"{(wall - floor) / n * 1000:.2f} ms/case; cached re-run {cached_wall:.2f} s "
+                f"{wire:9s} evalkit {wall:.2f} s wall ({startup_s:.2f} s start-up: SDK import "
+                f"and client set-up); cases {cases_s:.2f} s = {cases_s / ideal:.2f}x ideal, "
+                f"{cases_s / floor:.2f}x bare SDK ({floor:.2f} s), overhead "
+                f"{(cases_s - floor) / n * 1000:.2f} ms/case; cached re-run {cached_wall:.2f} s "
                 f"= {n / cached_wall:,.0f} cases/s"
             )
     finally:

@@ -30,7 +30,7 @@ from evalkit.provider.retry import RetryPolicy, call_with_retries
 from evalkit.record import CaseRecord, ErrorInfo, JudgeVerdict, Usage
 from evalkit.report.progress import RunProgress
 from evalkit.rundir import prepare_run_dir, write_summary_and_report
-from evalkit.store import append_record, now_iso, open_results, read_records, write_manifest
+from evalkit.store import append_record, now_iso, open_results, write_manifest
 
 if TYPE_CHECKING:
     from evalkit.judge import JudgeDef
@@ -86,6 +86,8 @@ class _State:
     counts: dict[str, int] = field(default_factory=lambda: {"pass": 0, "fail": 0, "error": 0})
     provider_errors: int = 0
     requests: int = 0
+    #: records in file order (resumed ones first), so the summary needs no re-read
+    records: list[CaseRecord] = field(default_factory=list)
     on_record: Callable[[CaseRecord], None] | None = None
     keys: dict[tuple[str, int], str] = field(default_factory=dict)
     prefetched: dict[str, Completion] = field(default_factory=dict)
@@ -131,12 +133,16 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
     state.keys = {(pc.case.id, r): _cache_key(suite, pc, r) for pc, r in todo}
     state.prefetched = cache.get_many(list(state.keys.values()))
     state.provider_errors = sum(1 for rec in done.values() if rec.error is not None)
+    state.records = list(done.values())
     concurrency = options.concurrency or cfg.concurrency
     status = "running"
+    started = time.perf_counter()
+    cases_started = started
     try:
         await provider.prepare()
         for grader in graders:
             await grader.prepare()
+        cases_started = time.perf_counter()  # SDK imports and client set-up are done
         with RunProgress(options.progress, len(todo), suite.name, state.counts) as advance:
             state.on_record = advance
             await _run_all(state, todo, concurrency, graders)
@@ -156,11 +162,16 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         for grader in graders:
             await grader.aclose()
         cache.close()  # after the judges: they share it
-        records = read_records(path)
+        records = state.records
         summary = summarize(
             records, repeats=repeats, project_root=project.root, run_id=manifest["run_id"]
         )
         summary["requests"] = state.requests
+        finished = time.perf_counter()
+        summary["timings"] = {
+            "startup_s": round(cases_started - started, 4),
+            "cases_s": round(finished - cases_started, 4),
+        }
         manifest.update(status=status, finished_at=now_iso(), records=len(records))
         write_manifest(path, manifest)
         write_summary_and_report(path, manifest, summary, records)
@@ -206,6 +217,7 @@ async def _run_all(
 
 def append_record_and_count(state: _State, record: CaseRecord) -> None:
     append_record(state.results, record)
+    state.records.append(record)
     state.counts[record.outcome.value] += 1
     if state.on_record is not None:
         state.on_record(record)
