@@ -24,6 +24,8 @@ from evalkit.config import load_config, load_suite
 from evalkit.engine import RunOptions, run_suite
 
 WIRES = ("anthropic", "openai")
+#: the same request evalkit renders, so the floor does the same SDK work per call
+SYSTEM = "Answer from the policy. Reply in JSON."
 REPLY = '{"answer": "Orders over 7 days late are refundable.", "citations": ["pol-1"]}'
 
 
@@ -90,6 +92,8 @@ async def bare_sdk(wire: str, url: str, n: int, concurrency: int) -> float:
                 await client.messages.create(
                     model="m",
                     max_tokens=256,
+                    system=SYSTEM,
+                    extra_body={"temperature": 0},  # as evalkit sends it to this SDK version
                     messages=[{"role": "user", "content": f"Is order {i} refundable?"}],
                 )
     else:
@@ -105,7 +109,13 @@ async def bare_sdk(wire: str, url: str, n: int, concurrency: int) -> float:
         async def one(i: int) -> None:
             async with sem:
                 await client.chat.completions.create(
-                    model="m", messages=[{"role": "user", "content": f"Is order {i} refundable?"}]
+                    model="m",
+                    max_tokens=256,
+                    temperature=0,
+                    messages=[
+                        {"role": "system", "content": SYSTEM},
+                        {"role": "user", "content": f"Is order {i} refundable?"},
+                    ],
                 )
 
     await one(-1)  # warm-up: connection pool, lazy imports
