@@ -12,7 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from evalkit.calibration.measure import CalibrationResult
-from evalkit.stats.agreement import CalibrationSummary, Interval, Proportion
+from evalkit.stats.agreement import CalibrationSummary
+from evalkit.stats.interval import Interval, Proportion
 
 
 def _pct(x: float | None) -> str:

@@ -26,13 +26,11 @@ from evalkit.calibration.labels import Label
 from evalkit.stats.agreement import (
     LIKERT_LEVELS,
     CalibrationSummary,
-    Interval,
-    Proportion,
     Scale,
     calibration_summary,
     harmonic_mean,
-    wilson_interval,
 )
+from evalkit.stats.interval import Interval, Proportion, wilson_interval
 
 
 def sampling_weights(labels: Sequence[Label]) -> tuple[list[float], list[str]]:

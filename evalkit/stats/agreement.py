@@ -26,12 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import partial
-from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
+
+from evalkit.stats.interval import Interval, Proportion, proportion
 
 Scale = Literal["binary", "likert-5"]
 Weights = Literal["linear", "quadratic"] | None
@@ -39,27 +40,6 @@ BinaryLike = bool | int | str | np.bool_ | np.integer
 LIKERT_LEVELS: tuple[int, ...] = (1, 2, 3, 4, 5)
 #: resampled index entries generated per block of the bootstrap (bounds memory for big label sets)
 _BOOT_BLOCK_ELEMENTS = 2_000_000
-
-
-class Interval(BaseModel):
-    """A two-sided confidence interval."""
-
-    model_config = ConfigDict(frozen=True)
-
-    low: float
-    high: float
-    confidence: float = 0.95
-
-
-class Proportion(BaseModel):
-    """``successes / n`` with its Wilson score interval."""
-
-    model_config = ConfigDict(frozen=True)
-
-    successes: int
-    n: int
-    estimate: float
-    interval: Interval
 
 
 class ConfusionMatrix(BaseModel):
@@ -221,32 +201,6 @@ def kappa_bootstrap_interval(
     alpha = 1.0 - confidence
     low, high = np.quantile(values, [alpha / 2, 1 - alpha / 2])
     return Interval(low=float(low), high=float(high), confidence=confidence)
-
-
-def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interval | None:
-    """Wilson score interval for a binomial proportion; ``None`` when ``n == 0``."""
-    if n <= 0:
-        return None
-    if not 0 <= successes <= n:
-        raise ValueError(f"successes={successes} outside 0..n={n}")
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = successes / n
-    denom = 1 + z * z / n
-    center = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Interval(
-        low=max(0.0, float(center - half)),
-        high=min(1.0, float(center + half)),
-        confidence=confidence,
-    )
-
-
-def proportion(successes: int, n: int, confidence: float = 0.95) -> Proportion | None:
-    """``successes / n`` with its Wilson interval; ``None`` when there is nothing to divide."""
-    interval = wilson_interval(successes, n, confidence)
-    if interval is None:
-        return None
-    return Proportion(successes=successes, n=n, estimate=successes / n, interval=interval)
 
 
 def harmonic_mean(x: float | None, y: float | None) -> float | None:

@@ -37,7 +37,8 @@ from statistics import NormalDist
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from evalkit.stats.agreement import BinaryLike, CalibrationSummary, Interval, as_binary
+from evalkit.stats.agreement import BinaryLike, CalibrationSummary, as_binary
+from evalkit.stats.interval import Interval
 
 DEFAULT_MIN_YOUDEN = 0.2
 INTERVAL_METHOD = "lang-reiczigel-2014"

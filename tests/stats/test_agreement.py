@@ -26,8 +26,8 @@ from evalkit.stats.agreement import (
     is_calibrated,
     kappa_bootstrap_interval,
     spearman_rho,
-    wilson_interval,
 )
+from evalkit.stats.interval import wilson_interval
 
 
 def _sk_kappa(a: list[int], b: list[int], **kw: object) -> float:
