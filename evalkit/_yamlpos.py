@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from evalkit._files import read_text
 from evalkit.exceptions import InputError
+
+M = TypeVar("M", bound=BaseModel)
 
 Positions = dict[tuple[Any, ...], int]
 
@@ -75,3 +78,28 @@ def pydantic_error_to_input_error(
     if more:
         message += f" (and {more} more error{'s' if more > 1 else ''})"
     return InputError(message, path=path, line=line, field=field)
+
+
+def load_model(
+    path: str | Path,
+    model: type[M],
+    *,
+    not_a_mapping: str,
+    defaults: dict[str, Any] | None = None,
+    empty_ok: bool = False,
+) -> tuple[M, Positions]:
+    """Read a YAML file that holds one mapping and validate it as ``model``.
+
+    Every error names the file, and the line and field where pydantic found the problem;
+    ``not_a_mapping`` is the message when the document is not a mapping at all.
+    """
+    p = Path(path)
+    data, positions = load_yaml(read_text(p), p)
+    if data is None and empty_ok:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(not_a_mapping, path=p, line=1)
+    try:
+        return model.model_validate({**(defaults or {}), **data}), positions
+    except ValidationError as exc:
+        raise pydantic_error_to_input_error(exc, p, positions, default_line=1) from None

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from evalkit._files import read_text
-from evalkit._yamlpos import Positions, load_yaml, pydantic_error_to_input_error
+from evalkit._yamlpos import Positions, line_for, load_model
 from evalkit.exceptions import InputError, TemplateError
 from evalkit.gate import Gate
 from evalkit.golden import Case, GoldenSet, load_golden
@@ -88,22 +87,15 @@ class ProjectConfig(BaseModel):
         return p if p.is_absolute() else self.root / p
 
     def line(self, *keys: Any) -> int | None:
-        for end in range(len(keys), -1, -1):
-            line = self.positions.get(tuple(keys[:end]))
-            if line is not None:
-                return line
-        return None
+        """Line of ``keys`` in evalkit.yaml (or of its nearest parent)."""
+        return line_for(self.positions, keys)
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> ProjectConfig:
     p = Path(path)
-    data, positions = load_yaml(read_text(p), p)
-    if not isinstance(data, dict):
-        raise InputError("evalkit.yaml must be a mapping with `suites:`", path=p, line=1)
-    try:
-        config = ProjectConfig.model_validate(data)
-    except ValidationError as exc:
-        raise pydantic_error_to_input_error(exc, p, positions, default_line=1) from None
+    config, positions = load_model(
+        p, ProjectConfig, not_a_mapping="evalkit.yaml must be a mapping with `suites:`"
+    )
     config.root = p.parent.resolve() if str(p.parent) else Path.cwd()
     config.path = p
     config.positions = positions
@@ -166,7 +158,6 @@ def load_suite(
     name: str | None = None,
     *,
     prompt_override: str | Path | None = None,
-    target_override: TargetSpec | None = None,
 ) -> LoadedSuite:
     """Load and fully validate one suite (golden set, prompt, checks, per-case rendering)."""
     from evalkit.check import parse_check  # registers built-in checks
@@ -233,7 +224,7 @@ def load_suite(
     from evalkit.judge import judge_names, load_judges
 
     judges = load_judges(project, judge_names(suite.judges, golden.cases), pairwise=False)
-    spec = target_override or target_spec(target, project)
+    spec = target_spec(target, project)
     return LoadedSuite(
         name=name,
         config=suite,

@@ -57,9 +57,7 @@ class RunOptions:
     use_cache: bool = True
     resume: Path | None = None
     progress: bool | None = None  # None: only when stderr is a terminal
-    error_budget: float | None = None
     retry: RetryPolicy | None = None
-    provider_factory: Callable[[LoadedSuite], Provider] | None = None
     #: answer every judge from another model (the demo: a scripted one)
     judge_target_override: Callable[[JudgeDef], TargetSpec] | None = None
 
@@ -108,7 +106,6 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
     repeats = cfg.repeats
     todo = [(pc, r) for pc in suite.cases for r in range(repeats) if (pc.case.id, r) not in done]
     planned = len(suite.cases) * repeats
-    budget_fraction = cfg.error_budget if options.error_budget is None else options.error_budget
     policy = options.retry or RetryPolicy(
         max_attempts=cfg.retry.max_attempts,
         base_delay=cfg.retry.base_delay,
@@ -116,9 +113,10 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
     )
     prices = load_prices(project.resolve(project.prices) if project.prices else None)
     cache = ResponseCache(project.resolve(project.cache_dir), enabled=options.use_cache)
-    factory = options.provider_factory or _default_provider
-    provider = factory(suite)
+    provider = _default_provider(suite)
     graders = _build_judges(suite, options, cache, prices, policy, manifest)
+    if graders:
+        write_manifest(path, manifest)  # judge versions on disk even if the run is killed
     results = open_results(path)
     state = _State(
         suite=suite,
@@ -128,7 +126,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         policy=policy,
         results=results,
         planned=planned,
-        budget=int(budget_fraction * planned),
+        budget=int(cfg.error_budget * planned),
     )
     state.keys = {(pc.case.id, r): _cache_key(suite, pc, r) for pc, r in todo}
     state.prefetched = cache.get_many(list(state.keys.values()))
@@ -248,10 +246,7 @@ async def _generate(
     state: _State, pc: PreparedCase, repeat: int, ctx: CallContext
 ) -> _Generated | CaseRecord:
     """The system's answer for one case × repeat (cache, then retried call), or an error record."""
-    suite = state.suite
     case = pc.case
-    target = suite.target
-    params = dict(target.params)
     key = state.keys[(case.id, repeat)]
     hit = state.prefetched.pop(key, None)
     if hit is not None:
@@ -260,7 +255,8 @@ async def _generate(
         return _Generated(hit, attempts=0, cached=True, latency_ms=latency)
 
     def call() -> Awaitable[Completion]:
-        return state.provider.complete(pc.messages, params, ctx)
+        # the provider merges the target's params itself; no per-call overrides here
+        return state.provider.complete(pc.messages, {}, ctx)
 
     started = time.perf_counter()
     try:
@@ -306,7 +302,6 @@ async def _run_case(
     generated = await _generate(state, pc, repeat, ctx)
     if isinstance(generated, CaseRecord):
         return generated
-    suite = state.suite
     case = pc.case
     completion = generated.completion
     cost = state.prices.cost(

@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from evalkit._files import read_text
 from evalkit._template import compile_template, render, template_variables
-from evalkit._yamlpos import load_yaml, pydantic_error_to_input_error
+from evalkit._yamlpos import load_model
 from evalkit.exceptions import InputError, TemplateError
 from evalkit.provider.base import Message
 
@@ -79,13 +78,9 @@ class Prompt(BaseModel):
 
 def load_prompt(path: str | Path) -> Prompt:
     p = Path(path)
-    data, positions = load_yaml(read_text(p), p)
-    if not isinstance(data, dict):
-        raise InputError("a prompt file must be a mapping with `system`/`user`", path=p, line=1)
-    try:
-        prompt = Prompt.model_validate(data)
-    except ValidationError as exc:
-        raise pydantic_error_to_input_error(exc, p, positions, default_line=1) from None
+    prompt, positions = load_model(
+        p, Prompt, not_a_mapping="a prompt file must be a mapping with `system`/`user`"
+    )
     for index, (_role, template) in enumerate(prompt.templates()):
         try:
             compile_template(template)

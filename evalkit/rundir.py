@@ -13,7 +13,16 @@ from evalkit._files import write_atomic
 from evalkit.config import LoadedSuite
 from evalkit.exceptions import InputError
 from evalkit.record import CaseRecord
-from evalkit.store import new_run_id, now_iso, read_manifest, read_records, run_dir, write_manifest
+from evalkit.store import (
+    REPORT_MD,
+    SUMMARY,
+    new_run_id,
+    now_iso,
+    read_manifest,
+    read_records,
+    run_dir,
+    write_manifest,
+)
 
 
 def prepare_run_dir(
@@ -106,8 +115,11 @@ def _git_info(root: Path) -> dict[str, Any]:
 
 def write_summary_and_report(
     path: Path, manifest: dict[str, Any], summary: dict[str, Any], records: list[CaseRecord]
-) -> None:
+) -> str:
+    """Write ``summary.json`` and ``report.md``; returns the report's markdown."""
     from evalkit.report.markdown import run_report
 
-    write_atomic(path / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    write_atomic(path / "report.md", run_report(manifest, summary, records))
+    report = run_report(manifest, summary, records)
+    write_atomic(path / SUMMARY, json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    write_atomic(path / REPORT_MD, report)
+    return report

@@ -19,23 +19,20 @@ def command(run: str, config_path: Path) -> None:
     Example:
       evalkit report 20261123T101500-1a2b3c
     """
-    import json
-
-    from evalkit._files import write_atomic
-    from evalkit.report.markdown import run_report
-    from evalkit.store import REPORT_MD, SUMMARY, load_run, resolve_run
+    from evalkit.rundir import write_summary_and_report
+    from evalkit.store import load_run, resolve_run
     from evalkit.summary import summarize
 
     path = resolve_run(run, runs_root(config_path))
     stored = load_run(path)
     root = config_path.resolve().parent if config_path.exists() else None
-    summary = summarize(
-        stored.records,
-        repeats=int(stored.manifest.get("repeats", 1)),
-        project_root=root,
-        run_id=stored.run_id,
-    )
-    write_atomic(path / SUMMARY, json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    text = run_report(stored.manifest, summary, stored.records)
-    write_atomic(path / REPORT_MD, text)
-    click.echo(text)
+    summary = {
+        **(stored.summary or {}),  # keeps what only the run itself knew: requests, timings
+        **summarize(
+            stored.records,
+            repeats=int(stored.manifest.get("repeats", 1)),
+            project_root=root,
+            run_id=stored.run_id,
+        ),
+    }
+    click.echo(write_summary_and_report(path, stored.manifest, summary, stored.records))

@@ -42,9 +42,14 @@ def scrub(text: str, secret: str | None) -> str:
     return redact(text)
 
 
+def env_key(env_name: str) -> str | None:
+    """The key in ``env_name``, or None when unset or blank."""
+    return os.environ.get(env_name, "").strip() or None
+
+
 def api_key(env_name: str) -> str:
     """The key from the environment, or an AuthError naming the variable to set."""
-    value = os.environ.get(env_name, "").strip()
+    value = env_key(env_name)
     if not value:
         raise AuthError(
             f"{env_name} is not set; export it or name another variable with target.api_key_env",

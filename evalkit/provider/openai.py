@@ -7,7 +7,6 @@ The SDK is imported on first use (``import openai`` costs seconds). SDK retries 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +33,7 @@ def make_client(spec: TargetSpec, *, api_key: str | None = None) -> AsyncOpenAI:
 
     env = spec.api_key_env or DEFAULT_KEY_ENV
     if api_key is None and spec.base_url and not spec.api_key_env:
-        api_key = _env_key(env) or LOCAL_PLACEHOLDER_KEY
+        api_key = _common.env_key(env) or LOCAL_PLACEHOLDER_KEY
     key = api_key or _common.api_key(env)
     return openai.AsyncOpenAI(
         api_key=key,
@@ -43,10 +42,6 @@ def make_client(spec: TargetSpec, *, api_key: str | None = None) -> AsyncOpenAI:
         timeout=spec.timeout,
         http_client=_common.aiohttp_client(openai, spec.timeout),
     )
-
-
-def _env_key(name: str) -> str | None:
-    return os.environ.get(name, "").strip() or None
 
 
 def map_error(exc: BaseException, *, secret: str | None = None) -> ProviderError:

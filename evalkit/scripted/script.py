@@ -31,9 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from evalkit._files import read_text
-from evalkit._yamlpos import load_yaml, pydantic_error_to_input_error
-from evalkit.exceptions import InputError
+from evalkit._yamlpos import load_model, pydantic_error_to_input_error
 
 
 class When(BaseModel):
@@ -138,15 +136,8 @@ class Script(BaseModel):
 
 def load_script(path: str | Path) -> Script:
     """Read and validate a script file; errors name file, line and field."""
-    data, positions = load_yaml(read_text(path), path)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InputError("a script must be a mapping", path=path, line=1)
-    try:
-        return Script.model_validate(data)
-    except ValidationError as exc:
-        raise pydantic_error_to_input_error(exc, path, positions) from None
+    script, _ = load_model(path, Script, not_a_mapping="a script must be a mapping", empty_ok=True)
+    return script
 
 
 def coerce_script(script: Script | dict[str, Any] | str | Path) -> Script:

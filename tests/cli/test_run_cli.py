@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -173,3 +174,29 @@ def test_help_imports_no_sdk() -> None:
     assert "LOADED []" in out.stdout and "Commands:" in out.stdout
     for name in ("run", "validate", "compare", "ci", "calibrate", "label", "judge", "demo"):
         assert name in out.stdout
+
+
+def test_report_rewrites_the_report_and_keeps_run_facts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    srv = ScriptedServer(
+        {"default": {"text": "ok"}, "responses": [{"when": {"case": "case-03"}, "text": "nope"}]}
+    ).start()
+    try:
+        config = project(tmp_path, srv.url)
+        assert start_run(config).wait(timeout=60) == 0
+    finally:
+        srv.stop()
+    (run_path,) = (tmp_path / "runs" / "demo").glob("*/*")
+    (run_path / "report.md").unlink()
+    with pytest.raises(SystemExit) as done:
+        main(["report", run_path.name[:12], "-c", str(config)])
+        raise SystemExit(0)
+    assert done.value.code in (0, None)
+    out = capsys.readouterr().out
+    assert out.startswith(f"# evalkit run `{run_path.name}`")
+    assert "| case-03 | 0 | contains: missing 'ok'" in out
+    assert (run_path / "report.md").read_text().rstrip() == out.rstrip()
+    summary = json.loads((run_path / "summary.json").read_text())
+    assert summary["requests"] == N_CASES and "timings" in summary
+    assert summary["fail"] == 1
