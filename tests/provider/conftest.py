@@ -101,3 +101,40 @@ def call(fake_sleep: RecordingSleep) -> Callable[..., Outcome]:
         return asyncio.run(go())
 
     return run
+
+
+#: one script of replies and faults, served on either wire by the provider tests
+SCRIPT = {
+    "responses": [
+        {
+            "when": {"case": "ok"},
+            "text": "hello",
+            "usage": {"input_tokens": 12, "output_tokens": 3},
+        },
+        {"when": {"case": "cut"}, "text": "partial", "finish_reason": "length"},
+        {
+            "when": {"case": "rate-limited"},
+            "text": "after the wait",
+            "fault": {"status": 429, "retry_after": 1, "times": 2},
+        },
+        {
+            "when": {"case": "rate-limited-ms"},
+            "text": "after the wait",
+            "fault": {"status": 429, "retry_after_ms": 250, "times": 1},
+        },
+        {"when": {"case": "server-error"}, "fault": {"status": 500}},
+        {
+            "when": {"case": "server-error-once"},
+            "text": "recovered",
+            "fault": {"status": 500, "times": 1},
+        },
+        {"when": {"case": "overloaded"}, "fault": {"status": 529}},
+        {"when": {"case": "hang"}, "text": "too late", "fault": {"hang": 10}},
+        {"when": {"case": "hang-once"}, "text": "second try", "fault": {"hang": 10, "times": 1}},
+        {"when": {"case": "malformed"}, "fault": {"malformed": True}},
+        {"when": {"case": "drop"}, "fault": {"drop": True}},
+        {"when": {"case": "unauthorized"}, "fault": {"status": 401}},
+        {"when": {"case": "forbidden"}, "fault": {"status": 403}},
+        {"when": {"case": "bad-request"}, "fault": {"status": 400}},
+    ]
+}
