@@ -17,6 +17,9 @@ _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_-]*)[ \t]*\r?\n(.*?)```", re.DOTALL)
 _DECODER = json.JSONDecoder()
 _OPENERS = re.compile(r"[\[{]")
 
+#: description of the ``extract`` parameter every check reading the output as JSON has
+EXTRACT_HELP = "find the JSON in fenced blocks or surrounding prose first"
+
 
 @dataclass(frozen=True)
 class Parsed:

@@ -137,11 +137,3 @@ def compile_path(text: str) -> JsonPath:
                 pos = match.end()
         first = False
     return JsonPath(text, tuple(steps))
-
-
-def format_path(steps: tuple[Step, ...] | list[Step]) -> str:
-    """``$.a[0].b`` for diagnostics."""
-    out = "$"
-    for step in steps:
-        out += f"[{step}]" if isinstance(step, int) else f".{step}"
-    return out

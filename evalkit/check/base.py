@@ -16,19 +16,30 @@ generated reference (``docs/checks.md``).
 Parameters that need files or imports (a JSON Schema path, a ``module:function``) are resolved
 *when the config is parsed*, relative to the project directory: :func:`parse_check` passes
 ``base_dir`` (default: the current directory) to validators through pydantic's validation
-context, read with :func:`context_base_dir`.
+context, read with :func:`context_base_dir`. Regex and JSON-path parameters are compiled at load
+by annotating them with :data:`REGEX` / :data:`JSON_PATH`, so an invalid one names its field.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+)
 
 from evalkit._template import is_template, render
+from evalkit.check._jsonpath import compile_path
 from evalkit.exceptions import InputError, TemplateError
 from evalkit.golden import Case
 from evalkit.outcome import CheckResult, Outcome
@@ -63,7 +74,8 @@ class Check(BaseModel):
 
     #: registered name, set by :func:`register`
     type_name: ClassVar[str] = ""
-    #: parameters that are never rendered as templates (e.g. regex patterns with braces)
+    #: parameters that are never rendered as templates (e.g. regex patterns with braces); list
+    #: every parameter compiled into private state at load, which rendering would not update
     no_template: ClassVar[frozenset[str]] = frozenset()
     #: a YAML example for the generated reference (and a test that it parses)
     example: ClassVar[str] = ""
@@ -192,11 +204,66 @@ def register(name: str) -> Callable[[C], C]:
     return deco
 
 
+REGEX_FLAGS = {
+    "i": re.IGNORECASE,
+    "m": re.MULTILINE,
+    "s": re.DOTALL,
+    "x": re.VERBOSE,
+    "a": re.ASCII,
+}
+
+
+def compile_regex(pattern: str, flags: str = "") -> re.Pattern[str]:
+    """Compile at config load; ``ValueError`` (→ file:line error) on an invalid pattern."""
+    bits = 0
+    for flag in flags:
+        bits |= REGEX_FLAGS[flag]
+    try:
+        return re.compile(pattern, bits)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
+
+
+def _compiles(compile_one: Callable[[str], object]) -> AfterValidator:
+    """A field validator compiling a parameter (a string, each string of a list, or ``None``)."""
+
+    def validate(value: Any) -> Any:
+        for item in [value] if isinstance(value, str) else value or ():
+            compile_one(item)
+        return value
+
+    return AfterValidator(validate)
+
+
+#: ``Annotated[str | list[str] | None, REGEX]``: a regex parameter, compiled (and named by its
+#: error) at config load; the compiled form is cached, so ``compile_regex`` in a model
+#: validator costs nothing more
+REGEX = _compiles(compile_regex)
+#: the same for a JSON-path parameter
+JSON_PATH = _compiles(compile_path)
+
+
+def _context(info: ValidationInfo) -> dict[str, Any]:
+    """What :func:`parse_check` put in the validation context (empty outside it)."""
+    return info.context if isinstance(info.context, dict) else {}
+
+
 def context_base_dir(info: ValidationInfo) -> Path:
     """The project directory given to :func:`parse_check` (relative paths resolve against it)."""
-    context = info.context if isinstance(info.context, dict) else {}
-    base = context.get("base_dir")
+    base = _context(info).get("base_dir")
     return Path(base) if base is not None else Path.cwd()
+
+
+def parse_nested(raw: Any, info: ValidationInfo, field_name: str) -> Check:
+    """Parse a check nested in the one being validated, at the outer check's file and line."""
+    where = _context(info)
+    return parse_check(
+        raw,
+        path=where.get("path"),
+        line=where.get("line"),
+        field_prefix=f"{where.get('field_prefix', 'checks')}.{field_name}",
+        base_dir=where.get("base_dir"),
+    )
 
 
 def parse_check(

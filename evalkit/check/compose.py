@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from evalkit.check.base import Check, CheckContext, parse_check, register
+from evalkit.check.base import Check, CheckContext, parse_nested, register
 from evalkit.outcome import CheckResult, Outcome, combine
 
 
@@ -55,18 +55,8 @@ class _Group(Check):
     def _parse_children(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, list):
             raise ValueError("`checks` must be a list of checks")
-        where = info.context if isinstance(info.context, dict) else {}
-        prefix = where.get("field_prefix", "checks")
         return [
-            item
-            if isinstance(item, Check)
-            else parse_check(
-                item,
-                path=where.get("path"),
-                line=where.get("line"),
-                field_prefix=f"{prefix}.checks[{index}]",
-                base_dir=where.get("base_dir"),
-            )
+            item if isinstance(item, Check) else parse_nested(item, info, f"checks[{index}]")
             for index, item in enumerate(value)
         ]
 

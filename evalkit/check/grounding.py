@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
-from evalkit.check._jsonparse import load_output, snippet
+from evalkit.check._jsonparse import EXTRACT_HELP, load_output, snippet
 from evalkit.check._jsonpath import JsonPath, compile_path
-from evalkit.check.base import Check, CheckContext, register, verdict
-from evalkit.check.text import compile_regex
+from evalkit.check.base import (
+    JSON_PATH,
+    REGEX,
+    Check,
+    CheckContext,
+    compile_regex,
+    register,
+    verdict,
+)
 from evalkit.outcome import CheckResult
 
-_EXTRACT = "find the JSON in fenced blocks or surrounding prose first"
 _WS = re.compile(r"\s+")
 
 
@@ -37,28 +43,16 @@ class Citations(Check):
         '- {type: citations, pattern: "\\\\[(policy-\\\\d+)\\\\]"}'
     )
     no_template = frozenset({"path", "pattern"})
-    path: str | None = Field(
+    path: Annotated[str | None, JSON_PATH] = Field(
         default=None, description='JSON path of the citation list (default "citations")'
     )
-    pattern: str | None = Field(default=None, description="regex finding ids in free text")
+    pattern: Annotated[str | None, REGEX] = Field(
+        default=None, description="regex finding ids in free text"
+    )
     require: bool = Field(default=False, description="fail when nothing is cited")
-    extract: bool = Field(default=False, description=_EXTRACT)
+    extract: bool = Field(default=False, description=EXTRACT_HELP)
     _path: JsonPath | None = PrivateAttr(default=None)
     _regex: re.Pattern[str] | None = PrivateAttr(default=None)
-
-    @field_validator("path")
-    @classmethod
-    def _check_path(cls, value: str | None) -> str | None:
-        if value is not None:
-            compile_path(value)
-        return value
-
-    @field_validator("pattern")
-    @classmethod
-    def _check_pattern(cls, value: str | None) -> str | None:
-        if value is not None:
-            compile_regex(value)
-        return value
 
     @model_validator(mode="after")
     def _compile(self) -> Citations:
@@ -142,17 +136,12 @@ class QuotesGrounded(Check):
     )
     no_template = frozenset({"path"})
     min_chars: int = Field(default=20, ge=1, description="shorter quoted spans are ignored")
-    path: str | None = Field(default=None, description="JSON path whose values are the quotes")
+    path: Annotated[str | None, JSON_PATH] = Field(
+        default=None, description="JSON path whose values are the quotes"
+    )
     ignore_case: bool = Field(default=False, description="compare case-insensitively")
-    extract: bool = Field(default=False, description=_EXTRACT)
+    extract: bool = Field(default=False, description=EXTRACT_HELP)
     _path: JsonPath | None = PrivateAttr(default=None)
-
-    @field_validator("path")
-    @classmethod
-    def _check_path(cls, value: str | None) -> str | None:
-        if value is not None:
-            compile_path(value)
-        return value
 
     @model_validator(mode="after")
     def _compile(self) -> QuotesGrounded:
@@ -160,12 +149,11 @@ class QuotesGrounded(Check):
         return self
 
     def _quotes(self, ctx: CheckContext) -> list[str] | str:
+        parsed = load_output(ctx.output, self.extract)
         if self._path is not None:
-            parsed = load_output(ctx.output, self.extract)
             if not parsed.ok:
                 return parsed.error
             return [q for v in self._path.find(parsed.value) for q in _strings(v) if q.strip()]
-        parsed = load_output(ctx.output, self.extract)
         texts = _strings(parsed.value) if parsed.ok else [ctx.output]
         spans = (m.group(1) or m.group(2) for t in texts for m in _QUOTE.finditer(t))
         return [s for s in spans if len(s.strip()) >= self.min_chars]
@@ -244,17 +232,11 @@ class NoPii(Check):
     kinds: list[PiiKind] = Field(
         default_factory=lambda: list(_KINDS), description="built-in detectors"
     )
-    patterns: list[str] = Field(default_factory=list, description="extra regexes that are PII")
+    patterns: Annotated[list[str], REGEX] = Field(
+        default_factory=list, description="extra regexes that are PII"
+    )
     allow: list[str] = Field(default_factory=list, description="exact strings that are allowed")
     _detectors: tuple[tuple[str, re.Pattern[str]], ...] = PrivateAttr(default=())
-    _allow: frozenset[str] = PrivateAttr(default=frozenset())
-
-    @field_validator("patterns")
-    @classmethod
-    def _check_patterns(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            compile_regex(pattern)
-        return value
 
     @model_validator(mode="after")
     def _compile(self) -> NoPii:
@@ -262,16 +244,17 @@ class NoPii(Check):
         order = [k for k in ("card", "email", "phone") if k in self.kinds]
         custom = [("pattern", compile_regex(p)) for p in self.patterns]
         self._detectors = tuple([(k, _PII[k]) for k in order] + custom)
-        self._allow = frozenset(a.casefold() for a in self.allow)
         return self
 
     def run(self, ctx: CheckContext) -> CheckResult:
+        # from the rendered `allow` (it may be templated), so not compiled at load
+        allowed = {a.casefold() for a in self.allow}
         findings: list[str] = []
         taken: list[tuple[int, int]] = []
         for kind, regex in self._detectors:
             for match in regex.finditer(ctx.output):
                 text = match.group()
-                if text.casefold() in self._allow:
+                if text.casefold() in allowed:
                     continue
                 if kind == "card" and not luhn_valid(text.replace(" ", "").replace("-", "")):
                     continue

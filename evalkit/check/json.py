@@ -15,7 +15,7 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import yaml
 from pydantic import (
@@ -29,22 +29,36 @@ from pydantic import (
 )
 
 from evalkit._imports import import_object
-from evalkit.check._jsonparse import Parsed, differences, json_equal, load_output, snippet
+from evalkit.check._jsonparse import (
+    EXTRACT_HELP,
+    Parsed,
+    differences,
+    json_equal,
+    load_output,
+    snippet,
+)
 from evalkit.check._jsonpath import JsonPath, compile_path
-from evalkit.check.base import Check, CheckContext, context_base_dir, reference, register, verdict
-from evalkit.check.text import compile_regex
+from evalkit.check.base import (
+    JSON_PATH,
+    Check,
+    CheckContext,
+    compile_regex,
+    context_base_dir,
+    reference,
+    register,
+    verdict,
+)
+from evalkit.check.text import as_text
 from evalkit.outcome import CheckResult
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
-_EXTRACT = "find the JSON in fenced blocks or surrounding prose first"
-
 
 class _JsonCheck(Check):
     """Base of checks reading the output as JSON: one parse per output, shared and memoised."""
 
-    extract: bool = Field(default=False, description=_EXTRACT)
+    extract: bool = Field(default=False, description=EXTRACT_HELP)
 
     def _parse(self, ctx: CheckContext) -> Parsed:
         return load_output(ctx.output, self.extract)
@@ -204,7 +218,9 @@ class JsonPathCheck(_JsonCheck):
         '- {type: json-path, path: "items[*].sku", matches: "^[A-Z]{3}-\\\\d+$"}'
     )
     no_template = frozenset({"path", "matches"})
-    path: str = Field(description="JSON path, e.g. `answer`, `citations[0].id`, `items[*].sku`")
+    path: Annotated[str, JSON_PATH] = Field(
+        description="JSON path, e.g. `answer`, `citations[0].id`, `items[*].sku`"
+    )
     exists: bool | None = Field(default=None, description="the path finds a value (or not)")
     equals: Any = Field(default=None, description="every value found equals this")
     contains: Any = Field(default=None, description="every value found contains this")
@@ -212,12 +228,6 @@ class JsonPathCheck(_JsonCheck):
     _path: JsonPath = PrivateAttr()
     _regex: re.Pattern[str] | None = PrivateAttr(default=None)
     _mode: str = PrivateAttr(default="exists")
-
-    @field_validator("path")
-    @classmethod
-    def _check_path(cls, value: str) -> str:
-        compile_path(value)
-        return value
 
     @model_validator(mode="after")
     def _one_assertion(self) -> JsonPathCheck:
@@ -267,14 +277,11 @@ class JsonPathCheck(_JsonCheck):
         if self._mode == "contains":
             if isinstance(value, list):
                 return any(json_equal(item, self.contains) for item in value)
-            if isinstance(value, str):
-                return isinstance(self.contains, str) and self.contains in value
-            if isinstance(value, dict):
+            if isinstance(value, (str, dict)):  # a substring, or a key
                 return isinstance(self.contains, str) and self.contains in value
             return False
         assert self._regex is not None
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        return self._regex.search(text) is not None
+        return self._regex.search(as_text(value)) is not None
 
 
 def _show(values: list[Any]) -> str:
@@ -295,15 +302,10 @@ class JsonEquals(_JsonCheck):
     )
     no_template = frozenset({"exclude"})
     value: Any = Field(default=None, description="reference JSON value; default: `expected`")
-    exclude: list[str] = Field(default_factory=list, description="JSON paths to ignore")
+    exclude: Annotated[list[str], JSON_PATH] = Field(
+        default_factory=list, description="JSON paths to ignore"
+    )
     _exclude: tuple[JsonPath, ...] = PrivateAttr(default=())
-
-    @field_validator("exclude")
-    @classmethod
-    def _check_paths(cls, value: list[str]) -> list[str]:
-        for item in value:
-            compile_path(item)
-        return value
 
     @model_validator(mode="after")
     def _compile(self) -> JsonEquals:

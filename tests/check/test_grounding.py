@@ -122,6 +122,14 @@ def test_pii_reason_is_masked() -> None:
     assert result.reason.count("card") == 1  # a card is not also reported as a phone
 
 
+def test_templated_allow_is_rendered_per_case() -> None:
+    # `allow` is rendered per case, so it must not be compiled when the config loads
+    the_case = case(vars={"support": "help@acme.com"})
+    raw = {"type": "no-pii", "allow": ["{{ support }}"]}
+    assert grade(raw, "mail help@acme.com", the_case).outcome is PASS
+    assert grade(raw, "mail jane@acme.com", the_case).outcome is FAIL
+
+
 def test_refusal_default_list_is_documented() -> None:
     from evalkit.check.grounding import Refusal
 

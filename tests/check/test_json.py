@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evalkit.check import parse_check
 from evalkit.check._jsonparse import extract_json
 from evalkit.exceptions import InputError
 from evalkit.outcome import Outcome
 
-from .helpers import FIXTURES, case, grade, make
+from .helpers import FIXTURES, case, ctx, grade, make
 
 PASS, FAIL, ERROR = Outcome.PASS, Outcome.FAIL, Outcome.ERROR
 REPLY = {"answer": "Yes, refundable.", "citations": ["policy-3"]}
@@ -131,12 +132,8 @@ def test_json_equals_defaults_to_expected_and_parses_string_expected() -> None:
 
 
 def test_schema_resolves_relative_to_base_dir(tmp_path: Path) -> None:
-    from evalkit.check import parse_check
-
     (tmp_path / "s.json").write_text('{"type": "array"}')
     check = parse_check({"type": "json-schema", "schema": "s.json"}, base_dir=tmp_path)
-    from .helpers import ctx
-
     assert check.evaluate(ctx("[1]")).outcome is PASS
     assert check.evaluate(ctx("{}")).outcome is FAIL
 

@@ -8,7 +8,7 @@ from evalkit.check.text import similarity
 from evalkit.exceptions import InputError
 from evalkit.outcome import Outcome
 
-from .helpers import case, grade, make
+from .helpers import case, ctx, grade, make
 
 PASS, FAIL, ERROR = Outcome.PASS, Outcome.FAIL, Outcome.ERROR
 OUT = "Yes: orders over 7 days late are refundable. Reply within 30 days."
@@ -132,8 +132,6 @@ def test_templated_values_render_per_case() -> None:
     )
     other = case(id="c2", vars={"name": "Bob"})
     check = make({"type": "contains-all", "values": ["Hi", "{{ name }}"]})
-    from .helpers import ctx
-
     assert check.evaluate(ctx("Hi Ada", the_case)).outcome is PASS
     assert check.evaluate(ctx("Hi Ada", other)).outcome is FAIL
 
