@@ -58,22 +58,20 @@ class RunSummary(BaseModel):
 
 
 class Tally:
-    """Per-case pass/graded/error counts of one metric in one run."""
+    """Per-case pass and graded counts of one metric in one run (errors are neither)."""
 
     def __init__(self) -> None:
-        self.counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        self.counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
 
     def add(self, case_id: str, outcome: Outcome) -> None:
-        c = self.counts[case_id]
-        if outcome is Outcome.ERROR:
-            c[2] += 1
-        else:
-            c[1] += 1
+        if outcome is not Outcome.ERROR:
+            c = self.counts[case_id]
             c[0] += outcome is Outcome.PASS
+            c[1] += 1
 
     def rate(self, case_id: str) -> float:
         c = self.counts.get(case_id)
-        return c[0] / c[1] if c and c[1] else math.nan
+        return c[0] / c[1] if c else math.nan
 
 
 class RunData:
@@ -113,6 +111,12 @@ def num(x: float) -> float | None:
     return None if math.isnan(x) else float(x)
 
 
+def _mean_graded(rates: list[float]) -> float | None:
+    """Mean of the per-case rates that are not NaN (cases with a grade), or None."""
+    graded = [r for r in rates if not math.isnan(r)]
+    return float(np.mean(graded)) if graded else None
+
+
 def _percentile(values: list[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if values else None
 
@@ -124,12 +128,8 @@ def summarize(data: RunData) -> RunSummary:
     by_tag: dict[str, list[float]] = defaultdict(list)
     for cid, rate in zip(data.case_ids, rates, strict=True):
         for tag in data.tags[cid]:
-            by_tag[tag].append(rate)
-    tag_rates = {}
-    for tag, vals in sorted(by_tag.items()):
-        arr = np.array(vals)
-        arr = arr[~np.isnan(arr)]
-        tag_rates[tag] = float(arr.mean()) if arr.size else None
+            by_tag[tag].append(float(rate))
+    tag_rates = {tag: _mean_graded(vals) for tag, vals in sorted(by_tag.items())}
     records = run.records
     live = [r.latency_ms for r in records if r.latency_ms is not None and not r.cached]
     if not live:

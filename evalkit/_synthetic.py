@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from evalkit._files import write_atomic
 from evalkit.outcome import CheckResult, Outcome
 from evalkit.record import CaseRecord, ErrorInfo, JudgeVerdict, Usage
 from evalkit.store import RESULTS, run_dir, write_manifest
@@ -48,11 +49,8 @@ def write_run(
 ) -> Path:
     """Write ``runs/<suite>/<prompt-version>/<run-id>/`` under ``root``; returns the run dir."""
     path = run_dir(root, suite, prompt_version, run_id)
-    path.mkdir(parents=True, exist_ok=True)
     write_manifest(path, manifest(suite, prompt_version, run_id, **manifest_overrides))
-    with (path / RESULTS).open("w", encoding="utf-8") as fh:
-        for rec in records:
-            fh.write(rec.model_dump_json() + "\n")
+    write_atomic(path / RESULTS, "".join(rec.model_dump_json() + "\n" for rec in records))
     return path
 
 

@@ -107,16 +107,9 @@ def get_baseline(
 
 
 def list_baselines(project_root: Path, runs_dir: str | Path = "runs") -> list[BaselinePointer]:
-    d = baseline_dir(project_root, runs_dir)
-    found = (
-        [
-            get_baseline(p.stem, project_root=project_root, runs_dir=runs_dir)
-            for p in sorted(d.glob("*.json"))
-        ]
-        if d.exists()
-        else []
-    )
-    return [b for b in found if b is not None]
+    found = sorted(baseline_dir(project_root, runs_dir).glob("*.json"))  # none if no folder
+    pointers = [get_baseline(p.stem, project_root=project_root, runs_dir=runs_dir) for p in found]
+    return [b for b in pointers if b is not None]
 
 
 def load_baseline(
@@ -126,6 +119,14 @@ def load_baseline(
     pointer = get_baseline(suite, project_root=project_root, runs_dir=runs_dir)
     if pointer is None:
         return None
+    return baseline_run(suite, pointer, project_root=project_root, runs_dir=runs_dir)
+
+
+def baseline_run(
+    suite: str, pointer: BaselinePointer, *, project_root: Path, runs_dir: str | Path = "runs"
+) -> StoredRun:
+    """The baseline run of ``suite`` once its pointer is read: the snapshot, else the pointed-to
+    directory; an InputError naming the pointer when neither exists."""
     snap = snapshot_path(suite, project_root, runs_dir)
     if (snap / MANIFEST).exists():
         return load_run(snap)

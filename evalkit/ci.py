@@ -15,10 +15,10 @@ from typing import Any
 from rich.console import Console
 
 from evalkit._files import write_atomic
-from evalkit.baseline import get_baseline, load_baseline
+from evalkit.baseline import baseline_run, get_baseline
 from evalkit.compare import compare_runs, summarize_run
 from evalkit.gate import Gate, evaluate_gate
-from evalkit.report.compare_md import comparison_markdown, run_markdown
+from evalkit.report.compare_md import full_markdown, run_markdown
 from evalkit.report.compare_terminal import render_comparison, render_run
 from evalkit.report.junit import junit_xml
 from evalkit.store import load_run
@@ -52,19 +52,17 @@ def finish_ci(
     code (0 passed, 1 gate failed). Without a baseline only the gate's thresholds apply."""
     gate = gate or Gate()
     head = load_run(Path(head_run_path))
-    base = load_baseline(suite, project_root=project_root, runs_dir=runs_dir)
-    payload: dict[str, Any] = {"suite": suite, "head_run": str(head_run_path)}
     pointer = get_baseline(suite, project_root=project_root, runs_dir=runs_dir)
-    payload["baseline"] = pointer.model_dump() if pointer else None
-    if base is not None:
+    payload: dict[str, Any] = {
+        "suite": suite,
+        "head_run": str(head_run_path),
+        "baseline": pointer.model_dump() if pointer else None,
+    }
+    if pointer is not None:
+        base = baseline_run(suite, pointer, project_root=project_root, runs_dir=runs_dir)
         comparison = compare_runs(base, head, cluster_key=cluster_key, n_boot=n_boot, seed=seed)
         result = evaluate_gate(comparison, gate)
-        from evalkit.calibration import comparison_calibration
-
-        calibration = comparison_calibration(
-            (base.records, base.run_id), (head.records, head.run_id), Path(project_root)
-        )
-        markdown = comparison_markdown(comparison, result, calibration=calibration)
+        markdown = full_markdown(comparison, base, head, Path(project_root), gate=result)
         payload["comparison"] = comparison.model_dump(mode="json")
         render_comparison(comparison, result, console)
     else:

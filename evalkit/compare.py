@@ -20,7 +20,7 @@ interval also excludes zero (McNemar assumes independent cases).
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -282,12 +282,15 @@ def compare_runs(
             np.array([h.rate(c) if h else math.nan for c in matched], dtype=np.float64),
         )
 
-    columns: list[tuple[MetricKind, str, np.ndarray, np.ndarray]] = []
     ob, oh = col(bd.overall, hd.overall)
-    columns.append(("overall", "overall", ob, oh))
-    for kind, bt, ht in (("check", bd.checks, hd.checks), ("judge", bd.judges, hd.judges)):
+    columns: list[tuple[MetricKind, str, np.ndarray, np.ndarray]] = [("overall", "overall", ob, oh)]
+    graded_tallies: tuple[tuple[MetricKind, dict[str, Tally], dict[str, Tally]], ...] = (
+        ("check", bd.checks, hd.checks),
+        ("judge", bd.judges, hd.judges),
+    )
+    for kind, bt, ht in graded_tallies:
         for name in sorted(set(bt) | set(ht)):
-            columns.append((kind, name, *col(bt.get(name), ht.get(name))))  # type: ignore[arg-type]
+            columns.append((kind, name, *col(bt.get(name), ht.get(name))))
     tags_of = {c: hd.tags[c] or bd.tags[c] for c in matched}
     for tag in sorted({t for tags in tags_of.values() for t in tags}):
         mask = np.array([tag in tags_of[c] for c in matched], dtype=bool)
@@ -299,20 +302,19 @@ def compare_runs(
         for c in matched:
             value = cluster_of(hd.records[c][0], cluster_key)
             clusters.append(f"cluster:{value}" if value is not None else f"case:{c}")
-    diffs = np.column_stack([h - b for _, _, b, h in columns]) if matched else np.empty((0, 1))
+    # one set of resamples for every metric (zero rows when nothing matched: all NaN)
+    diffs = np.column_stack([h - b for _, _, b, h in columns])
     boot = paired.bootstrap_means(diffs, clusters=clusters, n_boot=n_boot, seed=seed)
-    metrics = [
-        _metric(k, n, b, h, boot[:, i] if matched else boot[:, 0], alpha)
-        for i, (k, n, b, h) in enumerate(columns)
-    ]
+    metrics = [_metric(k, n, b, h, boot[:, i], alpha) for i, (k, n, b, h) in enumerate(columns)]
+    clustered = clusters is not None
     overall = metrics[0]
-    _decide(overall, overall.p_value, alpha, clustered=bool(cluster_key))
+    _decide(overall, overall.p_value, alpha, clustered)
     graded = [m for m in metrics if m.kind in ("check", "judge")]
     tags = [m for m in metrics if m.kind == "tag"]
-    _family(graded, alpha, bool(cluster_key))
-    _family(tags, alpha, bool(cluster_key))
+    _family(graded, alpha, clustered)
+    _family(tags, alpha, clustered)
 
-    counts: dict[str, int] = dict.fromkeys(CaseStatus.__args__, 0)  # type: ignore[attr-defined]
+    counts: dict[str, int] = dict.fromkeys(get_args(CaseStatus), 0)
     changes: list[CaseChange] = []
     for c, b_rate, h_rate in zip(matched, ob, oh, strict=True):
         status = case_status(float(b_rate), float(h_rate))
@@ -325,9 +327,7 @@ def compare_runs(
                     base_rate=num(float(b_rate)),
                     head_rate=num(float(h_rate)),
                     tags=tags_of[c],
-                    reasons=failure_reasons(hd.records[c])
-                    if status not in ("fixed", "recovered")
-                    else [],
+                    reasons=[] if status in _IMPROVED else failure_reasons(hd.records[c]),
                 )
             )
     bs, hs = summarize(bd), summarize(hd)

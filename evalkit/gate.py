@@ -17,13 +17,16 @@ a new suite is still gated.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from evalkit.compare import Comparison, RunSummary, summarize_run
+from evalkit._rundata import RunSummary, summarize_run
 from evalkit.exceptions import GateFailed
 from evalkit.store import StoredRun
+
+if TYPE_CHECKING:  # at run time only its instances are needed: keeps scipy out of config loading
+    from evalkit.compare import Comparison
 
 FailOn = Literal["significant-regression", "any-regression", "none"]
 _SHOW_CASES = 5
@@ -101,39 +104,36 @@ def _minimum(rule: str, what: str, actual: float | None, threshold: float) -> Ru
     )
 
 
+def _maximum(rule: str, what: str, actual: float, threshold: float) -> RuleResult:
+    margin = threshold - actual
+    ok = margin >= 0
+    how = "under" if ok else "over"
+    return RuleResult(
+        rule=rule,
+        passed=ok,
+        actual=actual,
+        threshold=threshold,
+        margin=margin,
+        message=f"{what} {_pct(actual)} is {_pts(margin)} {how} the maximum {_pct(threshold)}",
+    )
+
+
 def _thresholds(head: RunSummary, gate: Gate) -> list[RuleResult]:
     rules: list[RuleResult] = []
     if gate.min_pass_rate is not None:
         rules.append(_minimum("min_pass_rate", "pass rate", head.pass_rate, gate.min_pass_rate))
     if gate.max_error_rate is not None:
-        margin = gate.max_error_rate - head.error_rate
-        ok = margin >= 0
-        rules.append(
-            RuleResult(
-                rule="max_error_rate",
-                passed=ok,
-                actual=head.error_rate,
-                threshold=gate.max_error_rate,
-                margin=margin,
-                message=f"error rate {_pct(head.error_rate)} is {_pts(margin)} "
-                f"{'under' if ok else 'over'} the maximum {_pct(gate.max_error_rate)}",
-            )
-        )
+        rules.append(_maximum("max_error_rate", "error rate", head.error_rate, gate.max_error_rate))
     if gate.max_judge_error_rate is not None:
-        for judge, rate in head.judge_error_rates.items():
-            margin = gate.max_judge_error_rate - rate
-            ok = margin >= 0
-            rules.append(
-                RuleResult(
-                    rule=f"max_judge_error_rate.{judge}",
-                    passed=ok,
-                    actual=rate,
-                    threshold=gate.max_judge_error_rate,
-                    margin=margin,
-                    message=f"judge {judge!r} error rate {_pct(rate)} is {_pts(margin)} "
-                    f"{'under' if ok else 'over'} the maximum {_pct(gate.max_judge_error_rate)}",
-                )
+        rules += [
+            _maximum(
+                f"max_judge_error_rate.{judge}",
+                f"judge {judge!r} error rate",
+                rate,
+                gate.max_judge_error_rate,
             )
+            for judge, rate in head.judge_error_rates.items()
+        ]
     for tag, minimum in sorted(gate.min_tag_pass_rate.items()):
         rules.append(
             _minimum(
@@ -193,13 +193,13 @@ def _regression_rule(comparison: Comparison | None, fail_on: FailOn) -> RuleResu
 
 def evaluate_gate(subject: Comparison | RunSummary | StoredRun, gate: Gate) -> GateResult:
     """Apply every rule of ``gate``; thresholds look at the head run (or the lone run)."""
-    comparison = subject if isinstance(subject, Comparison) else None
-    if isinstance(subject, Comparison):
-        head = subject.head
+    comparison: Comparison | None = None
+    if isinstance(subject, RunSummary):
+        head = subject
     elif isinstance(subject, StoredRun):
         head = summarize_run(subject)
     else:
-        head = subject
+        comparison, head = subject, subject.head
     rules = _thresholds(head, gate)
     regression = _regression_rule(comparison, gate.fail_on)
     if regression is not None:

@@ -6,13 +6,28 @@ from pathlib import Path
 
 import click
 
-_RUNS_DIR = click.option(
-    "--runs-dir",
-    default="runs",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The project's runs folder (baselines live in its baselines/).",
-)
+from evalkit.cli._common import F, config_option, load_project
+
+
+def _location(func: F) -> F:
+    """``--runs-dir`` and ``--config``: where runs and baselines are, as ``evalkit ci`` sees it."""
+    func = click.option(
+        "--runs-dir",
+        default=None,
+        show_default="the config's runs_dir, else ./runs",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="The project's runs folder (baselines live in its baselines/).",
+    )(func)
+    return config_option(func)
+
+
+def _project(config_path: Path, runs_dir: Path | None) -> tuple[Path, Path]:
+    """(project root, runs folder): ``--runs-dir`` under the current directory when given, else
+    the config's ``runs_dir`` (the folder ``evalkit ci`` reads baselines from), else ./runs."""
+    if runs_dir is None and config_path.exists():
+        project = load_project(config_path)
+        return project.root, project.resolve(project.runs_dir)
+    return Path.cwd(), runs_dir or Path("runs")
 
 
 @click.group("baseline")
@@ -28,8 +43,8 @@ def command() -> None:
 
 @command.command("set")
 @click.argument("run")
-@_RUNS_DIR
-def set_(run: str, runs_dir: Path) -> None:
+@_location
+def set_(run: str, runs_dir: Path | None, config_path: Path) -> None:
     """Make RUN (a run directory or id) its suite's baseline; commit runs/baselines/.
 
     \b
@@ -40,21 +55,22 @@ def set_(run: str, runs_dir: Path) -> None:
     from evalkit.baseline import pointer_path, set_baseline
     from evalkit.store import load_run, resolve_run
 
-    stored = load_run(resolve_run(run, runs_dir))
+    root, runs = _project(config_path, runs_dir)
+    stored = load_run(resolve_run(run, runs))
     status = stored.manifest.get("status")
     if status not in (None, "complete", "completed"):
         click.echo(f"warning: run {stored.run_id} has status {status!r}", err=True)
-    pointer = set_baseline(stored, project_root=Path.cwd(), runs_dir=runs_dir)
+    pointer = set_baseline(stored, project_root=root, runs_dir=runs)
     click.echo(
         f"baseline of {pointer.suite}: {pointer.run_id} (prompt {pointer.prompt_version})"
-        f" -> {pointer_path(pointer.suite, Path.cwd(), runs_dir)}"
+        f" -> {pointer_path(pointer.suite, root, runs)}"
     )
 
 
 @command.command("show")
 @click.argument("suite", required=False)
-@_RUNS_DIR
-def show(suite: str | None, runs_dir: Path) -> None:
+@_location
+def show(suite: str | None, runs_dir: Path | None, config_path: Path) -> None:
     """Show the baseline of SUITE, or of every suite.
 
     \b
@@ -64,8 +80,9 @@ def show(suite: str | None, runs_dir: Path) -> None:
     from evalkit.baseline import get_baseline, list_baselines
     from evalkit.exceptions import InputError
 
+    root, runs = _project(config_path, runs_dir)
     if suite:
-        pointer = get_baseline(suite, project_root=Path.cwd(), runs_dir=runs_dir)
+        pointer = get_baseline(suite, project_root=root, runs_dir=runs)
         if pointer is None:
             raise InputError(
                 f"no baseline for suite {suite!r}; set one with `evalkit baseline set RUN`",
@@ -73,9 +90,9 @@ def show(suite: str | None, runs_dir: Path) -> None:
             )
         pointers = [pointer]
     else:
-        pointers = list_baselines(Path.cwd(), runs_dir)
+        pointers = list_baselines(root, runs)
         if not pointers:
-            click.echo(f"no baselines under {runs_dir}/baselines")
+            click.echo(f"no baselines under {runs}/baselines")
             return
     for p in pointers:
         label = f" ({p.prompt_label})" if p.prompt_label else ""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from evalkit.cli._common import config_option
+from evalkit.cli._common import F, config_option, runs_root
 
 if TYPE_CHECKING:
     from evalkit.compare import Comparison
@@ -16,34 +17,25 @@ if TYPE_CHECKING:
     from evalkit.store import StoredRun
 
 
+def _output(flag: str, dest: str, what: str) -> Callable[[F], F]:
+    return click.option(
+        flag, dest, type=click.Path(dir_okay=False, path_type=Path), help=f"Write {what}."
+    )
+
+
 @click.command("compare")
 @click.argument("base")
 @click.argument("head")
 @click.option(
     "--runs-dir",
-    default="runs",
-    show_default=True,
+    default=None,
+    show_default="the config's runs_dir, else ./runs",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where run ids are looked up.",
 )
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the full comparison as JSON.",
-)
-@click.option(
-    "--markdown",
-    "md_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the PR-comment markdown.",
-)
-@click.option(
-    "--junit",
-    "junit_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write HEAD as JUnit XML (one test case per case × repeat).",
-)
+@_output("--json", "json_path", "the full comparison as JSON")
+@_output("--markdown", "md_path", "the PR-comment markdown")
+@_output("--junit", "junit_path", "HEAD as JUnit XML (one test case per case × repeat)")
 @click.option(
     "--cluster-key", default=None, help="Resample clusters, e.g. 'tag:doc:' or 'vars.document'."
 )
@@ -66,7 +58,7 @@ if TYPE_CHECKING:
 def command(
     base: str,
     head: str,
-    runs_dir: Path,
+    runs_dir: Path | None,
     json_path: Path | None,
     md_path: Path | None,
     junit_path: Path | None,
@@ -94,8 +86,9 @@ def command(
     from evalkit.report.junit import junit_xml
     from evalkit.store import load_run, resolve_run
 
-    base_run = load_run(resolve_run(base, runs_dir))
-    head_run = load_run(resolve_run(head, runs_dir))
+    runs = runs_dir or runs_root(config_path)
+    base_run = load_run(resolve_run(base, runs))
+    head_run = load_run(resolve_run(head, runs))
     comparison = compare_runs(base_run, head_run, cluster_key=cluster_key, n_boot=n_boot, seed=seed)
     render_comparison(comparison)
     pairwise = (
@@ -124,22 +117,10 @@ def full_markdown(
     project_root: Path | None,
     pairwise: PairwiseResult | None = None,
 ) -> str:
-    """The PR-comment markdown: comparison, judges' calibration (with a project), pairwise."""
-    from evalkit.report.compare_md import comparison_markdown
+    """The PR-comment markdown (:func:`evalkit.report.compare_md.full_markdown`, no gate)."""
+    from evalkit.report.compare_md import full_markdown as render
 
-    calibration = None
-    if project_root is not None:
-        from evalkit.calibration import comparison_calibration
-
-        calibration = comparison_calibration(
-            (base.records, base.run_id), (head.records, head.run_id), project_root
-        )
-    markdown = comparison_markdown(comparison, calibration=calibration)
-    if pairwise is not None:
-        from evalkit.judge import pairwise_markdown
-
-        markdown = markdown.rstrip("\n") + "\n\n" + pairwise_markdown(pairwise)
-    return markdown
+    return render(comparison, base, head, project_root, pairwise)
 
 
 def _pairwise(name: str, config_path: Path, base: StoredRun, head: StoredRun) -> PairwiseResult:

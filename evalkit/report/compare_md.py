@@ -6,23 +6,39 @@ check names and reasons), then the tables. Secondary tables fold into ``<details
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from evalkit.compare import Comparison, MetricComparison, RunSummary
 from evalkit.gate import GateResult
 
+if TYPE_CHECKING:
+    from evalkit.judge import PairwiseResult
+    from evalkit.store import StoredRun
+
 _NOTE_P = "p: exact McNemar; checks and judges Holm-adjusted."
 
 
-def _pct(x: float | None) -> str:
+# Figure formats shared with the terminal report (evalkit.report.compare_terminal).
+
+
+def pct(x: float | None) -> str:
+    """A rate as a percentage, ``–`` when unknown."""
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
-def _pts(x: float | None) -> str:
+def pts(x: float | None) -> str:
+    """A rate difference in signed percentage points, ``–`` when unknown."""
     return "–" if x is None else f"{100 * x:+.1f}"
 
 
-def _p(x: float | None) -> str:
+def interval(lo: float | None, hi: float | None) -> str:
+    """An interval of differences in points, ``–`` when either end is unknown."""
+    return "–" if lo is None or hi is None else f"{pts(lo)} … {pts(hi)}"
+
+
+def fmt_p(x: float | None) -> str:
+    """A p-value to three places (``<0.001`` below that), ``–`` when unknown."""
     if x is None:
         return "–"
     return "<0.001" if x < 0.001 else f"{x:.3f}"
@@ -62,11 +78,11 @@ def _gate_lines(gate: GateResult | None) -> list[str]:
 
 def _metric_row(m: MetricComparison) -> str:
     name = "**overall**" if m.kind == "overall" else f"{m.kind} `{m.name}`"
-    ci = "–" if m.boot_low is None else f"{_pts(m.boot_low)} … {_pts(m.boot_high)}"
+    ci = interval(m.boot_low, m.boot_high)
     p = m.p_value if m.kind == "overall" else m.p_adjusted
     return (
-        f"| {name} | {_pct(m.base_rate)} | {_pct(m.head_rate)} | {_pts(m.diff)} | {ci} "
-        f"| {_p(p)} | {m.n} | {_verdict_text(m)} |"
+        f"| {name} | {pct(m.base_rate)} | {pct(m.head_rate)} | {pts(m.diff)} | {ci} "
+        f"| {fmt_p(p)} | {m.n} | {_verdict_text(m)} |"
     )
 
 
@@ -99,9 +115,9 @@ def comparison_markdown(
     o = c.overall
     out = [_headline(c.head.suite, gate, o.verdict), ""]
     out.append(
-        f"**Pass rate {_pct(o.base_rate)} → {_pct(o.head_rate)} ({_pts(o.diff)} pts)** on {o.n} "
-        f"paired cases; 95% CI {_pts(o.boot_low)} to {_pts(o.boot_high)} pts, McNemar "
-        f"p = {_p(o.p_value)}; smallest detectable change at this size {100 * o.mde:.1f} pts."
+        f"**Pass rate {pct(o.base_rate)} → {pct(o.head_rate)} ({pts(o.diff)} pts)** on {o.n} "
+        f"paired cases; 95% CI {pts(o.boot_low)} to {pts(o.boot_high)} pts, McNemar "
+        f"p = {fmt_p(o.p_value)}; smallest detectable change at this size {100 * o.mde:.1f} pts."
     )
     out += ["", f"Base {_run_label(c.base)} → head {_run_label(c.head)}.", ""]
     if gate is not None and not gate.passed:
@@ -133,7 +149,7 @@ def comparison_markdown(
     if c.tags:
         out += ["| Tag | Base | Head | Δ pts | n | Verdict |", "|---|---|---|---|---|---|"]
         out += [
-            f"| `{m.name}` | {_pct(m.base_rate)} | {_pct(m.head_rate)} | {_pts(m.diff)} | "
+            f"| `{m.name}` | {pct(m.base_rate)} | {pct(m.head_rate)} | {pts(m.diff)} | "
             f"{m.n} | {_verdict_text(m)} |"
             for m in c.tags
         ]
@@ -146,6 +162,31 @@ def comparison_markdown(
     ]
     out += ["", "</details>", ""]
     return "\n".join(out)
+
+
+def full_markdown(
+    comparison: Comparison,
+    base: StoredRun,
+    head: StoredRun,
+    project_root: Path | None,
+    pairwise: PairwiseResult | None = None,
+    gate: GateResult | None = None,
+) -> str:
+    """The PR-comment markdown of ``evalkit compare`` and ``evalkit ci``: the comparison (and
+    gate), the judges' calibration for both runs (with a project), the pairwise verdicts."""
+    calibration = None
+    if project_root is not None:
+        from evalkit.calibration import comparison_calibration
+
+        calibration = comparison_calibration(
+            (base.records, base.run_id), (head.records, head.run_id), project_root
+        )
+    markdown = comparison_markdown(comparison, gate, calibration=calibration)
+    if pairwise is not None:
+        from evalkit.judge import pairwise_markdown
+
+        markdown = markdown.rstrip("\n") + "\n\n" + pairwise_markdown(pairwise)
+    return markdown
 
 
 def resource(value: float | None, unit: str, *, sign: bool = False) -> str:
@@ -166,7 +207,7 @@ def run_markdown(s: RunSummary, gate: GateResult | None = None) -> str:
     """The form used when there is no baseline to compare with: the run and the thresholds."""
     out = [_headline(s.suite, gate, "no baseline"), ""]
     out.append(
-        f"**Pass rate {_pct(s.pass_rate)}**, error rate {_pct(s.error_rate)} over "
+        f"**Pass rate {pct(s.pass_rate)}**, error rate {pct(s.error_rate)} over "
         f"{s.n_cases} cases ({s.n_records} records) of {_run_label(s)}."
     )
     out += [
@@ -181,7 +222,7 @@ def run_markdown(s: RunSummary, gate: GateResult | None = None) -> str:
     if s.tag_pass_rates:
         out += ["| Tag | Pass rate | Cases |", "|---|---|---|"]
         out += [
-            f"| `{t}` | {_pct(r)} | {s.tag_cases.get(t, 0)} |" for t, r in s.tag_pass_rates.items()
+            f"| `{t}` | {pct(r)} | {s.tag_cases.get(t, 0)} |" for t, r in s.tag_pass_rates.items()
         ]
         out.append("")
     return "\n".join(out)

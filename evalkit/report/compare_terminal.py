@@ -7,25 +7,9 @@ from rich.table import Table
 
 from evalkit.compare import Comparison, MetricComparison, RunSummary
 from evalkit.gate import GateResult
-from evalkit.report.compare_md import resource
+from evalkit.report.compare_md import fmt_p, interval, pct, pts, resource
 
 _STYLE = {"regressed": "bold red", "improved": "green", "inconclusive, underpowered": "yellow"}
-
-
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f}%"
-
-
-def _pts(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:+.1f}"
-
-
-def _interval(lo: float | None, hi: float | None) -> str:
-    return "–" if lo is None or hi is None else f"{_pts(lo)} … {_pts(hi)}"
-
-
-def _p(x: float | None) -> str:
-    return "–" if x is None else ("<0.001" if x < 0.001 else f"{x:.3f}")
 
 
 def _metrics_table(c: Comparison) -> Table:
@@ -43,11 +27,11 @@ def _metrics_table(c: Comparison) -> Table:
         p = m.p_value if m.kind == "overall" else m.p_adjusted
         t.add_row(
             name,
-            _pct(m.base_rate),
-            _pct(m.head_rate),
-            _pts(m.diff),
-            _interval(m.boot_low, m.boot_high),
-            _p(p),
+            pct(m.base_rate),
+            pct(m.head_rate),
+            pts(m.diff),
+            interval(m.boot_low, m.boot_high),
+            fmt_p(p),
             str(m.n),
             verdict,
             style=_STYLE.get(m.verdict),
@@ -78,8 +62,8 @@ def render_comparison(
     o = c.overall
     con.print(
         f"[bold]{c.head.suite}[/]: {c.base.run_id} ({c.base.prompt_version}) → "
-        f"{c.head.run_id} ({c.head.prompt_version}): pass rate {_pct(o.base_rate)} → "
-        f"{_pct(o.head_rate)} ({_pts(o.diff)} pts) on {o.n} cases: "
+        f"{c.head.run_id} ({c.head.prompt_version}): pass rate {pct(o.base_rate)} → "
+        f"{pct(o.head_rate)} ({pts(o.diff)} pts) on {o.n} cases: "
         f"[{_STYLE.get(o.verdict, 'bold')}]{o.verdict}[/]"
     )
     for w in c.warnings:
@@ -123,7 +107,7 @@ def render_run(
     con = console or Console()
     con.print(
         f"[bold]{s.suite}[/]: {s.run_id} ({s.prompt_version}): pass rate "
-        f"{_pct(s.pass_rate)}, error rate {_pct(s.error_rate)} over {s.n_cases} cases "
+        f"{pct(s.pass_rate)}, error rate {pct(s.error_rate)} over {s.n_cases} cases "
         "(no baseline)"
     )
     if gate is not None:

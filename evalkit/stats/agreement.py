@@ -8,13 +8,12 @@ the share of human fails it also fails.
 * :func:`cohen_kappa`: Cohen (1960), optionally quadratic-weighted (Cohen 1968) for 1–5 likert
   labels; identical to ``sklearn.metrics.cohen_kappa_score``. :func:`kappa_bootstrap_interval`:
   percentile bootstrap over labelled outputs (Efron & Tibshirani 1993), vectorised and seeded.
-* :func:`wilson_interval`: the Wilson (1927) score interval, good coverage at the small counts a
-  calibration has (the Wald interval is not; Brown, Cai & DasGupta 2001).
+* TPR and TNR come with the Wilson (1927) score interval (:mod:`evalkit.stats.interval`), good
+  coverage at the small counts a calibration has (the Wald interval is not; Brown, Cai &
+  DasGupta 2001).
 * The EvalGen view (Shankar et al. 2024, "Who Validates the Validators?"): coverage = TNR (bad
   outputs caught), false failure rate = 1 − TPR, alignment = harmonic mean of TNR and TPR.
 * :func:`spearman_rho` for likert judges (``scipy.stats.spearmanr``).
-* :func:`split_of`: a dev/holdout split by SHA-256 of the case id: stable across processes,
-  machines and Python versions (``hash()`` is salted per process by PYTHONHASHSEED).
 * :func:`calibration_summary` gathers all of it; :func:`is_calibrated` applies the thresholds.
 
 Undefined figures (a class with no labels, kappa when chance agreement is 1) are ``None`` with a

@@ -144,7 +144,8 @@ def rogan_gladen(
             observed=None, estimate=None, interval=None, youden=youden, unstable=False,
             reason="no judged outputs in the run",
         )  # fmt: skip
-    estimate = float(np.clip((observed + tnr - 1.0) / youden, 0.0, 1.0))
+    estimate = rogan_gladen_point(observed, tpr, tnr)
+    assert estimate is not None  # youden >= min_youden > 0 here
     theta_a = (p_a + sp_a - 1.0) / youden_a
     sd = (
         np.sqrt(p_a * (1 - p_a) / n_p + theta_a**2 * var_se + (1 - theta_a) ** 2 * var_sp)

@@ -79,3 +79,21 @@ def test_baseline_set_and_show(project: Path, capsys: pytest.CaptureFixture[str]
     for sub in (["baseline", "--help"], ["baseline", "set", "--help"]):
         assert _run(sub) == 0
         assert "Example:" in capsys.readouterr().out
+
+
+def test_runs_dir_comes_from_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Like `evalkit runs`/`ci`, compare and baseline find runs under the config's runs_dir;
+    --runs-dir still overrides it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "evalkit.yaml").write_text("suites: {}\nruns_dir: store\n")
+    example_pair(tmp_path / "store")
+    assert _run(["compare", "run-base", "run-head", "--bootstrap", "50"]) == 0
+    assert _run(["baseline", "set", "run-base"]) == 0
+    assert (tmp_path / "store/baselines/support.json").exists()
+    capsys.readouterr()
+    assert _run(["baseline", "show", "support"]) == 0
+    assert "support: run-base prompt p1" in capsys.readouterr().out
+    assert _run(["compare", "run-base", "run-head", "--runs-dir", "runs"]) == 2
+    assert _run(["compare", "run-base", "run-head", "--runs-dir", "store"]) == 0
