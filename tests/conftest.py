@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from evalkit.scripted import ScriptedServer
 
 CONFIG = """\
 suites:
@@ -72,3 +76,35 @@ def make_project(tmp_path: Path) -> MakeProject:
         return tmp_path
 
     return make
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[dict[str, Any]], ScriptedServer]]:
+    """Start a ScriptedServer for a script dict; stopped after the test."""
+    from evalkit.scripted import ScriptedServer
+
+    servers: list[ScriptedServer] = []
+
+    def start(script: dict[str, Any]) -> ScriptedServer:
+        server = ScriptedServer(script).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def exit_code() -> Callable[[list[str]], int]:
+    """Run ``evalkit ARGV`` in-process (``evalkit.cli.main``) and return its exit code."""
+    from evalkit.cli import main
+
+    def run(argv: list[str]) -> int:
+        try:
+            main(argv)
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        return 0
+
+    return run

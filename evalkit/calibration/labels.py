@@ -150,13 +150,23 @@ def latest_by_output(labels: Iterable[Label]) -> dict[str, Label]:
 
 
 def append_label(path: Path, label: Label) -> None:
-    """Append one label and flush it, first trimming a torn last line left by a kill."""
+    """Append one label and flush it, first trimming a torn last line left by a kill.
+
+    A last line without its newline is torn only if it is not JSON (as :func:`read_labels`
+    sees it); a complete hand-written label merely lacking the newline is kept.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         with path.open("rb+") as fh:
             data = fh.read()
             if data and not data.endswith(b"\n"):
-                fh.truncate(data.rfind(b"\n") + 1)
+                cut = data.rfind(b"\n") + 1
+                try:
+                    json.loads(data[cut:])
+                except ValueError:
+                    fh.truncate(cut)
+                else:
+                    fh.write(b"\n")
     with path.open("a", encoding="utf-8") as fh:
         fh.write(label.line())
         fh.flush()

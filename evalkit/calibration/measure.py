@@ -247,18 +247,26 @@ def measure(
 
 
 def _requests(v: JudgeVerdict) -> int:
-    made = getattr(v, "requests", None)
-    return int(made) if isinstance(made, int) and made else int(not v.cached)
+    return v.requests or int(not v.cached)
 
 
-def golden_cases(project: ProjectConfig, judge: str) -> dict[str, Case]:
-    """Every golden case of the project by id; suites that use ``judge`` take precedence."""
+def golden_cases(
+    project: ProjectConfig, judge: str, *, skip: Path | None = None
+) -> dict[str, Case]:
+    """Every golden case of the project by id; suites that use ``judge`` take precedence.
+
+    Each golden file is read once, even when several suites share it; ``skip`` is a file the
+    caller has already read.
+    """
     from evalkit.golden import load_golden
 
     suites = sorted(project.suites.values(), key=lambda s: judge not in s.judges)
+    paths = dict.fromkeys(project.resolve(suite.goldens) for suite in suites)
     cases: dict[str, Case] = {}
-    for suite in suites:
-        for case in load_golden(project.resolve(suite.goldens)).cases:
+    for path in paths:
+        if path == skip:
+            continue
+        for case in load_golden(path).cases:
             cases.setdefault(case.id, case)
     return cases
 

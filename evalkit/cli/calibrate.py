@@ -83,7 +83,7 @@ def command(
       evalkit calibrate grounded --min-per-class 50 --min-kappa 0.7
       evalkit calibrate grounded --judge-script scripts/judges.yaml   # offline, scripted
     """
-    from evalkit.calibration import Thresholds, calibrate, render_calibration
+    from evalkit.calibration import Thresholds, calibrate, calibration_file, render_calibration
 
     project = load_project(config_path)
     thresholds = Thresholds(
@@ -99,4 +99,4 @@ def command(
         seed=seed,
     )
     render_calibration(result)
-    click.echo(f"wrote {project.root / 'judges' / (judge + '.calibration.json')}")
+    click.echo(f"wrote {calibration_file(project.root, judge)}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -58,7 +60,6 @@ def command(
     from evalkit.judge import (
         build_judges,
         judge_names,
-        judge_stats,
         load_judges,
         rejudge_run,
         run_cases,
@@ -66,12 +67,12 @@ def command(
     )
     from evalkit.judge.judge import judge_runtime, scripted_override
     from evalkit.provider.base import TargetSpec
-    from evalkit.store import load_run, read_records, resolve_run
+    from evalkit.store import REPORT_MD, SUMMARY, load_run, resolve_run
 
     project = load_project(config_path)
     path = resolve_run(run, project.resolve(project.runs_dir))
     stored = load_run(path)
-    suite_name = str(stored.manifest.get("suite", ""))
+    suite_name = stored.suite
     suite = project.suites.get(suite_name)
 
     def warn(message: str) -> None:
@@ -101,11 +102,13 @@ def command(
         warn(warning)
     try:
         new_path = rejudge_run(
-            path, project, judges, suite_judges=suite_judges, cases=cases, concurrency=concurrency
+            stored, project, judges, suite_judges=suite_judges, cases=cases, concurrency=concurrency
         )
     finally:
         cache.close()
-    stats = judge_stats(read_records(new_path))
+    # the per-judge figures are in the summary just written: no need to re-read every record
+    summary = json.loads((new_path / SUMMARY).read_text("utf-8"))
+    stats: dict[str, dict[str, Any]] = summary.get("judge_stats", {})
     click.echo(f"re-judged {stored.run_id} → {new_path}")
     for judge in judges:
         s = stats.get(judge.name)
@@ -118,4 +121,4 @@ def command(
             f"{pct(s['error_rate'])}{flips}; {s['requests']} requests, {s['cached']} cached, "
             f"${s['cost_usd']:.4f}"
         )
-    click.echo(f"  report: {new_path / 'report.md'}")
+    click.echo(f"  report: {new_path / REPORT_MD}")

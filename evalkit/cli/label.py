@@ -130,12 +130,13 @@ def _cases(project: ProjectConfig, stored: StoredRun, judge: str) -> dict[str, C
 
     cases: dict[str, Case] = {}
     rel = stored.manifest.get("golden_path")
-    if rel:
+    read = project.resolve(rel) if rel else None
+    if read is not None:
         try:
-            cases = {c.id: c for c in load_golden(project.resolve(rel)).cases}
+            cases = {c.id: c for c in load_golden(read).cases}
         except InputError:
-            cases = {}
-    for cid, case in golden_cases(project, judge).items():
+            read = None  # unreadable here: a suite that uses it reports the error below
+    for cid, case in golden_cases(project, judge, skip=read).items():
         cases.setdefault(cid, case)
     return cases
 
@@ -156,7 +157,7 @@ def _show(item: Drawn, case: Case | None, position: int, total: int) -> None:
         click.secho("Context:", bold=True)
         for doc in case.context:
             click.echo(f"  [{doc.id}] {doc.text}")
-    expected = getattr(rec, "expected", None) or (case.expected if case else None)
+    expected = case.expected if case else None
     if expected is not None:
         click.secho("Reference:", bold=True)
         click.echo(f"  {expected}")
@@ -204,7 +205,8 @@ def _session(
 
     stored = load_run(resolve_run(run, project.resolve(project.runs_dir)))
     path = labels_path(project.root, judge)
-    done = {lab.output_sha for lab in read_labels(path, scale)}
+    existing = read_labels(path, scale)
+    done = {lab.output_sha for lab in existing}
     pool = candidates(stored.records, judge)
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     queue = draw_sample(pool, n, strategy, seed=seed, exclude=done)  # type: ignore[arg-type]
@@ -264,7 +266,7 @@ def _session(
             err=True,
         )
         raise
-    total = len(read_labels(path, scale))
+    total = len(existing) + len(session)  # the file as read, plus this session's labels
     click.echo(
         f"\n{len(session)} label(s) saved this session ({skipped} skipped); {total} in {path}."
     )

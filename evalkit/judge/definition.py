@@ -234,12 +234,12 @@ def _check_semantics(definition: JudgeDef, path: Path, positions: Positions) -> 
 
 def judge_path(project: Any, name: str) -> Path:
     """``judges/<name>.yaml`` (or ``.yml``) under the project root."""
-    folder = project.resolve(getattr(project, "judges_dir", JUDGES_DIR))
+    folder = Path(project.resolve(JUDGES_DIR))
     for suffix in (".yaml", ".yml"):
-        candidate = Path(folder) / f"{name}{suffix}"
+        candidate = folder / f"{name}{suffix}"
         if candidate.exists():
             return candidate
-    return Path(folder) / f"{name}.yaml"
+    return folder / f"{name}.yaml"
 
 
 def _where_listed(project: Any, name: str) -> tuple[int | None, str]:
@@ -270,7 +270,7 @@ def load_judges(project: Any, names: list[str], *, pairwise: bool | None = None)
                 field=field,
             )
         definition = load_judge(path)
-        is_pairwise = definition.scale_impl.output_blocks != ("output_to_grade",)
+        is_pairwise = definition.scale_impl.pairwise
         if pairwise is False and is_pairwise:
             line, field = _where_listed(project, name)
             raise InputError(

@@ -29,7 +29,7 @@ from evalkit.exceptions import InputError
 from evalkit.golden import Case
 from evalkit.judge.call import Sample, VerdictClient
 from evalkit.judge.definition import JudgeDef, judge_version
-from evalkit.judge.prompt import judge_messages
+from evalkit.judge.prompt import judge_messages, system_message
 from evalkit.outcome import Outcome
 from evalkit.pricing import PriceTable
 from evalkit.provider import _common
@@ -60,6 +60,8 @@ class Judge:
         #: hash of the definition and the model that really answers (a scripted stand-in
         #: gets its own version); recorded with every verdict
         self.version = judge_version(definition, target)
+        #: the same for every verdict of this judge: built once, not per case
+        self._system = system_message(definition)
         self.requests = 0
         self._cache = cache
         self._prices = prices
@@ -68,7 +70,7 @@ class Judge:
 
     @property
     def pairwise(self) -> bool:
-        return len(self.scale.output_blocks) == 2
+        return self.scale.pairwise
 
     def _get_client(self) -> VerdictClient:
         if self._client is None:
@@ -104,7 +106,7 @@ class Judge:
     async def _judge(self, case: Case, outputs: list[str], ctx: CallContext | None) -> JudgeVerdict:
         base = ctx or CallContext(case_id=case.id)
         call_ctx = replace(base, purpose=f"judge:{self.name}", variables=None)
-        messages = judge_messages(self.definition, case, outputs)
+        messages = judge_messages(self.definition, case, outputs, system=self._system)
         samples = await asyncio.gather(
             *(self._sample(messages, call_ctx, i) for i in range(self.definition.samples))
         )

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from evalkit.golden import Case
 from evalkit.judge.judge import Judge
+from evalkit.judge.rejudge import stored_case
 from evalkit.outcome import Outcome
 from evalkit.provider.base import CallContext
 from evalkit.record import CaseRecord, JudgeVerdict, Usage
@@ -122,7 +123,7 @@ async def judge_pairs(
 
     async def one(case_id: str) -> PairCase:
         rec_b, rec_h = base_out[case_id], head_out[case_id]
-        case = (cases or {}).get(case_id) or Case(id=case_id, vars=rec_b.vars, tags=rec_b.tags)
+        case = (cases or {}).get(case_id) or stored_case(rec_b)
         out_b, out_h = rec_b.output or "", rec_h.output or ""
         async with sem:
             first, second = await asyncio.gather(

@@ -11,7 +11,6 @@ pays only for the judge whose version changed.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,11 @@ if TYPE_CHECKING:
 Warn = Callable[[str], None]
 
 
+def stored_case(record: CaseRecord) -> Case:
+    """A case rebuilt from what a record stores (vars and tags; no context or reference)."""
+    return Case(id=record.case_id, vars=record.vars, tags=record.tags)
+
+
 def run_cases(
     run: StoredRun, project: ProjectConfig | None, warn: Warn | None = None
 ) -> dict[str, Case]:
@@ -46,7 +50,7 @@ def run_cases(
     missing one falls back to the vars and tags stored in each record (no context).
     """
     say = warn or (lambda message: None)
-    stored = {r.case_id: Case(id=r.case_id, vars=r.vars, tags=r.tags) for r in run.records}
+    stored = {r.case_id: stored_case(r) for r in run.records}
     rel = run.manifest.get("golden_path")
     if not rel or project is None:
         return stored
@@ -76,7 +80,7 @@ def _recombine(
 
 
 async def rejudge_run_async(
-    run_path: Path,
+    run: Path | StoredRun,
     project: ProjectConfig | None,
     judges: Sequence[Judge],
     *,
@@ -87,15 +91,15 @@ async def rejudge_run_async(
 ) -> Path:
     """Write the re-judged run and return its directory; judges are not closed here.
 
+    ``run`` is the stored run's directory, or the run already loaded (it is not read again).
     ``suite_judges`` are the judges that apply to every case (default: all of ``judges``);
     a judge outside it grades only the cases that add it (``judges:`` in the golden case),
     and a case's ``skip_judges`` is respected either way.
     """
-    from evalkit._files import write_atomic
-    from evalkit.report.markdown import run_report
+    from evalkit.rundir import write_summary_and_report
     from evalkit.summary import summarize
 
-    old = load_run(run_path)
+    old = run if isinstance(run, StoredRun) else load_run(run)
     by_case = dict(cases) if cases is not None else run_cases(old, project, warn)
     everyone = list(suite_judges) if suite_judges is not None else [j.name for j in judges]
     names = {j.name for j in judges}
@@ -104,7 +108,7 @@ async def rejudge_run_async(
     if project is not None and suite in project.suites:
         min_score = project.suites[suite].min_score
     run_id = new_run_id()
-    path = run_path.parent / run_id
+    path = old.path.parent / run_id
     path.mkdir(parents=False, exist_ok=False)
     manifest: dict[str, Any] = {
         **old.manifest,
@@ -124,9 +128,7 @@ async def rejudge_run_async(
     async def one(record: CaseRecord) -> CaseRecord:
         if record.output is None or record.error is not None:
             return record
-        case = by_case.get(record.case_id) or Case(
-            id=record.case_id, vars=record.vars, tags=record.tags
-        )
+        case = by_case.get(record.case_id) or stored_case(record)
         ctx = CallContext(
             case_id=record.case_id,
             prompt_version=old.manifest.get("prompt_version"),
@@ -161,13 +163,12 @@ async def rejudge_run_async(
         )
         manifest.update(status=status, finished_at=now_iso(), records=len(records))
         write_manifest(path, manifest)
-        write_atomic(path / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
-        write_atomic(path / "report.md", run_report(manifest, summary, records))
+        write_summary_and_report(path, manifest, summary, records)
     return path
 
 
 def rejudge_run(
-    run_path: Path,
+    run: Path | StoredRun,
     project: ProjectConfig | None,
     judges: Sequence[Judge],
     **options: Any,
@@ -177,7 +178,7 @@ def rejudge_run(
 
     async def go() -> Path:
         try:
-            return await rejudge_run_async(run_path, project, judges, **options)
+            return await rejudge_run_async(run, project, judges, **options)
         finally:
             for judge in judges:
                 await judge.aclose()

@@ -60,6 +60,13 @@ def test_torn_last_line_is_ignored_then_trimmed_on_append(tmp_path: Path) -> Non
     assert [lab.case_id for lab in read_labels(p)] == ["a", "c"]
 
 
+def test_append_keeps_a_complete_last_line_without_newline(tmp_path: Path) -> None:
+    p = tmp_path / "j.labels.jsonl"
+    p.write_text(_line(case_id="hand").rstrip("\n"), "utf-8")  # hand-written, no final newline
+    append_label(p, Label(case_id="b", output="o", label="fail"))
+    assert [lab.case_id for lab in read_labels(p)] == ["hand", "b"]
+
+
 def test_remove_label_undoes_the_last_equal_line(tmp_path: Path) -> None:
     p = tmp_path / "j.labels.jsonl"
     one = Label(case_id="a", output="o", label="pass")

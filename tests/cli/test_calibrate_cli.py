@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from evalkit.calibration import calibrate, calibration_status
-from evalkit.cli import cli, main
+from evalkit.cli import cli
 from evalkit.config import load_config
 from evalkit.judge import judge_version, load_judge
 from evalkit.judge.judge import scripted_override
@@ -20,14 +20,6 @@ from evalkit.scripted import ScriptedServer
 
 REPO = Path(__file__).resolve().parents[2]
 COPY = ("evalkit.yaml", "goldens", "prompts", "schemas", "scripts", "judges")
-
-
-def _main(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +96,10 @@ def test_library_calibrate_counts_requests_at_the_server(example: Path) -> None:
 
 
 def test_rubric_edit_makes_it_stale_until_recalibrated(
-    example: Path, first_run: tuple[int, str], tmp_path: Path
+    example: Path,
+    first_run: tuple[int, str],
+    tmp_path: Path,
+    exit_code: Callable[[list[str]], int],
 ) -> None:
     root = tmp_path / "p"
     shutil.copytree(example, root)
@@ -128,20 +123,25 @@ def test_rubric_edit_makes_it_stale_until_recalibrated(
         "--judge-script",
         str(script),
     ]
-    assert _main(argv) == 0
+    assert exit_code(argv) == 0
     assert calibration_status("grounded", version(), root).calibrated
 
 
-def test_errors_and_help(example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_and_help(
+    example: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    exit_code: Callable[[list[str]], int],
+) -> None:
     root = tmp_path / "p"
     shutil.copytree(example, root)
     (root / "judges/grounded.labels.jsonl").write_text(
         '{"case_id": "x", "output": "o", "label": "perhaps"}\n'
     )
     argv = ["calibrate", "grounded", "-c", str(root / "evalkit.yaml")]
-    assert _main(argv) == 2
+    assert exit_code(argv) == 2
     assert "grounded.labels.jsonl:1: label: expected pass or fail" in capsys.readouterr().err
-    assert _main(["calibrate", "preference", "-c", str(root / "evalkit.yaml")]) == 2
-    assert _main(["calibrate", "nosuch", "-c", str(root / "evalkit.yaml")]) == 2
+    assert exit_code(["calibrate", "preference", "-c", str(root / "evalkit.yaml")]) == 2
+    assert exit_code(["calibrate", "nosuch", "-c", str(root / "evalkit.yaml")]) == 2
     help_text = CliRunner().invoke(cli, ["calibrate", "--help"]).output
     assert "Example" in help_text and "--judge-script" in help_text

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from evalkit.cli import cli, main
+from evalkit.cli import cli
 from tests.calibration.helpers import JUDGE, read_jsonl, write_project, write_run
 
 VERDICTS = ["pass", "pass", "fail", "pass", "fail", "pass"]
@@ -113,14 +114,6 @@ def test_likert_judge_takes_scores(tmp_path: Path) -> None:
     assert [r["label"] for r in labels(tmp_path)] == [4]
 
 
-def _main(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
-
-
 CSV_OK = (
     "case_id,output,label,critique,labeler\n"
     'case-1,"a reply\nover two lines",pass,fine,bob\n'
@@ -128,12 +121,14 @@ CSV_OK = (
 )
 
 
-def test_import_csv(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_csv(
+    project: Path, capsys: pytest.CaptureFixture[str], exit_code: Callable[[list[str]], int]
+) -> None:
     csv_path = project / "export.csv"
     csv_path.write_text(CSV_OK, "utf-8")
     argv = ["label", "--import-csv", str(csv_path), "--judge", JUDGE, "--labeler", "ann"]
     argv += ["-c", str(project / "evalkit.yaml")]
-    assert _main(argv) == 0
+    assert exit_code(argv) == 0
     rows = labels(project)
     assert [(r["case_id"], r["label"], r["labeler"]) for r in rows] == [
         ("case-1", "pass", "bob"),
@@ -141,7 +136,7 @@ def test_import_csv(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ]
     assert rows[0]["output"] == "a reply\nover two lines"
     assert rows[0]["sampling"] == {"mode": "import", "source": "export.csv"}
-    assert _main(argv) == 0  # importing the same export again adds nothing
+    assert exit_code(argv) == 0  # importing the same export again adds nothing
     assert len(labels(project)) == 2
     assert "2 already present" in capsys.readouterr().out
 
@@ -154,23 +149,29 @@ def test_import_csv(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ],
 )
 def test_import_csv_bad_row_names_file_line_field(
-    project: Path, capsys: pytest.CaptureFixture[str], row: str, where: str
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    exit_code: Callable[[list[str]], int],
+    row: str,
+    where: str,
 ) -> None:
     csv_path = project / "bad.csv"
     csv_path.write_text(CSV_OK + row, "utf-8")
     argv = ["label", "--import-csv", str(csv_path), "--judge", JUDGE]
-    code = _main([*argv, "-c", str(project / "evalkit.yaml")])
+    code = exit_code([*argv, "-c", str(project / "evalkit.yaml")])
     assert code == 2
     err = capsys.readouterr().err
     assert f"bad.csv{where}" in err
     assert labels(project) == []  # nothing written from a file with an error
 
 
-def test_import_csv_missing_column(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_csv_missing_column(
+    project: Path, capsys: pytest.CaptureFixture[str], exit_code: Callable[[list[str]], int]
+) -> None:
     csv_path = project / "bad.csv"
     csv_path.write_text("case_id,output\nx,y\n", "utf-8")
     argv = ["label", "--import-csv", str(csv_path), "--judge", JUDGE]
-    assert _main([*argv, "-c", str(project / "evalkit.yaml")]) == 2
+    assert exit_code([*argv, "-c", str(project / "evalkit.yaml")]) == 2
     assert "bad.csv:1: label: missing column" in capsys.readouterr().err
 
 

@@ -57,21 +57,6 @@ def wire(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def serve() -> Iterator[Callable[[dict[str, Any]], ScriptedServer]]:
-    """Start a ScriptedServer for a script dict; stopped after the test."""
-    servers: list[ScriptedServer] = []
-
-    def start(script: dict[str, Any]) -> ScriptedServer:
-        server = ScriptedServer(script).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
 MakeJudge = Callable[..., Judge]
 
 

@@ -6,7 +6,6 @@ import asyncio
 import json
 from pathlib import Path
 
-from evalkit.cli import main
 from evalkit.judge import judge_pairs, pairwise_markdown
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
@@ -120,7 +119,7 @@ rubric: Which reply is better?
 """
 
 
-def test_compare_cli_with_pairwise(tmp_path, monkeypatch, capsys):
+def test_compare_cli_with_pairwise(tmp_path, monkeypatch, capsys, exit_code):
     import yaml
 
     monkeypatch.chdir(tmp_path)
@@ -132,10 +131,7 @@ def test_compare_cli_with_pairwise(tmp_path, monkeypatch, capsys):
         "suites:\n  demo:\n    goldens: g.yaml\n    target: {provider: python, callable: m:f}\n"
     )
     argv = ["compare", "run-base", "run-head", "--pairwise", "preference"]
-    try:
-        main([*argv, "--json", "c.json", "--markdown", "c.md", "--runs-dir", "runs"])
-    except SystemExit as exc:
-        assert exc.code in (0, None)
+    assert exit_code([*argv, "--json", "c.json", "--markdown", "c.md", "--runs-dir", "runs"]) == 0
     out = capsys.readouterr().out
     assert "pairwise judge preference" in out and "position consistency 66.7%" in out
     data = json.loads((tmp_path / "c.json").read_text())

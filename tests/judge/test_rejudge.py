@@ -126,15 +126,14 @@ def test_rejudge_writes_a_new_run_without_calling_the_target(make_project, serve
     assert all(v.cached for r in load_run(again).records for v in r.judges)
 
 
-def test_judge_cli_rejudges_offline_with_a_script(make_project, tmp_path, monkeypatch, capsys):
+def test_judge_cli_rejudges_offline_with_a_script(
+    make_project, tmp_path, monkeypatch, capsys, exit_code
+):
     root = _project(make_project, None)
     project = load_config(root / "evalkit.yaml")
     outcome = run_suite(load_suite(project, "demo"), RunOptions(progress=False, retry=FAST))
     monkeypatch.chdir(root)
-    try:
-        main(["judge", outcome.run_id, "--script", "script.yaml", "--wire", "openai"])
-    except SystemExit as exc:
-        assert exc.code in (0, None)
+    assert exit_code(["judge", outcome.run_id, "--script", "script.yaml", "--wire", "openai"]) == 0
     out = capsys.readouterr().out
     assert f"re-judged {outcome.run_id}" in out
     assert "grounded" in out and "pass rate 50.0%" in out and "2 requests" in out

@@ -28,6 +28,11 @@ class Scale:
     #: default ``pass_threshold`` (None: the scale has no threshold)
     default_threshold: ClassVar[float | None] = None
 
+    @property
+    def pairwise(self) -> bool:
+        """Whether a verdict compares two outputs instead of grading one."""
+        return len(self.output_blocks) > 1
+
     def instructions(self, threshold: float | None) -> str:
         """How to fill the verdict, appended to the judge's instructions."""
         raise NotImplementedError
