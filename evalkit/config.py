@@ -19,6 +19,7 @@ from evalkit.gate import Gate
 from evalkit.golden import Case, GoldenSet, load_golden
 from evalkit.prompt import Prompt, load_prompt
 from evalkit.provider.base import Message, TargetSpec
+from evalkit.provider.retry import RetryPolicy
 
 DEFAULT_CONFIG = "evalkit.yaml"
 
@@ -45,6 +46,12 @@ class RetryConfig(BaseModel):
     max_attempts: int = Field(default=4, ge=1, le=20)
     base_delay: float = Field(default=0.5, ge=0)
     max_delay: float = Field(default=20.0, ge=0)
+
+    def policy(self) -> RetryPolicy:
+        """The retry policy these settings describe (targets and judges share it)."""
+        return RetryPolicy(
+            max_attempts=self.max_attempts, base_delay=self.base_delay, max_delay=self.max_delay
+        )
 
 
 class SuiteConfig(BaseModel):

@@ -19,11 +19,12 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 from evalkit._redact import redact
 from evalkit.cache import ResponseCache, cache_key
 from evalkit.check.base import CheckContext
+from evalkit.check.compose import case_outcome
 from evalkit.config import LoadedSuite, PreparedCase
 from evalkit.exceptions import AuthError, ProviderError, RunAborted
 from evalkit.golden import Case
 from evalkit.judge.judge import judge_applies
-from evalkit.outcome import Outcome, combine
+from evalkit.outcome import Outcome
 from evalkit.pricing import PriceTable, load_prices
 from evalkit.provider.base import CallContext, Completion, Provider, TargetSpec
 from evalkit.provider.retry import RetryPolicy, call_with_retries
@@ -106,11 +107,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
     repeats = cfg.repeats
     todo = [(pc, r) for pc in suite.cases for r in range(repeats) if (pc.case.id, r) not in done]
     planned = len(suite.cases) * repeats
-    policy = options.retry or RetryPolicy(
-        max_attempts=cfg.retry.max_attempts,
-        base_delay=cfg.retry.base_delay,
-        max_delay=cfg.retry.max_delay,
-    )
+    policy = options.retry or cfg.retry.policy()
     prices = load_prices(project.resolve(project.prices) if project.prices else None)
     cache = ResponseCache(project.resolve(project.cache_dir), enabled=options.use_cache)
     provider = _default_provider(suite)
@@ -321,7 +318,7 @@ async def _run_case(
     verdicts = list(
         await asyncio.gather(*(g.grade(case, completion.text, ctx) for g in applicable))
     )
-    outcome, score = _case_outcome(suite, results, verdicts)
+    outcome, score = case_outcome(results, verdicts, suite.config.min_score)
     return CaseRecord(
         case_id=case.id,
         repeat=repeat,
@@ -370,15 +367,6 @@ def _build_judges(
         manifest.setdefault("warnings", []).append(warning)
         print(f"warning: {warning}", file=sys.stderr)
     return list(judges)
-
-
-def _case_outcome(
-    suite: LoadedSuite, results: list[Any], verdicts: list[JudgeVerdict]
-) -> tuple[Outcome, float | None]:
-    from evalkit.check import score_case
-
-    outcome, score = score_case(results, suite.config.min_score)
-    return combine([outcome, *(v.outcome for v in verdicts)]), score
 
 
 def _default_provider(suite: LoadedSuite) -> Provider:

@@ -15,6 +15,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from evalkit.check.base import Check, CheckContext, parse_nested, register
 from evalkit.outcome import CheckResult, Outcome, combine
+from evalkit.record import JudgeVerdict
 
 
 def _score(result: CheckResult) -> float:
@@ -134,3 +135,12 @@ class AnyOf(_Group):
             reason=self._summary(results),
             details=self._details(results),
         )
+
+
+def case_outcome(
+    checks: list[CheckResult], verdicts: Sequence[JudgeVerdict], min_score: float | None = None
+) -> tuple[Outcome, float | None]:
+    """A case's outcome: its checks scored by :func:`score_case`, combined with its judges'
+    verdicts (any fail fails it; otherwise any error makes it an error)."""
+    outcome, score = score_case(checks, min_score)
+    return combine([outcome, *(v.outcome for v in verdicts)]), score

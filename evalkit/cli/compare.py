@@ -12,7 +12,6 @@ import click
 from evalkit.cli._common import F, config_option, runs_root
 
 if TYPE_CHECKING:
-    from evalkit.compare import Comparison
     from evalkit.judge import PairwiseResult
     from evalkit.store import StoredRun
 
@@ -105,22 +104,11 @@ def command(
             write_atomic(json_path, json.dumps(data, indent=2) + "\n")
     if md_path:
         root = config_path.resolve().parent if config_path.exists() else None
+        from evalkit.report.compare_md import full_markdown
+
         write_atomic(md_path, full_markdown(comparison, base_run, head_run, root, pairwise))
     if junit_path:
         write_atomic(junit_path, junit_xml(head_run, comparison))
-
-
-def full_markdown(
-    comparison: Comparison,
-    base: StoredRun,
-    head: StoredRun,
-    project_root: Path | None,
-    pairwise: PairwiseResult | None = None,
-) -> str:
-    """The PR-comment markdown (:func:`evalkit.report.compare_md.full_markdown`, no gate)."""
-    from evalkit.report.compare_md import full_markdown as render
-
-    return render(comparison, base, head, project_root, pairwise)
 
 
 def _pairwise(name: str, config_path: Path, base: StoredRun, head: StoredRun) -> PairwiseResult:

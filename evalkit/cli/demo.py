@@ -136,11 +136,11 @@ def _run(project: ProjectConfig, prompt: str, *, use_cache: bool) -> RunOutcome:
 def _compare(project: ProjectConfig, base_path: Path, head_path: Path) -> None:
     """Job 3: is the new version worse? Paired statistics, then a position-swapped judge."""
     from evalkit._files import write_atomic
-    from evalkit.cli.compare import full_markdown
     from evalkit.compare import compare_runs
     from evalkit.judge import build_judges, load_judges, run_cases
     from evalkit.judge.judge import judge_runtime, scripted_override
     from evalkit.judge.pairwise import judge_pairs, pairwise_summary_lines
+    from evalkit.report.compare_md import full_markdown
     from evalkit.report.compare_terminal import render_comparison
     from evalkit.store import load_run
 

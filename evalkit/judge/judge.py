@@ -288,13 +288,9 @@ def judge_runtime(
 
     cache = ResponseCache(project.resolve(project.cache_dir), enabled=use_cache)
     prices = load_prices(project.resolve(project.prices) if project.prices else None)
-    policy = RetryPolicy()
     if suite is not None and suite in project.suites:
-        retry = project.suites[suite].retry
-        policy = RetryPolicy(
-            max_attempts=retry.max_attempts, base_delay=retry.base_delay, max_delay=retry.max_delay
-        )
-    return cache, prices, policy
+        return cache, prices, project.suites[suite].retry.policy()
+    return cache, prices, RetryPolicy()
 
 
 def scripted_override(

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.golden import Case, load_golden
 from evalkit.judge.judge import Judge, judge_applies
-from evalkit.outcome import combine
 from evalkit.provider.base import CallContext
 from evalkit.record import CaseRecord, JudgeVerdict
 from evalkit.store import (
@@ -67,16 +66,10 @@ def run_cases(
 def _recombine(
     record: CaseRecord, verdicts: list[JudgeVerdict], min_score: float | None
 ) -> CaseRecord:
-    from evalkit.check import score_case
+    from evalkit.check.compose import case_outcome  # the check registry loads on demand
 
-    outcome, score = score_case(record.checks, min_score)
-    return record.model_copy(
-        update={
-            "judges": verdicts,
-            "outcome": combine([outcome, *(v.outcome for v in verdicts)]),
-            "score": score,
-        }
-    )
+    outcome, score = case_outcome(record.checks, verdicts, min_score)
+    return record.model_copy(update={"judges": verdicts, "outcome": outcome, "score": score})
 
 
 async def rejudge_run_async(
@@ -156,7 +149,12 @@ async def rejudge_run_async(
         status = "aborted"
         raise
     finally:
-        summary = summarize(records, repeats=int(old.manifest.get("repeats", 1)))
+        summary = summarize(
+            records,
+            repeats=int(old.manifest.get("repeats", 1)),
+            project_root=project.root if project is not None else None,
+            run_id=run_id,
+        )
         summary["requests"] = 0  # no call to the system under test
         summary["judge_requests"] = sum(
             v.requests for r in records for v in r.judges if v.name in names

@@ -119,6 +119,8 @@ def test_rejudge_writes_a_new_run_without_calling_the_target(make_project, serve
     summary = json.loads((new / "summary.json").read_text())
     assert summary["requests"] == 0 and summary["judge_requests"] == 2
     assert summary["judges"]["grounded"]["pass"] == 1
+    # the re-judged run's report says whether the judge is calibrated, as a run's does
+    assert summary["calibration"]["grounded"]["status"] == "uncalibrated"
     assert "grounded" in (new / "report.md").read_text()
 
     again = rejudge()  # unchanged outputs and judge: every verdict from the cache

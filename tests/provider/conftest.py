@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,6 @@ import pytest
 from evalkit.exceptions import ProviderError
 from evalkit.provider.base import CallContext, Completion, Message, Provider
 from evalkit.provider.retry import RetryPolicy, call_with_retries
-from evalkit.scripted import ScriptedServer
 
 #: looks like a real key so that evalkit's redaction patterns would also catch it
 KEY = "sk-ant-api03-evalkit-test-key-0123456789"
@@ -24,21 +23,6 @@ KEY_ENV = "EVALKIT_TEST_API_KEY"
 def api_key(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv(KEY_ENV, KEY)
     return KEY
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[dict[str, Any]], ScriptedServer]]:
-    """Start a ScriptedServer for a script dict; stopped after the test."""
-    servers: list[ScriptedServer] = []
-
-    def start(script: dict[str, Any]) -> ScriptedServer:
-        server = ScriptedServer(script).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 class RecordingSleep:
