@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from evalkit._format import pct as _pct
 from evalkit._rundata import RunSummary, summarize_run
 from evalkit.exceptions import GateFailed
 from evalkit.store import StoredRun
@@ -73,10 +74,6 @@ class GateResult(BaseModel):
     def raise_if_failed(self) -> None:
         if not self.passed:
             raise GateFailed("; ".join(r.message for r in self.failures))
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
 def _pts(x: float) -> str:

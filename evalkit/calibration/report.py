@@ -11,13 +11,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from evalkit._format import pct
 from evalkit.calibration.measure import CalibrationResult
 from evalkit.stats.agreement import CalibrationSummary
 from evalkit.stats.interval import Interval, Proportion
 
 
 def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f}%"
+    return pct(x, "–")
 
 
 def _num(x: float | None) -> str:

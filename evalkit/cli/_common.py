@@ -35,7 +35,3 @@ def runs_root(config_path: Path) -> Path:
         project = load_config(config_path)
         return project.resolve(project.runs_dir)
     return Path("runs")
-
-
-def pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"

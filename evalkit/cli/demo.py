@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from evalkit.cli._common import pct
+from evalkit._format import pct
 
 if TYPE_CHECKING:
     from evalkit.config import ProjectConfig

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from evalkit.cli._common import config_option, load_project, pct
+from evalkit._format import pct
+from evalkit.cli._common import config_option, load_project
 
 
 @click.command("judge")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from evalkit.cli._common import config_option, load_project, pct
+from evalkit._format import pct
+from evalkit.cli._common import config_option, load_project
 
 
 @click.command("run")

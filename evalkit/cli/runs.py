@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from evalkit.cli._common import config_option, pct, runs_root
+from evalkit._format import pct
+from evalkit.cli._common import config_option, runs_root
 
 
 @click.command("runs")

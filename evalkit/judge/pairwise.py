@@ -21,6 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from evalkit._format import pct
 from evalkit.golden import Case
 from evalkit.judge.judge import Judge
 from evalkit.judge.rejudge import stored_case
@@ -189,7 +190,7 @@ def _result(
 
 
 def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f}%"
+    return pct(x, "–")
 
 
 def pairwise_summary_lines(result: PairwiseResult) -> list[str]:

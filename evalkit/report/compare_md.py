@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit._format import pct as format_pct
 from evalkit.compare import Comparison, MetricComparison, RunSummary
 from evalkit.gate import GateResult
 
@@ -24,7 +25,7 @@ _NOTE_P = "p: exact McNemar; checks and judges Holm-adjusted."
 
 def pct(x: float | None) -> str:
     """A rate as a percentage, ``–`` when unknown."""
-    return "–" if x is None else f"{100 * x:.1f}%"
+    return format_pct(x, "–")
 
 
 def pts(x: float | None) -> str:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from evalkit._format import pct as _pct
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
 
 _MAX_LISTED = 50
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
 
 
 def _table(title: str, rows: dict[str, dict[str, Any]]) -> list[str]:
