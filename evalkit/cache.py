@@ -38,14 +38,14 @@ def cache_key(
         "params": params,
         "messages": messages,
         "repeat": repeat,
-        "identity": _identity(target),
+        "identity": target_identity(target),
         "extra": extra or {},
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _identity(target: TargetSpec) -> str | None:
+def target_identity(target: TargetSpec) -> str | None:
     """Content hash of what stands in for the model when it is not a remote one."""
     if target.provider == "scripted" and target.script:
         return _file_sha(Path(target.script))

@@ -134,7 +134,7 @@ def _fingerprint_model(definition: JudgeDef, target: TargetSpec | None) -> dict[
         if m.provider == "scripted":
             spec.update(wire=m.wire, script=m.script)
         return spec
-    from evalkit.cache import _identity
+    from evalkit.cache import target_identity
 
     spec = {
         "provider": target.provider,
@@ -143,7 +143,7 @@ def _fingerprint_model(definition: JudgeDef, target: TargetSpec | None) -> dict[
         "url": target.base_url,
     }
     if target.provider == "scripted":
-        spec.update(wire=target.wire, script=_identity(target))
+        spec.update(wire=target.wire, script=target_identity(target))
     return spec
 
 
