@@ -1,8 +1,9 @@
 """One structured judge call through instructor, on either wire, under evalkit's retry policy.
 
-There is one code path for Anthropic and OpenAI: :data:`_WIRES` says which provider module
-builds the SDK client (``make_client``, retries off) and classifies its errors (``map_error``),
-and which instructor factory wraps it (``Mode.TOOLS``, forced tool use). Two retry loops, each
+There is one code path for Anthropic and OpenAI: the judge model's own provider builds the SDK
+client (retries off) and the request's params exactly as for a target; :data:`_WIRES` says
+which module classifies its errors (``map_error``) and which instructor factory wraps the
+client (``Mode.TOOLS``, forced tool use). Two retry loops, each
 owning one kind of failure:
 
 * instructor's ``max_retries`` re-asks after an invalid verdict (validation retries only);
@@ -30,10 +31,10 @@ from evalkit.provider.base import CallContext, Message, TargetSpec
 from evalkit.provider.retry import RetryPolicy, call_with_retries
 from evalkit.record import ErrorInfo
 
-#: wire → (provider module with make_client/map_error, instructor factory, SDK create path)
-_WIRES: dict[str, tuple[str, str, str]] = {
-    "anthropic": ("evalkit.provider.anthropic", "from_anthropic", "messages.create"),
-    "openai": ("evalkit.provider.openai", "from_openai", "chat.completions.create"),
+#: wire → (provider module with map_error, instructor factory)
+_WIRES: dict[str, tuple[str, str]] = {
+    "anthropic": ("evalkit.provider.anthropic", "from_anthropic"),
+    "openai": ("evalkit.provider.openai", "from_openai"),
 }
 _MAX_MESSAGE = 500
 
@@ -81,7 +82,7 @@ class VerdictClient:
         self._lease: Any = None
         self._client: Any = None
         self._instructor: Any = None
-        self._known: frozenset[str] = frozenset()
+        self._sdk: Any = None
         self._secret: str | None = None
         self.model = target.model or ("scripted" if target.provider == "scripted" else "")
 
@@ -90,43 +91,21 @@ class VerdictClient:
             return self._instructor
         import instructor
 
-        _quiet_instructor()
-        _, factory, create_path = _WIRES[self.wire]
-        spec, key = self.target, None
-        if self.target.provider == "scripted":
-            from evalkit.provider.scripted import SCRIPTED_KEY, ScriptedProvider
+        from evalkit.provider import create_provider
 
-            self._lease = ScriptedProvider(self.target)
-            server = self._lease.server
-            url = self.target.base_url
-            if server is not None:
-                url = server.url if self.wire == "anthropic" else server.openai_base_url
-            spec = TargetSpec(
-                provider=self.wire,
-                model=self.model,
-                params=self.target.params,
-                base_url=url,
-                timeout=self.target.timeout,
-            )
-            key = SCRIPTED_KEY
-        self._client = self._module.make_client(spec, api_key=key)
+        _quiet_instructor()
+        # the target's own provider builds the SDK client and the request's params; a scripted
+        # target also holds a lease on the shared loopback server until aclose
+        self._lease = create_provider(self.target)
+        self._sdk = getattr(self._lease, "delegate", self._lease)
+        self._client = self._sdk.client()
         self._secret = getattr(self._client, "api_key", None)
-        create: Any = self._client
-        for attr in create_path.split("."):
-            create = getattr(create, attr)
-        self._known = _common.known_params(create)
+        factory = _WIRES[self.wire][1]
         self._instructor = getattr(instructor, factory)(self._client, mode=instructor.Mode.TOOLS)
         return self._instructor
 
     def _kwargs(self, ctx: CallContext) -> dict[str, Any]:
-        params = dict(self.target.params)
-        if self.wire == "anthropic":
-            params.setdefault("max_tokens", self._module.DEFAULT_MAX_TOKENS)
-        kwargs, extra_body = _common.split_params(self._known, params)
-        if extra_body:
-            kwargs["extra_body"] = extra_body
-        if self.target.provider == "scripted":
-            kwargs["extra_headers"] = _common.context_headers(ctx)
+        kwargs: dict[str, Any] = self._sdk.request_kwargs({}, ctx)
         return kwargs
 
     async def ask(
@@ -215,12 +194,10 @@ class VerdictClient:
 
     async def aclose(self) -> None:
         """Close the SDK client and release the scripted server lease."""
-        client, self._client, self._instructor = self._client, None, None
+        self._client = self._instructor = self._sdk = None
         lease, self._lease = self._lease, None
-        if client is not None:
-            await client.close()
         if lease is not None:
-            await lease.aclose()
+            await lease.aclose()  # closes the SDK client (and releases a scripted server)
 
 
 def _quiet_instructor() -> None:

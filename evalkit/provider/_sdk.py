@@ -62,12 +62,13 @@ class SDKProvider:
         """The SDK method that sends one chat request."""
         raise NotImplementedError
 
-    def _request(
-        self, messages: list[Message], params: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """``(message fields, params)`` in this wire's terms; only params are checked against
-        the SDK's signature (unknown ones travel in ``extra_body``)."""
+    def _fields(self, messages: list[Message]) -> dict[str, Any]:
+        """The messages as this wire's keyword arguments (``messages``, ``system``, ...)."""
         raise NotImplementedError
+
+    def _wire_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Params in this wire's terms (defaults, renamed keys); as given by default."""
+        return params
 
     def _map_error(self, exc: BaseException, secret: str | None) -> ProviderError:
         raise NotImplementedError
@@ -87,18 +88,30 @@ class SDKProvider:
         """Import the SDK and build the client before the first timed call."""
         self._get_client()
 
+    def client(self) -> Any:
+        """The SDK client (retries off, explicit timeout), created on first use; judges wrap
+        it with instructor."""
+        return self._get_client()
+
+    def request_kwargs(self, params: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
+        """Everything but the messages for one request: the spec's params with ``params`` over
+        them, in this wire's terms; keywords the SDK does not know go in ``extra_body``; the
+        call context as headers when this provider sends them."""
+        self._get_client()  # the known keywords come from the client's signature
+        wire_params = self._wire_params({**self._spec.params, **params})
+        kwargs, extra_body = _common.split_params(self._known, wire_params)
+        if extra_body:
+            kwargs["extra_body"] = extra_body
+        if self._send_context:
+            kwargs["extra_headers"] = _common.context_headers(ctx)
+        return kwargs
+
     async def complete(
         self, messages: list[Message], params: dict[str, Any], ctx: CallContext
     ) -> Completion:
         """One request, no retries; errors come back as ProviderError with a kind."""
         client = self._get_client()
-        fields, wire_params = self._request(messages, {**self._spec.params, **params})
-        kwargs, extra_body = _common.split_params(self._known, wire_params)
-        kwargs.update(fields)
-        if extra_body:
-            kwargs["extra_body"] = extra_body
-        if self._send_context:
-            kwargs["extra_headers"] = _common.context_headers(ctx)
+        kwargs = {**self.request_kwargs(params, ctx), **self._fields(messages)}
         secret = client.api_key
         try:
             reply = await self._create(client)(model=self._spec.model, **kwargs)

@@ -56,14 +56,7 @@ class AnthropicProvider(SDKProvider):
         create: Callable[..., Awaitable[Any]] = client.messages.create
         return create
 
-    def _request(
-        self, messages: list[Message], params: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        wire = dict(params)
-        wire.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
-        if "stop" in wire:
-            stop = wire.pop("stop")
-            wire["stop_sequences"] = [stop] if isinstance(stop, str) else stop
+    def _fields(self, messages: list[Message]) -> dict[str, Any]:
         fields: dict[str, Any] = {
             "messages": [
                 {"role": m["role"], "content": m["content"]}
@@ -74,7 +67,16 @@ class AnthropicProvider(SDKProvider):
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
         if system:
             fields["system"] = system
-        return fields, wire
+        return fields
+
+    def _wire_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """max_tokens is required by the Messages API; ``stop`` is ``stop_sequences`` there."""
+        wire = dict(params)
+        wire.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
+        if "stop" in wire:
+            stop = wire.pop("stop")
+            wire["stop_sequences"] = [stop] if isinstance(stop, str) else stop
+        return wire
 
     def _map_error(self, exc: BaseException, secret: str | None) -> ProviderError:
         return map_error(exc, secret=secret)

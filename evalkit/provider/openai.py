@@ -63,10 +63,8 @@ class OpenAIProvider(SDKProvider):
         create: Callable[..., Awaitable[Any]] = client.chat.completions.create
         return create
 
-    def _request(
-        self, messages: list[Message], params: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        return {"messages": list(messages)}, params
+    def _fields(self, messages: list[Message]) -> dict[str, Any]:
+        return {"messages": list(messages)}
 
     def _map_error(self, exc: BaseException, secret: str | None) -> ProviderError:
         return map_error(exc, secret=secret)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.exceptions import InputError
+from evalkit.provider._sdk import SDKProvider
 from evalkit.provider.anthropic import AnthropicProvider
 from evalkit.provider.base import CallContext, Completion, Message, TargetSpec
 from evalkit.provider.openai import OpenAIProvider
@@ -80,22 +81,23 @@ class ScriptedProvider:
             base_url=base_url,
             timeout=spec.timeout,
         )
-        delegate = AnthropicProvider if spec.wire == "anthropic" else OpenAIProvider
-        self._delegate = delegate(inner, api_key=SCRIPTED_KEY, send_context_headers=True)
+        wire = AnthropicProvider if spec.wire == "anthropic" else OpenAIProvider
+        #: the real SDK provider pointed at the server (judges reuse its client)
+        self.delegate: SDKProvider = wire(inner, api_key=SCRIPTED_KEY, send_context_headers=True)
 
     async def prepare(self) -> None:
         """Warm up the delegate SDK client."""
-        await self._delegate.prepare()
+        await self.delegate.prepare()
 
     async def complete(
         self, messages: list[Message], params: dict[str, Any], ctx: CallContext
     ) -> Completion:
         """One request to the scripted server through the real SDK."""
-        return await self._delegate.complete(messages, params, ctx)
+        return await self.delegate.complete(messages, params, ctx)
 
     async def aclose(self) -> None:
         """Close the SDK client; stop the shared server if this was its last user."""
-        await self._delegate.aclose()
+        await self.delegate.aclose()
         path, self._path = self._path, None
         if path is not None:
             _release(path)

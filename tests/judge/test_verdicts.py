@@ -9,6 +9,7 @@ import pytest
 from evalkit.exceptions import AuthError
 from evalkit.judge import Judge, judge_target
 from evalkit.judge.call import _refused
+from evalkit.judge.definition import JudgeModel
 from evalkit.outcome import Outcome
 from evalkit.pricing import load_prices
 
@@ -148,3 +149,20 @@ def test_refusals_are_recognised_on_both_wires():
     assert _refused(NS(choices=[NS(message=message, finish_reason="stop")]))
     assert not _refused(NS(stop_reason="end_turn"))
     assert not _refused(None)
+
+
+def test_judge_params_are_sent_as_for_a_target(serve, make_judge, wire):
+    """The judge's request params go through its provider, like a target's: Anthropic's
+    ``stop`` becomes ``stop_sequences``, params the SDK does not know travel in the body."""
+    server = serve({"responses": [{"when": {"purpose": "judge:grounded"}, "json": pass_verdict()}]})
+    model = JudgeModel(
+        provider=wire, model="m", params={"max_tokens": 256, "stop": "END", "top_k": 3}
+    )
+    verdict = grade(make_judge(server, make_def(model=model)), "Yes (pol-1).")
+    assert verdict.outcome is Outcome.PASS
+    body = server.requests[0].body
+    assert body["max_tokens"] == 256 and body["top_k"] == 3
+    if wire == "anthropic":
+        assert body["stop_sequences"] == ["END"] and "stop" not in body
+    else:
+        assert body["stop"] == "END"
