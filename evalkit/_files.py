@@ -10,7 +10,9 @@ from evalkit.exceptions import InputError
 
 
 def read_text(path: str | Path) -> str:
-    """Read a UTF-8 file; unreadable or non-UTF-8 files are InputErrors naming the line."""
+    """Read a UTF-8 text file; unreadable, non-UTF-8 or NUL-holding files are InputErrors naming
+    the line (a NUL byte is never text: a binary file, or a torn write, and parsers would
+    otherwise keep it inside a value or drop it)."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -21,7 +23,7 @@ def read_text(path: str | Path) -> str:
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", path=p) from None
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
@@ -29,6 +31,11 @@ def read_text(path: str | Path) -> str:
             path=p,
             line=line,
         ) from None
+    nul = text.find("\0")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise InputError("a NUL byte is not allowed in a text file", path=p, line=line)
+    return text
 
 
 def write_atomic(path: str | Path, text: str) -> None:

@@ -14,36 +14,77 @@ from evalkit.exceptions import InputError
 M = TypeVar("M", bound=BaseModel)
 
 Positions = dict[tuple[Any, ...], int]
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def load_yaml(text: str, path: str | Path) -> tuple[Any, Positions]:
-    """``yaml.safe_load`` plus a map from key path (tuple of keys/indices) to 1-based line."""
+    """Every YAML file evalkit reads goes through here: safe loading only, duplicate keys and
+    unprintable characters rejected with their lines, and a map from key path (tuple of
+    keys/indices) to 1-based line.
+
+    PyYAML keeps the last of two equal keys without a word, so a pasted second ``rubric:`` or a
+    repeated case field would silently replace the first; evalkit refuses instead.
+    """
+    loader: yaml.SafeLoader | None = None
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = yaml.SafeLoader(text)  # checks the characters first
+        node = loader.get_single_node()
+        positions: Positions = {}
+        if node is not None:
+            _walk(node, (), positions, path)
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as exc:
+        at = text[: exc.position].count("\n") + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        what = "a NUL byte" if char == "\0" else f"unprintable character {char!r}"
+        raise InputError(f"invalid YAML: {what} is not allowed", path=path, line=at) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise InputError(f"invalid YAML: {exc.problem or exc}", path=path, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", path=path) from None
-    positions: Positions = {}
-    if node is not None:
-        _walk(node, (), positions)
+    finally:
+        if loader is not None:
+            loader.dispose()
     return data, positions
 
 
-def _walk(node: yaml.Node, prefix: tuple[Any, ...], out: Positions) -> None:
+def _walk(node: yaml.Node, prefix: tuple[Any, ...], out: Positions, path: str | Path) -> None:
     out[prefix] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: dict[tuple[str, str], int] = {}
         for key_node, value_node in node.value:
             key = key_node.value
-            out[(*prefix, key)] = key_node.start_mark.line + 1
-            _walk(value_node, (*prefix, key), out)
-            out[(*prefix, key)] = key_node.start_mark.line + 1
+            line = key_node.start_mark.line + 1
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE_TAG:
+                ident = (key_node.tag, key)
+                if ident in seen:
+                    first = seen[ident]
+                    where = (
+                        f"twice on line {line}" if first == line else f"on lines {first} and {line}"
+                    )
+                    raise InputError(
+                        f"duplicate key {key!r} {where} (YAML would silently keep only the last)",
+                        path=path,
+                        line=line,
+                        field=field_name((*prefix, key)),
+                    )
+                seen[ident] = line
+            out[(*prefix, key)] = line
+            _walk(value_node, (*prefix, key), out, path)
+            out[(*prefix, key)] = line
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*prefix, index), out)
+            _walk(item, (*prefix, index), out, path)
+
+
+def field_name(loc: tuple[Any, ...]) -> str:
+    """``suites.demo.checks[0].type``: keys joined by dots, list indices in brackets."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out
 
 
 def line_for(positions: Positions, loc: tuple[Any, ...], default: int | None = None) -> int | None:

@@ -35,7 +35,7 @@ _Rate = Annotated[float, Field(ge=0, le=1)]
 
 
 class Gate(BaseModel):
-    """Gate rules; every field is optional and an empty gate always passes."""
+    """Gate rules; every field is optional and an empty gate passes any run that has cases."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -188,6 +188,14 @@ def _regression_rule(comparison: Comparison | None, fail_on: FailOn) -> RuleResu
     )
 
 
+def _no_cases(head: RunSummary) -> list[RuleResult]:
+    """A run of zero cases tells nothing: the gate fails rather than pass on nothing."""
+    if head.n_cases > 0:
+        return []
+    message = "the run has no cases: a gate never passes on zero cases"
+    return [RuleResult(rule="cases", passed=False, actual=0.0, message=message)]
+
+
 def evaluate_gate(subject: Comparison | RunSummary | StoredRun, gate: Gate) -> GateResult:
     """Apply every rule of ``gate``; thresholds look at the head run (or the lone run)."""
     comparison: Comparison | None = None
@@ -197,7 +205,7 @@ def evaluate_gate(subject: Comparison | RunSummary | StoredRun, gate: Gate) -> G
         head = summarize_run(subject)
     else:
         comparison, head = subject, subject.head
-    rules = _thresholds(head, gate)
+    rules = [*_no_cases(head), *_thresholds(head, gate)]
     regression = _regression_rule(comparison, gate.fail_on)
     if regression is not None:
         rules.append(regression)

@@ -69,7 +69,10 @@ class GoldenSet(BaseModel):
 
 
 def load_golden(path: str | Path) -> GoldenSet:
-    """Load a golden set from YAML, JSONL or CSV; errors name file, line and field."""
+    """Load a golden set from YAML, JSONL or CSV; errors name file, line and field.
+
+    An empty set is an error: nothing downstream (a run, a gate) can say anything about it.
+    """
     p = Path(path)
     text = read_text(p)
     suffix = p.suffix.lower()
@@ -101,6 +104,12 @@ def load_golden(path: str | Path) -> GoldenSet:
             )
         lines[case.id] = line
         cases.append(case)
+    if not cases:
+        raise InputError(
+            "the golden set has no cases (a run of zero cases would pass every threshold)",
+            path=p,
+            line=1,
+        )
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     return GoldenSet(path=str(p), cases=cases, lines=lines, sha=sha)
 

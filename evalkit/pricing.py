@@ -6,7 +6,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from evalkit._files import read_text
@@ -43,7 +42,8 @@ class PriceTable:
 @lru_cache(maxsize=1)
 def _bundled() -> dict[str, Price]:
     text = resources.files("evalkit").joinpath("data/prices.yaml").read_text("utf-8")
-    return {k: Price.model_validate(v) for k, v in yaml.safe_load(text).items()}
+    data, _ = load_yaml(text, "evalkit/data/prices.yaml")
+    return {k: Price.model_validate(v) for k, v in data.items()}
 
 
 def load_prices(override: str | Path | None = None) -> PriceTable:

@@ -131,3 +131,16 @@ def test_max_judge_error_rate_fails_on_a_judge_that_could_not_judge(tmp_path: Pa
     assert "judge 'grounded' error rate 15.0% is 5.0 pts over the maximum 10.0%" in failed.message
     assert _rule(result, "max_judge_error_rate.helpful").passed
     assert evaluate_gate(run, Gate(max_judge_error_rate=0.2)).passed
+
+
+def test_a_run_without_cases_never_passes(tmp_path: Path) -> None:
+    empty = summarize_run(load_run(write_run(tmp_path, [])))
+    assert empty.n_cases == 0
+    for gate in (Gate(), Gate(fail_on="none"), Gate(min_pass_rate=0.0, max_error_rate=1.0)):
+        result = evaluate_gate(empty, gate)
+        assert not result.passed and result.exit_code == 1
+        assert _rule(result, "cases").message.startswith("the run has no cases")
+    populated = evaluate_gate(
+        summarize_run(load_run(write_run(tmp_path, random_records(3, 1), run_id="r2"))), Gate()
+    )
+    assert populated.passed and "cases" not in [r.rule for r in populated.rules]

@@ -129,3 +129,47 @@ def test_template_vars_merge_case_fields() -> None:
     case = Case(id="x", vars={"q": "hi"}, expected="e", tags=["t"])
     tv = case.template_vars()
     assert tv["q"] == "hi" and tv["expected"] == "e" and tv["id"] == "x" and tv["tags"] == ["t"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("g.yaml", ""),
+        ("g.yaml", "# only a comment\n"),
+        ("g.yaml", "[]\n"),
+        ("g.yaml", "cases: []\n"),
+        ("g.jsonl", "\n\n"),
+        ("g.csv", "id,vars.question,expected\n"),
+        ("g.csv", ""),
+    ],
+)
+def test_empty_golden_set_is_an_error(tmp_path: Path, name: str, text: str) -> None:
+    p = write(tmp_path, name, text)
+    with pytest.raises(InputError) as err:
+        load_golden(p)
+    assert err.value.path == str(p) and err.value.line == 1
+    assert "the golden set has no cases" in err.value.message
+
+
+def test_duplicate_key_in_a_case_names_both_lines(tmp_path: Path) -> None:
+    p = write(tmp_path, "g.yaml", "- id: a\n  vars: {q: 1}\n  expected: x\n  expected: y\n")
+    with pytest.raises(InputError) as err:
+        load_golden(p)
+    assert err.value.line == 4 and err.value.field == "[0].expected"
+    assert "duplicate key 'expected' on lines 3 and 4" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("g.jsonl", b'{"id": "a"}\n{"id": "b\x00"}\n'),
+        ("g.csv", b"id,expected\na,x\nb,y\x00\n"),
+        ("g.yaml", b"- id: a\n- id: b\n  expected: \x00\n"),
+    ],
+)
+def test_nul_byte_names_its_line(tmp_path: Path, name: str, data: bytes) -> None:
+    p = write(tmp_path, name, data)
+    with pytest.raises(InputError) as err:
+        load_golden(p)
+    assert err.value.line == data.count(b"\n", 0, data.index(b"\x00")) + 1
+    assert "NUL byte" in err.value.message

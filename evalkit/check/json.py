@@ -17,7 +17,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import yaml
 from pydantic import (
     BaseModel,
     Field,
@@ -28,7 +27,9 @@ from pydantic import (
     model_validator,
 )
 
+from evalkit._files import read_text
 from evalkit._imports import import_object
+from evalkit._yamlpos import load_yaml
 from evalkit.check._jsonparse import (
     EXTRACT_HELP,
     Parsed,
@@ -49,6 +50,7 @@ from evalkit.check.base import (
     verdict,
 )
 from evalkit.check.text import as_text
+from evalkit.exceptions import InputError
 from evalkit.outcome import CheckResult
 
 if TYPE_CHECKING:
@@ -102,9 +104,11 @@ def _load_schema(path: Path, mtime: float) -> Validator:
     from jsonschema.validators import validator_for
 
     try:
-        text = path.read_text(encoding="utf-8")
-        schema = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
-    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+        text = read_text(path)
+        schema = load_yaml(text, path)[0] if path.suffix in (".yaml", ".yml") else json.loads(text)
+    except InputError as exc:
+        raise ValueError(f"cannot read JSON Schema: {exc}") from None
+    except ValueError as exc:
         raise ValueError(f"cannot read JSON Schema {str(path)!r}: {exc}") from None
     cls = validator_for(schema)
     try:

@@ -209,3 +209,17 @@ def test_extract_recovers_embedded_object(
     found = extract_json(f"{before}\n{body}\n{after}")
     assert found.ok
     assert found.value == obj
+
+
+def test_yaml_schema_with_a_duplicate_key_names_the_schema_line(tmp_path: Path) -> None:
+    schema = tmp_path / "s.yaml"
+    schema.write_text("type: object\nrequired: [answer]\ntype: array\n")
+    with pytest.raises(InputError) as err:
+        parse_check(
+            {"type": "json-schema", "schema": "s.yaml"},
+            path="evalkit.yaml",
+            line=7,
+            base_dir=tmp_path,
+        )
+    assert (err.value.line, err.value.field) == (7, "checks.schema")
+    assert f"{schema}:3: type: duplicate key 'type' on lines 1 and 3" in err.value.message
