@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from evalkit._yamlpos import Positions, line_for, load_model
+from evalkit._files import read_text
+from evalkit._yamlpos import Positions, field_name, line_for, load_model
 from evalkit.exceptions import InputError, TemplateError
 from evalkit.gate import Gate
 from evalkit.golden import Case, GoldenSet, load_golden
@@ -201,19 +202,33 @@ def load_suite(
         )
         for i, raw in enumerate(suite.checks)
     ]
+    suite_fields = [f"suites.{name}.checks[{i}]" for i in range(len(suite_checks))]
     prepared: list[PreparedCase] = []
     for case in golden.cases:
         line = golden.line_of(case.id)
+        case_fields = [f"{case.id}.checks[{i}]" for i in range(len(case.checks))]
         case_checks = [
             parse_check(
                 raw,
                 path=golden.path,
                 line=line,
-                field_prefix=f"{case.id}.checks[{i}]",
+                field_prefix=field_prefix,
                 base_dir=project.root,
             )
-            for i, raw in enumerate(case.checks)
+            for raw, field_prefix in zip(case.checks, case_fields, strict=True)
         ]
+        for check, where in zip(
+            [*suite_checks, *case_checks], [*suite_fields, *case_fields], strict=True
+        ):
+            try:
+                check.check_templates(case)
+            except TemplateError as exc:
+                raise InputError(
+                    f"{exc.message} in check {where} for case {case.id!r}",
+                    path=golden.path,
+                    line=line,
+                    field=f"{case.id}.vars",
+                ) from None
         messages: list[Message] = []
         if prompt is not None:
             try:
@@ -231,6 +246,7 @@ def load_suite(
     from evalkit.judge import judge_names, load_judges
 
     judges = load_judges(project, judge_names(suite.judges, golden.cases), pairwise=False)
+    _check_support_files(project, name, judges)
     spec = target_spec(target, project)
     return LoadedSuite(
         name=name,
@@ -275,3 +291,29 @@ def _check_target(target: TargetConfig, project: ProjectConfig, suite: str) -> N
             raise fail(exc.message, "callable") from None
     if target.provider != "python" and not target.prompt:
         raise fail(f"provider {target.provider!r} needs a `prompt` file", "prompt")
+
+
+def _check_support_files(project: ProjectConfig, suite: str, judges: list[Any]) -> None:
+    """Read what a run reads only once it starts (scripts, the price table), so that
+    ``evalkit validate`` reports their errors too, before any model call."""
+    from evalkit._yamlpos import load_yaml
+    from evalkit.pricing import load_prices
+    from evalkit.scripted.script import load_script
+
+    def load(rel: str, path: Path, line: int | None, field: str, read: Any) -> None:
+        if not project.resolve(rel).is_file():
+            message = f"file {rel!r} not found (relative to {project.root})"
+            raise InputError(message, path=path, line=line, field=field)
+        read(project.resolve(rel))
+
+    target = project.suites[suite].target
+    if target.provider == "scripted" and target.script:
+        where = ("suites", suite, "target", "script")
+        load(target.script, project.path, project.line(*where), field_name(where), load_script)
+    for judge in judges:
+        if judge.model.provider == "scripted" and judge.model.script:
+            _data, positions = load_yaml(read_text(judge.path), judge.path)
+            line = positions.get(("model", "script"))
+            load(judge.model.script, judge.path, line, "model.script", load_script)
+    if project.prices:
+        load(project.prices, project.path, project.line("prices"), "prices", load_prices)

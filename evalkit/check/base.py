@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from jinja2.defaults import DEFAULT_NAMESPACE
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -38,7 +39,7 @@ from pydantic import (
     ValidationInfo,
 )
 
-from evalkit._template import is_template, render
+from evalkit._template import compile_template, is_template, render, template_variables
 from evalkit.check._jsonpath import compile_path
 from evalkit.exceptions import InputError, TemplateError
 from evalkit.golden import Case
@@ -100,8 +101,8 @@ class Check(BaseModel):
     def run(self, ctx: CheckContext) -> CheckResult:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _rendered(self, ctx: CheckContext) -> Check:
-        """A copy with templated string parameters rendered for ``ctx.case``."""
+    def _template_names(self) -> tuple[str, ...]:
+        """Parameters holding templates, found once per instance (not per output)."""
         names = self._templated
         if names is None:
             names = self._templated = tuple(
@@ -117,6 +118,51 @@ class Check(BaseModel):
                     )
                 )
             )
+        return names
+
+    def _templates(self) -> list[tuple[str, str]]:
+        """(parameter, template source) of every templated string parameter."""
+        out: list[tuple[str, str]] = []
+        for name in self._template_names():
+            value = getattr(self, name)
+            for item in [value] if isinstance(value, str) else value:
+                if isinstance(item, str) and is_template(item):
+                    out.append((name, item))
+        return out
+
+    def nested(self) -> list[Check]:
+        """Checks evaluated inside this one (groups override), so validation reaches them."""
+        return []
+
+    def check_templates(self, case: Case) -> None:
+        """Refuse templated parameters that cannot render for ``case`` whatever the output.
+
+        A variable the case lacks raises :class:`TemplateError` naming it, so ``evalkit
+        validate`` and ``evalkit run`` refuse the case before any model call instead of turning
+        every output of it into an error. A template that does not read ``output`` is rendered
+        as the run would render it; one that does is only checked for its variables, since
+        what it does with the output (``output.split()[0]``) is for the run to grade.
+        """
+        variables = {**case.template_vars(), "output": ""}
+        for _name, source in self._templates():
+            names = template_variables(source)
+            missing = sorted(names - variables.keys() - DEFAULT_NAMESPACE.keys())
+            if missing:
+                raise TemplateError(f"missing template variable: {missing[0]!r} is undefined")
+            if "output" in names:
+                continue
+            try:
+                render(source, variables)
+            except TemplateError:
+                raise
+            except Exception as exc:  # the same for every output of the case: refuse it now
+                raise TemplateError(f"template failed: {type(exc).__name__}: {exc}") from None
+        for child in self.nested():
+            child.check_templates(case)
+
+    def _rendered(self, ctx: CheckContext) -> Check:
+        """A copy with templated string parameters rendered for ``ctx.case``."""
+        names = self._template_names()
         if not names:
             return self
         variables = {**ctx.case.template_vars(), "output": ctx.output}
@@ -301,7 +347,7 @@ def parse_check(
         )
     data = {**raw, "type": base, "negate": negate or bool(raw.get("negate", False))}
     try:
-        return cls.model_validate(
+        check = cls.model_validate(
             data,
             context={
                 "base_dir": Path(base_dir) if base_dir is not None else Path.cwd(),
@@ -327,3 +373,12 @@ def parse_check(
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         raise InputError(f"{msg} (check {kind!r})", path=path, line=line, field=where) from None
+    for name, source in check._templates():  # a syntax error is the check's, not a case's
+        try:
+            compile_template(source)
+        except TemplateError as exc:
+            field = f"{field_prefix}.{cls.model_fields[name].alias or name}"
+            raise InputError(
+                f"{exc.message} (check {kind!r})", path=path, line=line, field=field
+            ) from None
+    return check

@@ -61,6 +61,9 @@ class _Group(Check):
             for index, item in enumerate(value)
         ]
 
+    def nested(self) -> list[Check]:
+        return list(self.checks)
+
     def _children(self, ctx: CheckContext) -> list[CheckResult]:
         return [child.evaluate(ctx) for child in self.checks]
 

@@ -9,7 +9,7 @@ import yaml
 
 from evalkit.check import REGISTRY, Check, CheckContext, parse_check, register
 from evalkit.check._docs import generate
-from evalkit.exceptions import InputError
+from evalkit.exceptions import InputError, TemplateError
 from evalkit.outcome import Outcome
 
 from .helpers import FIXTURES, POLICY, case, ctx, grade, make
@@ -177,3 +177,38 @@ def test_parsed_checks_are_frozen_and_reusable() -> None:
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error type varies
         check.pattern = "b"  # type: ignore[misc]
     assert [check.evaluate(ctx(o)).outcome for o in ("aa", "b", "a")] == [PASS, FAIL, PASS]
+
+
+def test_check_templates_names_a_variable_the_case_lacks() -> None:
+    check = make({"type": "contains", "value": "{{ answer }}"})
+    check.check_templates(case(vars={"answer": "refund"}))
+    with pytest.raises(TemplateError, match="'answer' is undefined"):
+        check.check_templates(case(vars={"question": "q"}))
+
+
+def test_check_templates_reaches_nested_checks() -> None:
+    group = make({"type": "any", "checks": [{"type": "contains", "value": "{{ nope }}"}]})
+    with pytest.raises(TemplateError, match="'nope' is undefined"):
+        group.check_templates(case())
+
+
+def test_check_templates_accepts_output_and_case_fields() -> None:
+    check = make({"type": "contains", "value": "{{ id }} {{ expected }} {{ output }}"})
+    check.check_templates(case(expected="x"))
+    # a failure that depends on the output is the run's to grade, not validate's to refuse
+    make({"type": "contains", "value": "{{ output.split()[0] }}"}).check_templates(case())
+
+
+def test_template_syntax_error_in_a_parameter_is_reported_at_parse() -> None:
+    with pytest.raises(InputError) as err:
+        make({"type": "contains", "value": "{{ answer"})
+    assert (err.value.path, err.value.line, err.value.field) == ("evalkit.yaml", 7, "checks.value")
+    assert "template syntax error" in err.value.message
+
+
+def test_check_templates_renders_case_data_but_not_jinja_globals() -> None:
+    nested = make({"type": "contains", "value": "{{ meta.region }}"})
+    nested.check_templates(case(vars={"meta": {"region": "eu"}}))
+    with pytest.raises(TemplateError, match="has no attribute 'region'"):
+        nested.check_templates(case(vars={"meta": {}}))
+    make({"type": "contains", "value": "{{ range(2) | list }}"}).check_templates(case())
