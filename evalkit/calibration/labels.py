@@ -21,11 +21,11 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from evalkit._files import read_text, write_atomic
 from evalkit.exceptions import InputError
@@ -73,6 +73,8 @@ class Label(BaseModel):
     labeled_at: str | None = None
     run_id: str | None = None
     sampling: Sampling = Field(default_factory=Sampling)
+    #: line in the labels file it was read from (error messages); not written back
+    _source_line: int | None = PrivateAttr(default=None)
 
     def line(self) -> str:
         """The JSON line, with ``output_sha`` always filled in."""
@@ -117,6 +119,7 @@ def _validated(raw: Any, path: Path, line: int, scale: Scale | None) -> Label:
             field="output_sha",
         )
     label.output_sha = sha
+    label._source_line = line
     if scale is not None:
         try:
             label.label = parse_label_value(label.label, scale)
@@ -142,6 +145,24 @@ def read_labels(path: Path, scale: Scale | None = None) -> list[Label]:
             raise InputError(f"invalid JSON: {exc.msg}", path=path, line=number) from None
         out.append(_validated(raw, path, number, scale))
     return out
+
+
+def _unknown_case(case_id: str, path: Path, line: int | None) -> InputError:
+    return InputError(
+        f"label for unknown case {case_id!r}: no golden set of the project has it (fix the "
+        "case id, restore the case, or remove the label)",
+        path=path,
+        line=line,
+        field="case_id",
+    )
+
+
+def check_known_cases(labels: Iterable[Label], known: Container[str], path: Path) -> None:
+    """Refuse labels whose case no golden set has: the judge could not see the case's input,
+    so the label cannot be graded, and skipping it would quietly shrink the sample."""
+    for label in labels:
+        if label.case_id not in known:
+            raise _unknown_case(label.case_id, path, label._source_line)
 
 
 def latest_by_output(labels: Iterable[Label]) -> dict[str, Label]:
@@ -190,12 +211,18 @@ def remove_label(path: Path, target: Label) -> bool:
 
 
 def read_csv_labels(
-    csv_path: Path, scale: Scale, *, labeled_at: str, default_labeler: str = ""
+    csv_path: Path,
+    scale: Scale,
+    *,
+    labeled_at: str,
+    default_labeler: str = "",
+    known_cases: Container[str] | None = None,
 ) -> list[Label]:
     """Labels from a CSV export (columns case_id, output, label, critique, labeler).
 
     The whole file is validated before anything is written; an error names file:line:field,
     where the line is the row's first physical line (a quoted output may span several).
+    With ``known_cases``, a row for any other case id is an error too.
     """
     text = read_text(csv_path)
     reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -233,6 +260,8 @@ def read_csv_labels(
             value = parse_label_value(cells["label"], scale)
         except ValueError as exc:
             raise InputError(str(exc), path=csv_path, line=line, field="label") from None
+        if known_cases is not None and cells["case_id"].strip() not in known_cases:
+            raise _unknown_case(cells["case_id"].strip(), csv_path, line)
         out.append(
             Label(
                 case_id=cells["case_id"].strip(),
@@ -249,11 +278,23 @@ def read_csv_labels(
 
 
 def import_csv(
-    csv_path: Path, labels_file: Path, scale: Scale, *, labeled_at: str, default_labeler: str = ""
+    csv_path: Path,
+    labels_file: Path,
+    scale: Scale,
+    *,
+    labeled_at: str,
+    default_labeler: str = "",
+    known_cases: Container[str] | None = None,
 ) -> tuple[int, int]:
     """Append a CSV export's labels; ``(added, already_present)``. Identical labels (same output,
     labeler and verdict) are not duplicated, so importing the same export twice is harmless."""
-    new = read_csv_labels(csv_path, scale, labeled_at=labeled_at, default_labeler=default_labeler)
+    new = read_csv_labels(
+        csv_path,
+        scale,
+        labeled_at=labeled_at,
+        default_labeler=default_labeler,
+        known_cases=known_cases,
+    )
     seen = {(x.output_sha, x.labeler, str(x.label)) for x in read_labels(labels_file, scale)}
     added = 0
     for label in new:

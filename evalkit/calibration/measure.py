@@ -32,6 +32,7 @@ from evalkit.calibration.labels import (
     Label,
     LabelValue,
     Scale,
+    check_known_cases,
     labels_path,
     latest_by_output,
     read_labels,
@@ -344,6 +345,8 @@ def calibrate(
             f"or import a CSV with `evalkit label --import-csv FILE --judge {name}`",
             path=path,
         )
+    cases = golden_cases(project, name)
+    check_known_cases(labels, cases, path)
     override: Callable[[JudgeDef], TargetSpec] | None = None
     if target_override is not None:
         fixed = target_override
@@ -360,7 +363,6 @@ def calibrate(
             policy=policy,
             target_override=override,
         )
-        cases = golden_cases(project, name)
         items = [(lab, cases.get(lab.case_id)) for lab in labels]
         verdicts = asyncio.run(_grade_all(judge, items, concurrency))
     finally:

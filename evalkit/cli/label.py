@@ -113,10 +113,18 @@ def command(
 
 def _import(project: ProjectConfig, judge: str, scale: Scale, csv_path: Path, who: str) -> None:
     from evalkit.calibration.labels import import_csv, labels_path
+    from evalkit.calibration.measure import golden_cases
     from evalkit.store import now_iso
 
     path = labels_path(project.root, judge)
-    added, present = import_csv(csv_path, path, scale, labeled_at=now_iso(), default_labeler=who)
+    added, present = import_csv(
+        csv_path,
+        path,
+        scale,
+        labeled_at=now_iso(),
+        default_labeler=who,
+        known_cases=golden_cases(project, judge),
+    )
     click.echo(
         f"imported {added} label(s) into {path}"
         + (f"; {present} already present, skipped" if present else "")

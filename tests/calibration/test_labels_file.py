@@ -11,6 +11,7 @@ import pytest
 from evalkit.calibration.labels import (
     Label,
     append_label,
+    check_known_cases,
     latest_by_output,
     parse_label_value,
     read_labels,
@@ -91,3 +92,14 @@ def test_label_values() -> None:
     for bad, scale in (("6", "likert-5"), (True, "likert-5"), ("yes", "binary")):
         with pytest.raises(ValueError):
             parse_label_value(bad, scale)  # type: ignore[arg-type]
+
+
+def test_label_for_an_unknown_case_names_its_line_and_case(tmp_path: Path) -> None:
+    p = tmp_path / "j.labels.jsonl"
+    p.write_text(_line(case_id="a") + "\n" + _line(case_id="gone", output="x"), "utf-8")
+    labels = read_labels(p, "binary")
+    check_known_cases(labels, {"a", "gone"}, p)
+    with pytest.raises(InputError) as err:
+        check_known_cases(latest_by_output(labels).values(), {"a"}, p)
+    assert (err.value.path, err.value.line, err.value.field) == (str(p), 3, "case_id")
+    assert "label for unknown case 'gone'" in err.value.message

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from evalkit.calibration import calibrate, calibration_status
 from evalkit.cli import cli
 from evalkit.config import load_config
+from evalkit.exceptions import InputError
 from evalkit.judge import judge_version, load_judge
 from evalkit.judge.judge import scripted_override
 from evalkit.provider.base import TargetSpec
@@ -93,6 +94,32 @@ def test_library_calibrate_counts_requests_at_the_server(example: Path) -> None:
         second = calibrate(project, "grounded", target_override=target, write=False, n_boot=200)
         assert made == 74 and srv.count(purpose="judge:grounded") == 74
     assert first.overall.agreement == second.overall.agreement == pytest.approx(64 / 74)
+
+
+def test_label_for_an_unknown_case_is_refused_before_any_judge_call(
+    example: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    exit_code: Callable[[list[str]], int],
+) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(example, root)
+    labels_file = root / "judges/grounded.labels.jsonl"
+    with labels_file.open("a", encoding="utf-8") as fh:
+        fh.write('{"case_id": "deleted-case", "output": "o", "label": "pass"}\n')
+    where = f"{labels_file}:75: case_id: label for unknown case 'deleted-case'"
+    stored = root / "judges/grounded.calibration.json"
+    before = stored.read_bytes() if stored.exists() else None
+    project = load_config(root / "evalkit.yaml")
+    with ScriptedServer(root / "scripts/judges.yaml") as srv:
+        target = TargetSpec(provider="scripted", model="claude-haiku-4-5", base_url=srv.url)
+        with pytest.raises(InputError) as err:
+            calibrate(project, "grounded", target_override=target, write=False)
+        assert srv.count() == 0
+    assert str(err.value).startswith(where)
+    assert exit_code(["calibrate", "grounded", "-c", str(root / "evalkit.yaml")]) == 2
+    assert where in capsys.readouterr().err
+    assert (stored.read_bytes() if stored.exists() else None) == before  # untouched
 
 
 def test_rubric_edit_makes_it_stale_until_recalibrated(

@@ -165,6 +165,18 @@ def test_import_csv_bad_row_names_file_line_field(
     assert labels(project) == []  # nothing written from a file with an error
 
 
+def test_import_csv_row_for_an_unknown_case_names_line_and_case(
+    project: Path, capsys: pytest.CaptureFixture[str], exit_code: Callable[[list[str]], int]
+) -> None:
+    csv_path = project / "bad.csv"
+    csv_path.write_text(CSV_OK + "no-such-case,text,pass,,\n", "utf-8")
+    argv = ["label", "--import-csv", str(csv_path), "--judge", JUDGE]
+    assert exit_code([*argv, "-c", str(project / "evalkit.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv:5: case_id: label for unknown case 'no-such-case'" in err
+    assert labels(project) == []  # nothing written from a file with an error
+
+
 def test_import_csv_missing_column(
     project: Path, capsys: pytest.CaptureFixture[str], exit_code: Callable[[list[str]], int]
 ) -> None:
