@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from evalkit.exceptions import InputError
 
@@ -36,6 +39,43 @@ def read_text(path: str | Path) -> str:
         line = text.count("\n", 0, nul) + 1
         raise InputError("a NUL byte is not allowed in a text file", path=p, line=line)
     return text
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object with the same key twice (``json.loads`` would keep only the last)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"duplicate key {key!r} in a JSON object (only the last would be kept)")
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(key)
+        out[key] = value
+    return out
+
+
+def loads_json(text: str) -> Any:
+    """``json.loads`` for user files: a duplicate key raises :class:`DuplicateKeyError`."""
+    return json.loads(text, object_pairs_hook=_unique_pairs)
+
+
+def csv_header(fieldnames: Sequence[str] | None, path: str | Path) -> list[str]:
+    """A CSV file's column names, stripped; a repeated one is an InputError (a ``DictReader``
+    would silently keep only the last column's cells)."""
+    header = [name.strip() for name in fieldnames or ()]
+    for index, name in enumerate(header):
+        if name in header[:index]:
+            raise InputError(
+                f"duplicate column {name!r} (only the last would be kept)",
+                path=path,
+                line=1,
+                field=name,
+            )
+    return header
 
 
 def write_atomic(path: str | Path, text: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from evalkit._files import read_text
+from evalkit._files import DuplicateKeyError, csv_header, loads_json, read_text
 from evalkit._yamlpos import load_yaml, pydantic_error_to_input_error
 from evalkit.exceptions import InputError
 
@@ -139,9 +139,11 @@ def _from_jsonl(path: Path, text: str) -> list[_Item]:
         if not line.strip():
             continue
         try:
-            raw = json.loads(line)
+            raw = loads_json(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON: {exc.msg}", path=path, line=number) from None
+        except DuplicateKeyError as exc:
+            raise InputError(str(exc), path=path, line=number, field=exc.key) from None
         out.append((raw, number, {}))
     return out
 
@@ -149,6 +151,7 @@ def _from_jsonl(path: Path, text: str) -> list[_Item]:
 def _from_csv(path: Path, text: str) -> list[_Item]:
     """Columns: ``id``, ``vars.<name>``, ``expected``, ``tags`` (comma or ``|`` separated)."""
     reader = csv.DictReader(io.StringIO(text))
+    csv_header(reader.fieldnames, path)
     out: list[_Item] = []
     allowed = {"id", "expected", "tags"}
     for row in reader:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit._files import read_text
+from evalkit._files import DuplicateKeyError, csv_header, loads_json, read_text
 from evalkit.exceptions import InputError
 
 
@@ -23,3 +23,20 @@ def test_utf8_bom_is_dropped_and_text_kept(tmp_path: Path) -> None:
     p = tmp_path / "a.yaml"
     p.write_bytes(b"\xef\xbb\xbfa: caf\xc3\xa9\n")
     assert read_text(p) == "a: café\n"
+
+
+def test_loads_json_refuses_a_repeated_key_at_any_depth() -> None:
+    assert loads_json('{"a": {"b": 1}, "c": [{"b": 2}]}') == {"a": {"b": 1}, "c": [{"b": 2}]}
+    with pytest.raises(DuplicateKeyError) as err:
+        loads_json('{"a": {"b": 1, "b": 2}}')
+    assert err.value.key == "b"
+
+
+def test_csv_header_strips_names_and_refuses_repeats() -> None:
+    assert csv_header([" id", "label "], "x.csv") == ["id", "label"]
+    assert csv_header(None, "x.csv") == []
+    with pytest.raises(InputError) as err:
+        csv_header(["id", "label", " label"], "x.csv")
+    assert (
+        str(err.value) == "x.csv:1: label: duplicate column 'label' (only the last would be kept)"
+    )

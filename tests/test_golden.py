@@ -173,3 +173,19 @@ def test_nul_byte_names_its_line(tmp_path: Path, name: str, data: bytes) -> None
         load_golden(p)
     assert err.value.line == data.count(b"\n", 0, data.index(b"\x00")) + 1
     assert "NUL byte" in err.value.message
+
+
+def test_jsonl_duplicate_key_names_line_and_key(tmp_path: Path) -> None:
+    p = write(tmp_path, "g.jsonl", '{"id": "a"}\n{"id": "b", "expected": "x", "expected": "y"}\n')
+    with pytest.raises(InputError) as err:
+        load_golden(p)
+    assert (err.value.line, err.value.field) == (2, "expected")
+    assert "duplicate key 'expected'" in err.value.message
+
+
+def test_csv_duplicate_column_is_an_error(tmp_path: Path) -> None:
+    p = write(tmp_path, "g.csv", "id,vars.q,vars.q\na,one,two\n")
+    with pytest.raises(InputError) as err:
+        load_golden(p)
+    assert (err.value.line, err.value.field) == (1, "vars.q")
+    assert "duplicate column 'vars.q'" in err.value.message

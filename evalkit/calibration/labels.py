@@ -27,7 +27,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from evalkit._files import read_text, write_atomic
+from evalkit._files import (
+    DuplicateKeyError,
+    csv_header,
+    loads_json,
+    read_text,
+    write_atomic,
+)
 from evalkit.exceptions import InputError
 
 Scale = Literal["binary", "likert-5"]
@@ -138,11 +144,13 @@ def read_labels(path: Path, scale: Scale | None = None) -> list[Label]:
         if not text.strip():
             continue
         try:
-            raw = json.loads(text)
+            raw = loads_json(text)
         except json.JSONDecodeError as exc:
             if number == len(lines):  # a torn last line from a kill mid-write: ignore
                 continue
             raise InputError(f"invalid JSON: {exc.msg}", path=path, line=number) from None
+        except DuplicateKeyError as exc:
+            raise InputError(str(exc), path=path, line=number, field=exc.key) from None
         out.append(_validated(raw, path, number, scale))
     return out
 
@@ -226,7 +234,7 @@ def read_csv_labels(
     """
     text = read_text(csv_path)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    header = csv_header(reader.fieldnames, csv_path)
     missing = [c for c in _REQUIRED_CSV if c not in header]
     if missing:
         raise InputError(

@@ -14,6 +14,7 @@ from evalkit.calibration.labels import (
     check_known_cases,
     latest_by_output,
     parse_label_value,
+    read_csv_labels,
     read_labels,
     remove_label,
 )
@@ -103,3 +104,20 @@ def test_label_for_an_unknown_case_names_its_line_and_case(tmp_path: Path) -> No
         check_known_cases(latest_by_output(labels).values(), {"a"}, p)
     assert (err.value.path, err.value.line, err.value.field) == (str(p), 3, "case_id")
     assert "label for unknown case 'gone'" in err.value.message
+
+
+def test_duplicate_key_in_a_label_line_names_line_and_key(tmp_path: Path) -> None:
+    p = tmp_path / "j.labels.jsonl"
+    p.write_text(_line() + '{"case_id": "a", "output": "o", "label": "pass", "label": "fail"}\n')
+    with pytest.raises(InputError) as err:
+        read_labels(p, "binary")
+    assert (err.value.line, err.value.field) == (2, "label")
+    assert "duplicate key 'label'" in err.value.message
+
+
+def test_csv_export_with_a_repeated_column_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "export.csv"
+    p.write_text("case_id,output,label,label\na,out,pass,fail\n", "utf-8")
+    with pytest.raises(InputError) as err:
+        read_csv_labels(p, "binary", labeled_at="2026-01-01T00:00:00Z")
+    assert (err.value.line, err.value.field) == (1, "label")
