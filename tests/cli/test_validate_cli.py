@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -310,3 +312,34 @@ def test_run_and_ci_refuse_what_validate_refuses_before_any_call(
     assert expected in err
     assert server.count() == 0
     assert not (root / "runs").exists()
+
+
+def test_every_suite_reports_its_problem_and_the_process_exits_2(
+    make_project: MakeProject,
+) -> None:
+    second = (
+        "  other:\n    goldens: goldens/other.yaml\n    target: {provider: scripted, model: m,"
+        " prompt: prompts/p.yaml, script: script.yaml}\n"
+    )
+    root = make_project(
+        {
+            "evalkit.yaml": CONFIG.replace("goldens/demo.yaml", "goldens/empty.yaml") + second,
+            "goldens/empty.yaml": "[]\n",
+            "goldens/other.yaml": "- id: x\n  vars: {question: q}\n  id: y\n",
+        }
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "evalkit", "validate"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    errors = proc.stderr.splitlines()
+    assert errors == [
+        f"error: {root}/goldens/empty.yaml:1: the golden set has no cases (a run of zero cases "
+        "would pass every threshold)",
+        f"error: {root}/goldens/other.yaml:3: [0].id: duplicate key 'id' on lines 1 and 3 (YAML "
+        "would silently keep only the last)",
+    ]
