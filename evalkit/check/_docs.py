@@ -44,7 +44,9 @@ reason that shows what was expected and what was found.
 Parameters are validated when the config loads (`evalkit validate`): an unknown parameter, an
 invalid regex, a missing schema file or a bad JSON path is an error naming file, line and
 field (exit code 2). String parameters may use the case's variables as Jinja2 templates
-(`{{ expected }}`, `{{ question }}`), except regex patterns and paths.
+(`{{ expected }}`, `{{ question }}`, `{{ output }}`), except regex patterns and paths; they are
+rendered for every case when the suite loads, so a template syntax error, or a variable that
+some case lacks, is an error naming the case, file and line before any model call.
 
 ## Parameters every check accepts
 
