@@ -223,23 +223,13 @@ def load_suite(
             try:
                 check.check_templates(case)
             except TemplateError as exc:
-                raise InputError(
-                    f"{exc.message} in check {where} for case {case.id!r}",
-                    path=golden.path,
-                    line=line,
-                    field=f"{case.id}.vars",
-                ) from None
+                raise _case_error(exc, f"check {where}", golden, case) from None
         messages: list[Message] = []
         if prompt is not None:
             try:
                 messages = prompt.render(case.template_vars())
             except TemplateError as exc:
-                raise InputError(
-                    f"{exc.message} in prompt {prompt.path} for case {case.id!r}",
-                    path=golden.path,
-                    line=line,
-                    field=f"{case.id}.vars",
-                ) from None
+                raise _case_error(exc, f"prompt {prompt.path}", golden, case) from None
         prepared.append(
             PreparedCase(case=case, messages=messages, checks=[*suite_checks, *case_checks])
         )
@@ -291,6 +281,16 @@ def _check_target(target: TargetConfig, project: ProjectConfig, suite: str) -> N
             raise fail(exc.message, "callable") from None
     if target.provider != "python" and not target.prompt:
         raise fail(f"provider {target.provider!r} needs a `prompt` file", "prompt")
+
+
+def _case_error(exc: TemplateError, where: str, golden: GoldenSet, case: Case) -> InputError:
+    """A template that cannot render for one case: pointed at the case, whose data lacks it."""
+    return InputError(
+        f"{exc.message} in {where} for case {case.id!r}",
+        path=golden.path,
+        line=golden.line_of(case.id),
+        field=f"{case.id}.vars",
+    )
 
 
 def _check_support_files(project: ProjectConfig, suite: str, judges: list[Any]) -> None:

@@ -27,12 +27,13 @@ sees: [question, output]
 """
 
 
-def validate(root: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+def validate(root: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``evalkit validate`` (or ``evalkit ARGV``) in ``root``: exit code, stdout, stderr."""
     cwd = os.getcwd()
     os.chdir(root)
     try:
         with pytest.raises(SystemExit) as exit_info:
-            main(["validate"])
+            main(list(argv) or ["validate"])
             raise SystemExit(0)
     finally:
         os.chdir(cwd)
@@ -300,15 +301,8 @@ def test_run_and_ci_refuse_what_validate_refuses_before_any_call(
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text.replace(CONFIG, config), encoding="utf-8")
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            main([command, "demo"])
-    finally:
-        os.chdir(cwd)
-    err = capsys.readouterr().err
-    assert exit_info.value.code == 2, err
+    code, _out, err = validate(root, capsys, command, "demo")
+    assert code == 2, err
     assert expected in err
     assert server.count() == 0
     assert not (root / "runs").exists()
