@@ -126,11 +126,13 @@ def _from_yaml(path: Path, text: str) -> list[_Item]:
         positions = {k[1:]: v for k, v in positions.items() if k and k[0] == "cases"}
     if not isinstance(data, list):
         raise InputError("a golden set must be a list of cases", path=path, line=1)
-    out: list[_Item] = []
-    for index, raw in enumerate(data):
-        sub = {k[1:]: v for k, v in positions.items() if k and k[0] == index}
-        out.append((raw, positions.get((index,), 1), sub))
-    return out
+    per_case: dict[Any, dict[tuple[Any, ...], int]] = {}
+    for key, line in positions.items():  # one pass: filtering per case is quadratic
+        if key:
+            per_case.setdefault(key[0], {})[key[1:]] = line
+    return [
+        (raw, positions.get((index,), 1), per_case.get(index, {})) for index, raw in enumerate(data)
+    ]
 
 
 def _from_jsonl(path: Path, text: str) -> list[_Item]:
