@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from evalkit._files import read_text
+from evalkit._files import loads_json, read_text
 from evalkit._imports import import_object
 from evalkit._yamlpos import load_yaml
 from evalkit.check._jsonparse import (
@@ -105,7 +105,7 @@ def _load_schema(path: Path, mtime: float) -> Validator:
 
     try:
         text = read_text(path)
-        schema = load_yaml(text, path)[0] if path.suffix in (".yaml", ".yml") else json.loads(text)
+        schema = load_yaml(text, path)[0] if path.suffix in (".yaml", ".yml") else loads_json(text)
     except InputError as exc:
         raise ValueError(f"cannot read JSON Schema: {exc}") from None
     except ValueError as exc:

@@ -223,3 +223,11 @@ def test_yaml_schema_with_a_duplicate_key_names_the_schema_line(tmp_path: Path) 
         )
     assert (err.value.line, err.value.field) == (7, "checks.schema")
     assert f"{schema}:3: type: duplicate key 'type' on lines 1 and 3" in err.value.message
+
+
+def test_json_schema_with_a_duplicate_key_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "s.json").write_text('{"type": "object", "type": "array"}')
+    with pytest.raises(InputError) as err:
+        parse_check({"type": "json-schema", "schema": "s.json"}, base_dir=tmp_path)
+    assert err.value.field == "checks.schema"
+    assert "duplicate key 'type'" in err.value.message
