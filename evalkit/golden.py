@@ -106,7 +106,7 @@ def load_golden(path: str | Path) -> GoldenSet:
         cases.append(case)
     if not cases:
         raise InputError(
-            "the golden set has no cases (a run of zero cases would pass every threshold)",
+            "the golden set has no cases: there is nothing to run, compare or gate",
             path=p,
             line=1,
         )

@@ -332,8 +332,8 @@ def test_every_suite_reports_its_problem_and_the_process_exits_2(
     assert proc.returncode == 2, proc.stderr
     errors = proc.stderr.splitlines()
     assert errors == [
-        f"error: {root}/goldens/empty.yaml:1: the golden set has no cases (a run of zero cases "
-        "would pass every threshold)",
+        f"error: {root}/goldens/empty.yaml:1: the golden set has no cases: there is nothing to "
+        "run, compare or gate",
         f"error: {root}/goldens/other.yaml:3: [0].id: duplicate key 'id' on lines 1 and 3 (YAML "
         "would silently keep only the last)",
     ]
