@@ -7,9 +7,11 @@ or an invalid regex is reported by ``evalkit validate`` before any model is call
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +23,9 @@ from evalkit.golden import Case, GoldenSet, load_golden
 from evalkit.prompt import Prompt, load_prompt
 from evalkit.provider.base import Message, TargetSpec
 from evalkit.provider.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from evalkit.judge.definition import JudgeDef
 
 DEFAULT_CONFIG = "evalkit.yaml"
 
@@ -293,27 +298,39 @@ def _case_error(exc: TemplateError, where: str, golden: GoldenSet, case: Case) -
     )
 
 
-def _check_support_files(project: ProjectConfig, suite: str, judges: list[Any]) -> None:
+#: where a file is named: the file naming it, the line and the field
+_Where = tuple[Path, int | None, str]
+
+
+def _check_support_files(project: ProjectConfig, suite: str, judges: list[JudgeDef]) -> None:
     """Read what a run reads only once it starts (scripts, the price table), so that
     ``evalkit validate`` reports their errors too, before any model call."""
-    from evalkit._yamlpos import load_yaml
     from evalkit.pricing import load_prices
     from evalkit.scripted.script import load_script
 
-    def load(rel: str, path: Path, line: int | None, field: str, read: Any) -> None:
+    def load(rel: str, read: Callable[[Path], object], where: Callable[[], _Where]) -> None:
         if not project.resolve(rel).is_file():
+            path, line, field = where()
             message = f"file {rel!r} not found (relative to {project.root})"
             raise InputError(message, path=path, line=line, field=field)
         read(project.resolve(rel))
 
     target = project.suites[suite].target
     if target.provider == "scripted" and target.script:
-        where = ("suites", suite, "target", "script")
-        load(target.script, project.path, project.line(*where), field_name(where), load_script)
+        key = ("suites", suite, "target", "script")
+        load(
+            target.script, load_script, lambda: (project.path, project.line(*key), field_name(key))
+        )
     for judge in judges:
         if judge.model.provider == "scripted" and judge.model.script:
-            _data, positions = load_yaml(read_text(judge.path), judge.path)
-            line = positions.get(("model", "script"))
-            load(judge.model.script, judge.path, line, "model.script", load_script)
+            load(judge.model.script, load_script, partial(_judge_script_at, judge))
     if project.prices:
-        load(project.prices, project.path, project.line("prices"), "prices", load_prices)
+        load(project.prices, load_prices, lambda: (project.path, project.line("prices"), "prices"))
+
+
+def _judge_script_at(judge: JudgeDef) -> _Where:
+    """Where a judge file names its script (read again only to report a missing file)."""
+    from evalkit._yamlpos import load_yaml
+
+    _data, positions = load_yaml(read_text(judge.path), judge.path)
+    return judge.path, positions.get(("model", "script")), "model.script"
