@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,8 @@ def cache_key(
         "extra": extra or {},
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    # surrogatepass: a lone surrogate in a case hashes too (valid text hashes as before)
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def target_identity(target: TargetSpec) -> str | None:
@@ -83,23 +85,31 @@ class ResponseCache:
         self.enabled = enabled
         self.hits = 0
         self.misses = 0
+        #: a write failed (full disk): later writes are dropped, lookups still work
+        self.write_failed = False
         self._pending: dict[tuple[str, str], str] = {}
         self._db: sqlite3.Connection | None = None
         if enabled:
             d = Path(directory)
-            d.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(d / "responses.sqlite")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
-            self._db.execute(_SCHEMA_JSON)
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(d / "responses.sqlite")
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(_SCHEMA)
+                self._db.execute(_SCHEMA_JSON)
+            except (OSError, sqlite3.Error) as exc:
+                print(
+                    f"warning: no response cache at {d} ({exc}); running without", file=sys.stderr
+                )
+                self._db = None
 
     def get(self, key: str) -> Completion | None:
         value = self._lookup("responses", key)
         return Completion(**json.loads(value)) if value is not None else None
 
     def put(self, key: str, completion: Completion) -> None:
-        self._store("responses", key, json.dumps(asdict(completion), ensure_ascii=False))
+        self._store("responses", key, _dumps(asdict(completion)))
 
     def get_many(self, keys: list[str]) -> dict[str, Completion]:
         """Look up many keys in a few queries: a run prefetches its whole plan at start,
@@ -125,7 +135,7 @@ class ResponseCache:
 
     def put_json(self, key: str, value: Any) -> None:
         """Store any JSON-serialisable value under ``key`` (use a key from :func:`cache_key`)."""
-        self._store("results", key, json.dumps(value, ensure_ascii=False))
+        self._store("results", key, _dumps(value))
 
     def _lookup(self, table: str, key: str) -> str | None:
         if self._db is None:
@@ -141,7 +151,7 @@ class ResponseCache:
         return value
 
     def _store(self, table: str, key: str, value: str) -> None:
-        if self._db is None:
+        if self._db is None or self.write_failed:
             return
         self._pending[(table, key)] = value
         if len(self._pending) >= self.BATCH:
@@ -151,13 +161,20 @@ class ResponseCache:
         """Commit buffered writes in one transaction."""
         if self._db is None or not self._pending:
             return
-        with self._db:
-            for table in ("responses", "results"):
-                rows = [(k, v) for (t, k), v in self._pending.items() if t == table]
-                if rows:
-                    self._db.executemany(
-                        f"INSERT OR REPLACE INTO {table} (key, value) VALUES (?, ?)", rows
-                    )
+        try:
+            with self._db:
+                for table in ("responses", "results"):
+                    rows = [(k, v) for (t, k), v in self._pending.items() if t == table]
+                    if rows:
+                        self._db.executemany(
+                            f"INSERT OR REPLACE INTO {table} (key, value) VALUES (?, ?)", rows
+                        )
+        except sqlite3.Error as exc:
+            # the cache only saves requests: a full disk must not cost the run (results.jsonl
+            # reports that on its own); stop writing to it and say so once
+            if not self.write_failed:
+                print(f"warning: response cache not written ({exc}); continuing", file=sys.stderr)
+            self.write_failed = True
         self._pending.clear()
 
     def close(self) -> None:
@@ -165,3 +182,9 @@ class ResponseCache:
             self.flush()
             self._db.close()
             self._db = None
+
+
+def _dumps(value: Any) -> str:
+    """JSON with ASCII escapes: a lone surrogate in a reply is stored as ``\\ud800`` and read
+    back identical (SQLite would refuse it as raw text)."""
+    return json.dumps(value)

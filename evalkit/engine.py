@@ -10,18 +10,26 @@ failure stops the run at once; more errors than the budget allows stops it with 
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from evalkit._redact import redact
 from evalkit.cache import ResponseCache, cache_key
 from evalkit.check.base import CheckContext
 from evalkit.check.compose import case_outcome
 from evalkit.config import LoadedSuite, PreparedCase
-from evalkit.exceptions import AuthError, ProviderError, RunAborted
+from evalkit.exceptions import (
+    AuthError,
+    ProviderError,
+    RunAborted,
+    RunInterrupted,
+    StorageError,
+)
 from evalkit.golden import Case
 from evalkit.judge.judge import judge_applies
 from evalkit.outcome import Outcome
@@ -31,7 +39,7 @@ from evalkit.provider.retry import RetryPolicy, call_with_retries
 from evalkit.record import CaseRecord, ErrorInfo, JudgeVerdict, Usage
 from evalkit.report.progress import RunProgress
 from evalkit.rundir import prepare_run_dir, write_summary_and_report
-from evalkit.store import append_record, now_iso, open_results, write_manifest
+from evalkit.store import ResultsWriter, now_iso, open_results, write_manifest
 
 if TYPE_CHECKING:
     from evalkit.judge import JudgeDef
@@ -79,14 +87,14 @@ class _State:
     cache: ResponseCache
     prices: PriceTable
     policy: RetryPolicy
-    results: IO[str]
+    results: ResultsWriter
     planned: int
     budget: int
     counts: dict[str, int] = field(default_factory=lambda: {"pass": 0, "fail": 0, "error": 0})
     provider_errors: int = 0
     requests: int = 0
-    #: records in file order (resumed ones first), so the summary needs no re-read
-    records: list[CaseRecord] = field(default_factory=list)
+    #: the latest record per (case, repeat), as read_records would return them after the run
+    latest: dict[tuple[str, int], CaseRecord] = field(default_factory=dict)
     on_record: Callable[[CaseRecord], None] | None = None
     keys: dict[tuple[str, int], str] = field(default_factory=dict)
     prefetched: dict[str, Completion] = field(default_factory=dict)
@@ -94,89 +102,168 @@ class _State:
 
 
 def run_suite(suite: LoadedSuite, options: RunOptions | None = None) -> RunOutcome:
-    """Run a suite to completion (sync wrapper). Ctrl-C keeps what finished; resume later."""
+    """Run a suite to completion (sync wrapper).
+
+    Ctrl-C or SIGTERM keeps what finished, marks the run ``interrupted`` and raises
+    :class:`RunInterrupted`; ``--resume`` finishes it later.
+    """
     return asyncio.run(run_suite_async(suite, options or RunOptions()))
 
 
 async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome:
+    """Run (or resume) a suite. Resuming re-requests every case whose latest record is an error
+    and applies the error budget to the run's final state."""
     from evalkit.summary import summarize
 
     cfg = suite.config
     project = suite.project
-    path, manifest, done = prepare_run_dir(suite, options.resume)
-    repeats = cfg.repeats
-    todo = [(pc, r) for pc in suite.cases for r in range(repeats) if (pc.case.id, r) not in done]
-    planned = len(suite.cases) * repeats
-    policy = options.retry or cfg.retry.policy()
-    prices = load_prices(project.resolve(project.prices) if project.prices else None)
-    cache = ResponseCache(project.resolve(project.cache_dir), enabled=options.use_cache)
-    provider = _default_provider(suite)
-    graders = _build_judges(suite, options, cache, prices, policy, manifest)
-    if graders:
-        write_manifest(path, manifest)  # judge versions on disk even if the run is killed
-    results = open_results(path)
-    state = _State(
-        suite=suite,
-        provider=provider,
-        cache=cache,
-        prices=prices,
-        policy=policy,
-        results=results,
-        planned=planned,
-        budget=int(cfg.error_budget * planned),
-    )
-    state.keys = {(pc.case.id, r): _cache_key(suite, pc, r) for pc, r in todo}
-    state.prefetched = cache.get_many(list(state.keys.values()))
-    state.provider_errors = sum(1 for rec in done.values() if rec.error is not None)
-    state.records = list(done.values())
-    concurrency = options.concurrency or cfg.concurrency
-    status = "running"
-    started = time.perf_counter()
-    cases_started = started
+    stop = _StopSignals()
+    stop.install()
     try:
+        opened = prepare_run_dir(suite, options.resume, use_cache=options.use_cache)
+    except BaseException:
+        stop.remove()
+        raise
+    path, manifest, done = opened.path, opened.manifest, opened.done
+    run_id = str(manifest["run_id"])
+    repeats = cfg.repeats
+    todo = [
+        (pc, r)
+        for pc in suite.cases
+        for r in range(repeats)
+        if (pc.case.id, r) not in done or done[(pc.case.id, r)].error is not None
+    ]
+    planned = len(suite.cases) * repeats
+    # a --no-cache run stays uncached when resumed
+    use_cache = options.use_cache and bool(manifest.get("use_cache", True))
+    status = "running"
+    started = cases_started = time.perf_counter()
+    state: _State | None = None
+    graders: list[Grader] = []
+    cleanup: list[Callable[[], Awaitable[None] | None]] = []
+    try:
+        policy = options.retry or cfg.retry.policy()
+        prices = load_prices(project.resolve(project.prices) if project.prices else None)
+        cache = ResponseCache(project.resolve(project.cache_dir), enabled=use_cache)
+        cleanup.append(cache.close)  # last: the judges share it
+        provider = _default_provider(suite)
+        cleanup.append(provider.aclose)
+        graders = _build_judges(suite, options, cache, prices, policy, manifest)
+        cleanup.extend(g.aclose for g in graders)
+        if graders:
+            write_manifest(path, manifest)  # judge versions on disk even if the run is killed
+        results = open_results(path)
+        cleanup.append(results.close)
+        state = _State(
+            suite=suite,
+            provider=provider,
+            cache=cache,
+            prices=prices,
+            policy=policy,
+            results=results,
+            planned=planned,
+            budget=int(cfg.error_budget * planned),
+        )
+        state.latest = dict(done)
+        state.keys = {(pc.case.id, r): _cache_key(suite, pc, r) for pc, r in todo}
+        state.prefetched = cache.get_many(list(state.keys.values()))
+        # errored cases are being retried: the budget counts errors of the final state
+        state.provider_errors = sum(
+            1 for key, rec in done.items() if rec.error is not None and key not in state.keys
+        )
         await provider.prepare()
         for grader in graders:
             await grader.prepare()
         cases_started = time.perf_counter()  # SDK imports and client set-up are done
+        concurrency = options.concurrency or cfg.concurrency
         with RunProgress(options.progress, len(todo), suite.name, state.counts) as advance:
             state.on_record = advance
             await _run_all(state, todo, concurrency, graders)
         status = "complete"
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"
-        raise
-    except AuthError:
+        raise RunInterrupted(
+            f"{stop.name} stopped run {run_id}; finished cases are kept in {path}. "
+            f"Resume with `evalkit run --resume {run_id}`"
+        ) from None
+    except StorageError as exc:
+        status = "aborted"
+        raise StorageError(
+            f"{exc}. Finished cases are kept; free some space, then "
+            f"`evalkit run --resume {run_id}`",
+            path=exc.path,
+            errno=exc.errno,
+        ) from None
+    except (AuthError, RunAborted):
         status = "aborted"
         raise
-    except RunAborted:
-        status = "aborted"
+    except BaseException:
+        status = "failed"
         raise
     finally:
-        results.close()
-        await provider.aclose()
-        for grader in graders:
-            await grader.aclose()
-        cache.close()  # after the judges: they share it
-        records = state.records
-        summary = summarize(
-            records, repeats=repeats, project_root=project.root, run_id=manifest["run_id"]
-        )
-        summary["requests"] = state.requests
+        stop.remove()
+        for close in reversed(cleanup):
+            done_closing = close()
+            if done_closing is not None:
+                await done_closing
+        records = list(state.latest.values()) if state else list(done.values())
+        summary = summarize(records, repeats=repeats, project_root=project.root, run_id=run_id)
+        summary["requests"] = state.requests if state else 0
         finished = time.perf_counter()
         summary["timings"] = {
             "startup_s": round(cases_started - started, 4),
             "cases_s": round(finished - cases_started, 4),
         }
         manifest.update(status=status, finished_at=now_iso(), records=len(records))
-        write_manifest(path, manifest)
-        write_summary_and_report(path, manifest, summary, records)
+        try:
+            write_manifest(path, manifest)
+            write_summary_and_report(path, manifest, summary, records)
+        except StorageError as exc:
+            # the records are safe in results.jsonl; the lock is released below, so the run
+            # shows as abandoned and resumes like any other
+            print(f"warning: {exc}", file=sys.stderr)
+            if status == "complete":
+                raise
+        finally:
+            opened.lock.release()
     return RunOutcome(
         path=path,
-        run_id=manifest["run_id"],
+        run_id=run_id,
         status=status,
         summary=summary,
-        requests=state.requests,
+        requests=summary["requests"],
     )
+
+
+class _StopSignals:
+    """SIGTERM (what CI runners send on cancel) stops a run the way Ctrl-C does.
+
+    Both cancel the run's task, so finished records stay and the manifest says ``interrupted``.
+    """
+
+    def __init__(self) -> None:
+        self.name = "Ctrl-C"
+        self._task: asyncio.Task[Any] | None = None
+        self._installed = False
+
+    def install(self) -> None:
+        self._task = asyncio.current_task()
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._on_term)
+        except (ValueError, RuntimeError, NotImplementedError):
+            return  # not the main thread, or no signals here: nothing to install
+        self._installed = True
+
+    def _on_term(self) -> None:
+        if self.name == "SIGTERM" or self._task is None:
+            return  # cancel once; clean-up is under way
+        self.name = "SIGTERM"
+        self._task.cancel()
+
+    def remove(self) -> None:
+        if self._installed:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+            self._installed = False
 
 
 async def _run_all(
@@ -201,7 +288,7 @@ async def _run_all(
 
     tasks = [asyncio.ensure_future(one(pc, r)) for pc, r in todo]
     try:
-        # first exception (auth failure, budget exhausted) cancels everything else
+        # first exception (auth failure, budget exhausted, full disk) cancels everything else
         for fut in asyncio.as_completed(tasks):
             await fut
     finally:
@@ -211,8 +298,10 @@ async def _run_all(
 
 
 def append_record_and_count(state: _State, record: CaseRecord) -> None:
-    append_record(state.results, record)
-    state.records.append(record)
+    """Store a finished record (superseding an errored one being retried), then apply the budget."""
+    state.results.append(record)
+    state.latest.pop(record.key, None)
+    state.latest[record.key] = record
     state.counts[record.outcome.value] += 1
     if state.on_record is not None:
         state.on_record(record)

@@ -8,7 +8,10 @@ EvalkitError
 │   │                     an *error* outcome, never as a pass or fail.
 │   └── AuthError         401/403: the run stops at once instead of failing every case.
 ├── RunAborted            the run could not be completed (error budget exceeded, interrupted);
-│                         CLI exit 3.
+│   │                     CLI exit 3.
+│   ├── RunInterrupted    Ctrl-C or SIGTERM: finished cases are kept, the run can be resumed.
+│   └── StorageError      a run file could not be written (full disk); names the file.
+├── RunLocked             another process is writing that run (a second --resume); CLI exit 2.
 └── GateFailed            a comparison gate failed; CLI exit 1.
 
 Messages never include API keys or auth headers (see ``evalkit._redact``).
@@ -100,6 +103,33 @@ class RunAborted(EvalkitError):
     """The run stopped before finishing; what was done is kept and can be resumed."""
 
     exit_code = 3
+
+
+class RunInterrupted(RunAborted):
+    """Ctrl-C or SIGTERM stopped the run; what finished is kept and can be resumed."""
+
+
+class StorageError(RunAborted):
+    """A run file could not be written (usually a full disk); ``path`` names it."""
+
+    def __init__(self, message: str, *, path: str | Path, errno: int | None = None) -> None:
+        self.path = str(path)
+        self.errno = errno
+        super().__init__(message)
+
+    @classmethod
+    def from_os(cls, exc: OSError, path: str | Path) -> StorageError:
+        import errno as errnos
+
+        full = exc.errno in (errnos.ENOSPC, errnos.EDQUOT)
+        why = "no space left on device" if full else (exc.strerror or str(exc))
+        return cls(f"cannot write {path}: {why}", path=path, errno=exc.errno)
+
+
+class RunLocked(EvalkitError):
+    """Another live process holds the run's lock: one writer per run. CLI exit 2 (bad usage)."""
+
+    exit_code = 2
 
 
 class GateFailed(EvalkitError):

@@ -4,15 +4,18 @@ golden-set fingerprints, and the summary and report it ends with."""
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from evalkit import __version__
-from evalkit._files import write_atomic
 from evalkit.config import LoadedSuite
-from evalkit.exceptions import InputError
+from evalkit.exceptions import InputError, StorageError
 from evalkit.record import CaseRecord
+from evalkit.runlock import RunLock
 from evalkit.store import (
     REPORT_MD,
     SUMMARY,
@@ -22,26 +25,51 @@ from evalkit.store import (
     read_records,
     run_dir,
     write_manifest,
+    write_run_file,
 )
 
 
-def prepare_run_dir(
-    suite: LoadedSuite, resume: Path | None
-) -> tuple[Path, dict[str, Any], dict[tuple[str, int], CaseRecord]]:
+@dataclass
+class OpenRun:
+    """A run directory ready to be written: its manifest, what is already done, and its lock."""
+
+    path: Path
+    manifest: dict[str, Any]
+    #: the latest record per (case, repeat) already on disk (empty for a new run)
+    done: dict[tuple[str, int], CaseRecord]
+    lock: RunLock
+
+
+def prepare_run_dir(suite: LoadedSuite, resume: Path | None, *, use_cache: bool = True) -> OpenRun:
+    """Create a new run directory, or reopen one to resume; either way take its lock first.
+
+    A run made with ``--no-cache`` records that in its manifest, so resuming it does not read the
+    cache either.
+    """
     project = suite.project
     prompt_version = suite.prompt.version if suite.prompt else "no-prompt"
     if resume is not None:
         path = resume
         manifest = read_manifest(path)
-        _check_resumable(manifest, suite, prompt_version, path)
-        done = {rec.key: rec for rec in read_records(path)}
-        manifest["resumed_at"] = [*manifest.get("resumed_at", []), now_iso()]
-        manifest["status"] = "running"
-        write_manifest(path, manifest)
-        return path, manifest, done
+        lock = RunLock(path, str(manifest.get("run_id", path.name)))
+        try:
+            manifest = read_manifest(path)  # as the last writer left it
+            _check_resumable(manifest, suite, prompt_version, path)
+            done = {rec.key: rec for rec in read_records(path)}
+            manifest["resumed_at"] = [*manifest.get("resumed_at", []), now_iso()]
+            manifest.update(status="running", writer=_writer())
+            write_manifest(path, manifest)
+        except BaseException:
+            lock.release()
+            raise
+        return OpenRun(path, manifest, done, lock)
     run_id = new_run_id()
     path = run_dir(project.resolve(project.runs_dir), suite.name, prompt_version, run_id)
-    path.mkdir(parents=True, exist_ok=False)
+    try:
+        path.mkdir(parents=True, exist_ok=False)
+    except OSError as exc:
+        raise StorageError.from_os(exc, path) from None
+    lock = RunLock(path, run_id)
     target = suite.target
     fresh: dict[str, Any] = {
         "run_id": run_id,
@@ -62,14 +90,25 @@ def prepare_run_dir(
         "golden_sha": suite.golden.sha,
         "cases": len(suite.cases),
         "repeats": suite.config.repeats,
+        "use_cache": use_cache,
         "git": _git_info(project.root),
         "evalkit_version": __version__,
         "started_at": now_iso(),
         "finished_at": None,
         "status": "running",
+        "writer": _writer(),
     }
-    write_manifest(path, fresh)
-    return path, fresh, {}
+    try:
+        write_manifest(path, fresh)
+    except BaseException:
+        lock.release()
+        raise
+    return OpenRun(path, fresh, {}, lock)
+
+
+def _writer() -> dict[str, Any]:
+    """Who is writing the run (informational: liveness comes from the lock, see runlock)."""
+    return {"pid": os.getpid(), "host": socket.gethostname()}
 
 
 def _check_resumable(
@@ -120,6 +159,6 @@ def write_summary_and_report(
     from evalkit.report.markdown import run_report
 
     report = run_report(manifest, summary, records)
-    write_atomic(path / SUMMARY, json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    write_atomic(path / REPORT_MD, report)
+    write_run_file(path / SUMMARY, json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    write_run_file(path / REPORT_MD, report)
     return report

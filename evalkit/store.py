@@ -1,8 +1,9 @@
 """Run directories: ``runs/<suite>/<prompt-version>/<run-id>/`` with append-only results.
 
-``results.jsonl`` is appended and flushed per finished case, so a killed run loses at most the
-line being written; :func:`read_records` drops a torn last line and :func:`open_results` trims it
-before appending again.
+``results.jsonl`` gets one unbuffered write per finished case (:class:`ResultsWriter`), so a
+killed run loses at most the line being written; readers skip a torn last line and the writer
+trims it before appending again. Lines are never rewritten: a resumed run appends a retried
+case's new record, and :func:`read_records` keeps the latest record per (case, repeat).
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from evalkit._files import read_text, write_atomic
-from evalkit.exceptions import InputError
+from evalkit.exceptions import InputError, StorageError
 from evalkit.record import CaseRecord
 
 MANIFEST = "manifest.json"
@@ -67,7 +69,15 @@ def run_dir(root: Path, suite: str, prompt_version: str, run_id: str) -> Path:
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    write_atomic(path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_run_file(path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+def write_run_file(path: Path, text: str) -> None:
+    """Atomically (re)write one file of a run; a failed write is a StorageError naming it."""
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise StorageError.from_os(exc, path) from None
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -81,8 +91,36 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return data
 
 
-def iter_records(path: Path) -> Iterator[CaseRecord]:
-    """Records of a run in file order; a torn final line (killed mid-write) is skipped."""
+def encode_record(record: CaseRecord) -> str:
+    """One results.jsonl line (with its newline). Lossless for any str, lone surrogates too.
+
+    pydantic's JSON encoder refuses a lone surrogate (``"\\ud800"``, which a model may send as
+    valid JSON); such records go through :func:`json.dumps` with ASCII escapes instead, which
+    :func:`decode_record` reads back to the identical str.
+    """
+    try:
+        return record.model_dump_json() + "\n"
+    except PydanticSerializationError:
+        # python mode: the JSON mode would mangle a surrogate in a dict key
+        return json.dumps(record.model_dump(), separators=(",", ":")) + "\n"
+
+
+def decode_record(line: str) -> CaseRecord:
+    """Parse one results.jsonl line (raises ValidationError or ValueError when corrupt)."""
+    try:
+        return CaseRecord.model_validate_json(line)
+    except ValidationError as exc:
+        if exc.errors()[0]["type"] != "json_invalid":
+            raise
+        # pydantic's JSON parser rejects escaped lone surrogates; the stdlib keeps them
+        return CaseRecord.model_validate(json.loads(line))
+
+
+def iter_all_records(path: Path) -> Iterator[CaseRecord]:
+    """Every line of a run's results in file order, superseded ones included.
+
+    Most readers want :func:`read_records`. A torn final line (killed mid-write) is skipped.
+    """
     p = path / RESULTS
     if not p.exists():
         return
@@ -94,35 +132,99 @@ def iter_records(path: Path) -> Iterator[CaseRecord]:
         if not line.endswith("\n") and number == len(lines):
             return  # torn write from an interrupted run
         try:
-            yield CaseRecord.model_validate_json(line)
-        except ValidationError as exc:
-            raise InputError(
-                f"corrupt result record: {exc.errors()[0]['msg']}", path=p, line=number
-            ) from None
+            yield decode_record(line)
+        except (ValidationError, ValueError) as exc:
+            msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            raise InputError(f"corrupt result record: {msg}", path=p, line=number) from None
+
+
+def latest_records(records: Iterable[CaseRecord]) -> list[CaseRecord]:
+    """The one rule for append-only results: the latest record per (case, repeat) wins.
+
+    A resumed run appends a retried case's new record after its errored one; the new one
+    supersedes it. Kept records are in the order of the lines that hold them.
+    """
+    latest: dict[tuple[str, int], CaseRecord] = {}
+    for record in records:
+        latest.pop(record.key, None)
+        latest[record.key] = record
+    return list(latest.values())
 
 
 def read_records(path: Path) -> list[CaseRecord]:
-    return list(iter_records(path))
+    """A run's records, one per (case, repeat): the latest line for each (see latest_records)."""
+    return latest_records(iter_all_records(path))
 
 
-def open_results(path: Path) -> IO[str]:
-    """Open results.jsonl for appending, first trimming a torn last line."""
-    p = path / RESULTS
-    if p.exists():
-        with p.open("rb+") as fh:
-            data = fh.read()
-            if data and not data.endswith(b"\n"):
-                cut = data.rfind(b"\n") + 1
-                fh.truncate(cut)
-    return p.open("a", encoding="utf-8")
+#: the low-level write a :class:`ResultsWriter` uses; tests plug in one that fails (ENOSPC)
+WriteFn = Callable[[int, bytes], int]
 
 
-def append_record(fh: IO[str], record: CaseRecord) -> None:
-    """Append one record and flush it to the OS so a kill loses nothing already finished."""
-    fh.write(record.model_dump_json(exclude_none=False) + "\n")
-    fh.flush()
-    if _FSYNC:
-        os.fsync(fh.fileno())
+class ResultsWriter:
+    """Appends records to results.jsonl, one unbuffered write per record.
+
+    Nothing is buffered in the process, so a kill loses at most the line being written. A write
+    that fails (full disk) is rolled back to the last whole line (truncating frees space, so this
+    works on a full disk too) and raised as :class:`StorageError` naming the file, so the run
+    stops with everything already written intact and resumable.
+    """
+
+    def __init__(self, path: Path, *, write: WriteFn = os.write) -> None:
+        self.path = path / RESULTS
+        self._write = write
+        _trim_torn_line(self.path)
+        try:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StorageError.from_os(exc, self.path) from None
+        self._end = os.fstat(self._fd).st_size
+
+    def append(self, record: CaseRecord) -> None:
+        data = encode_record(record).encode("utf-8")
+        rest = data
+        try:
+            while rest:
+                rest = rest[self._write(self._fd, rest) :]
+            if _FSYNC:
+                os.fsync(self._fd)
+        except OSError as exc:
+            os.ftruncate(self._fd, self._end)
+            raise StorageError.from_os(exc, self.path) from None
+        self._end += len(data)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> ResultsWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _trim_torn_line(p: Path) -> None:
+    """Cut a torn last line (a killed write) so the next append starts on a fresh line."""
+    if not p.exists():
+        return
+    with p.open("rb+") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        # read back only as far as the last newline, not the whole file
+        back = min(size, 1 << 16)
+        while back:
+            fh.seek(size - back)
+            tail = fh.read(back)
+            if tail.endswith(b"\n"):
+                return
+            nl = tail.rfind(b"\n")
+            if nl >= 0:
+                fh.truncate(size - back + nl + 1)
+                return
+            if back == size:
+                fh.truncate(0)
+                return
+            back = min(size, back * 2)
 
 
 def load_run(path: Path) -> StoredRun:
@@ -155,3 +257,13 @@ def resolve_run(ref: str, root: Path) -> Path:
         )
     names = ", ".join(d.name for d in matches[:5])
     raise InputError(f"run id prefix {ref!r} is ambiguous: {names}", field="RUN")
+
+
+def open_results(path: Path) -> ResultsWriter:
+    """Open a run's results.jsonl for appending (trims a torn last line first)."""
+    return ResultsWriter(path)
+
+
+def append_record(writer: ResultsWriter, record: CaseRecord) -> None:
+    """Append one record; it is on disk (in the OS) when this returns."""
+    writer.append(record)

@@ -1,14 +1,23 @@
 from __future__ import annotations
 
+import errno
+import json
+import os
 from pathlib import Path
 
 import pytest
 
-from evalkit.exceptions import InputError
+from evalkit.exceptions import InputError, StorageError
 from evalkit.outcome import Outcome
-from evalkit.record import CaseRecord
+from evalkit.record import CaseRecord, ErrorInfo
 from evalkit.store import (
+    RESULTS,
+    ResultsWriter,
     append_record,
+    decode_record,
+    encode_record,
+    iter_all_records,
+    latest_records,
     open_results,
     read_records,
     resolve_run,
@@ -52,3 +61,105 @@ def test_resolve_run_by_dir_id_and_prefix(tmp_path: Path) -> None:
         resolve_run("2026110", tmp_path)
     with pytest.raises(InputError, match="no run"):
         resolve_run("nope", tmp_path)
+
+
+SURROGATES = ["\ud800", "a\udfffb", "\udc80\ud800", "pair \U0001f600 then lone \ud83d"]
+
+
+@pytest.mark.parametrize("text", SURROGATES)
+def test_lone_surrogates_round_trip_identically(text: str, tmp_path: Path) -> None:
+    record = CaseRecord(
+        case_id="s", outcome=Outcome.FAIL, output=text, vars={"q": text, text: [text]}
+    )
+    line = encode_record(record)
+    line.encode("utf-8")  # a valid UTF-8 line (escaped), not a crash
+    assert line.endswith("\n") and "\n" not in line[:-1]
+    back = decode_record(line)
+    assert back == record and back.output == text and back.vars == {"q": text, text: [text]}
+    with open_results(tmp_path) as fh:
+        append_record(fh, record)
+        append_record(fh, rec("after"))
+    assert [r.output for r in read_records(tmp_path)] == [text, "x"]
+
+
+def test_ordinary_records_keep_the_fast_encoding() -> None:
+    record = CaseRecord(case_id="é", outcome=Outcome.PASS, output="naïve 😀")
+    assert encode_record(record) == record.model_dump_json() + "\n"
+    assert json.loads(encode_record(record))["output"] == "naïve 😀"
+
+
+def _error(case_id: str, repeat: int = 0) -> CaseRecord:
+    return CaseRecord(
+        case_id=case_id,
+        repeat=repeat,
+        outcome=Outcome.ERROR,
+        error=ErrorInfo(kind="server", message="500"),
+    )
+
+
+def test_the_latest_record_per_case_and_repeat_wins(tmp_path: Path) -> None:
+    first = [_error("a"), rec("b"), _error("a", 1), _error("c")]
+    retried = [rec("a"), CaseRecord(case_id="a", repeat=1, outcome=Outcome.FAIL)]
+    with open_results(tmp_path) as fh:
+        for record in [*first, *retried]:
+            append_record(fh, record)
+    assert len(list(iter_all_records(tmp_path))) == 6
+    kept = read_records(tmp_path)
+    assert [(r.case_id, r.repeat, r.outcome) for r in kept] == [
+        ("b", 0, Outcome.PASS),
+        ("c", 0, Outcome.ERROR),
+        ("a", 0, Outcome.PASS),
+        ("a", 1, Outcome.FAIL),
+    ]
+    assert latest_records(iter_all_records(tmp_path)) == kept
+
+
+class _FullDisk:
+    """A write function that writes ``room`` bytes in all, then fails like a full disk."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+    def __call__(self, fd: int, data: bytes) -> int:
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        n = os.write(fd, data[: self.room])
+        self.room -= n
+        return n
+
+
+def test_a_full_disk_rolls_back_the_torn_line_and_names_the_file(tmp_path: Path) -> None:
+    with open_results(tmp_path) as fh:
+        append_record(fh, rec("a"))
+    size = (tmp_path / RESULTS).stat().st_size
+    # room for half a record: the partial line must not stay on disk
+    writer = ResultsWriter(tmp_path, write=_FullDisk(size // 2))
+    with writer, pytest.raises(StorageError) as err:
+        writer.append(rec("b"))
+    assert str(tmp_path / RESULTS) in str(err.value) and "no space left" in str(err.value)
+    assert err.value.exit_code == 3 and err.value.errno == errno.ENOSPC
+    assert (tmp_path / RESULTS).stat().st_size == size
+    assert [r.case_id for r in read_records(tmp_path)] == ["a"]
+    with open_results(tmp_path) as fh:  # space freed: appending goes on after the last line
+        append_record(fh, rec("b"))
+    assert [r.case_id for r in read_records(tmp_path)] == ["a", "b"]
+
+
+def test_a_short_write_is_completed(tmp_path: Path) -> None:
+    def trickle(fd: int, data: bytes) -> int:
+        return os.write(fd, data[:7])  # the OS may write less than asked
+
+    with ResultsWriter(tmp_path, write=trickle) as writer:
+        writer.append(rec("a"))
+        writer.append(rec("b"))
+    assert [r.case_id for r in read_records(tmp_path)] == ["a", "b"]
+
+
+def test_a_torn_line_longer_than_the_read_back_window_is_trimmed(tmp_path: Path) -> None:
+    with open_results(tmp_path) as fh:
+        append_record(fh, rec("a"))
+    with (tmp_path / RESULTS).open("a") as fh:
+        fh.write('{"case_id": "b", "output": "' + "y" * 200_000)  # killed mid-write
+    with open_results(tmp_path) as fh:
+        append_record(fh, rec("c"))
+    assert [r.case_id for r in read_records(tmp_path)] == ["a", "c"]

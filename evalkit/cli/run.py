@@ -15,7 +15,12 @@ from evalkit.cli._common import config_option, load_project
 @config_option
 @click.option("--concurrency", "-j", type=click.IntRange(1, 1000), help="Parallel requests.")
 @click.option("--no-cache", is_flag=True, help="Ignore and do not fill the response cache.")
-@click.option("--resume", "resume", metavar="RUN", help="Finish an interrupted run.")
+@click.option(
+    "--resume",
+    "resume",
+    metavar="RUN",
+    help="Finish a stopped run: request missing and errored cases again.",
+)
 @click.option(
     "--prompt",
     "prompt",
@@ -59,15 +64,8 @@ def command(
         resume=resume_path,
         progress=False if quiet else None,
     )
-    try:
-        outcome = run_suite(loaded, options)
-    except KeyboardInterrupt:
-        from evalkit.exceptions import RunAborted
-
-        raise RunAborted(
-            "interrupted; finished cases are kept. Resume with "
-            f"`evalkit run --resume {resume or 'RUN'}`"
-        ) from None
+    # Ctrl-C, SIGTERM and a full disk end as RunAborted naming the run to resume (exit 3)
+    outcome = run_suite(loaded, options)
     s = outcome.summary
     click.echo(
         f"{loaded.name} @ prompt {outcome.path.parent.name}: pass rate {pct(s['pass_rate'])} "

@@ -19,6 +19,9 @@ from evalkit.cli._common import config_option, runs_root
 def command(suite: str | None, config_path: Path) -> None:
     """List stored runs grouped by suite and prompt version (newest last).
 
+    A run's status is complete, interrupted, aborted, failed, running (a live process is
+    writing it) or abandoned (it says running but its writer is gone: resume it).
+
     \b
     Example:
       evalkit runs
@@ -27,6 +30,7 @@ def command(suite: str | None, config_path: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from evalkit.runlock import is_live
     from evalkit.store import SUMMARY, iter_run_dirs, read_manifest
 
     root = runs_root(config_path)
@@ -35,6 +39,9 @@ def command(suite: str | None, config_path: Path) -> None:
         manifest = read_manifest(path)
         if suite and manifest.get("suite") != suite:
             continue
+        if manifest.get("status") == "running" and not is_live(path):
+            # nobody holds its lock: the writer died (kill -9, power loss); --resume finishes it
+            manifest["status"] = "abandoned"
         summary_path = path / SUMMARY
         summary = json.loads(summary_path.read_text("utf-8")) if summary_path.exists() else {}
         groups[(manifest.get("suite", "?"), manifest.get("prompt_version", "?"))].append(

@@ -301,4 +301,7 @@ def _success_body(wire: _wire.Wire, parsed: _wire.ParsedRequest, reply: ReplyFie
         usage=usage,
         truncated=reply.finish_reason == "length",
     )
-    return json.dumps(payload, ensure_ascii=False).encode()
+    try:
+        return json.dumps(payload, ensure_ascii=False).encode()
+    except UnicodeEncodeError:  # a lone surrogate in the script: send it escaped, valid JSON
+        return json.dumps(payload).encode()
