@@ -15,7 +15,7 @@ import numpy as np
 from evalkit._files import write_atomic
 from evalkit.outcome import CheckResult, Outcome
 from evalkit.record import CaseRecord, ErrorInfo, JudgeVerdict, Usage
-from evalkit.store import RESULTS, run_dir, write_manifest
+from evalkit.store import RESULTS, encode_record, run_dir, write_manifest
 
 
 def manifest(suite: str, prompt_version: str, run_id: str, **overrides: Any) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def write_run(
     """Write ``runs/<suite>/<prompt-version>/<run-id>/`` under ``root``; returns the run dir."""
     path = run_dir(root, suite, prompt_version, run_id)
     write_manifest(path, manifest(suite, prompt_version, run_id, **manifest_overrides))
-    write_atomic(path / RESULTS, "".join(rec.model_dump_json() + "\n" for rec in records))
+    write_atomic(path / RESULTS, "".join(encode_record(rec) for rec in records))
     return path
 
 

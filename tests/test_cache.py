@@ -54,3 +54,40 @@ def test_store_get_many_and_disabled(tmp_path: Path) -> None:
     off = ResponseCache(tmp_path / "off", enabled=False)
     off.put("k", Completion(text="x"))
     assert off.get("k") is None and not (tmp_path / "off").exists()
+
+
+def test_lone_surrogates_are_cached_and_read_back_identically(tmp_path: Path) -> None:
+    text = "reply \ud800 with \udfff lone halves and a pair \U0001f600"
+    msgs = [{"role": "user", "content": "q \udc00"}]
+    key = cache_key(T, msgs, {}, 0)  # type: ignore[arg-type]
+    assert key != cache_key(T, [{"role": "user", "content": "q \ufffd"}], {}, 0)  # type: ignore[arg-type]
+    cache = ResponseCache(tmp_path)
+    cache.put(key, Completion(text=text, model="m", input_tokens=1, output_tokens=2))
+    cache.put_json("verdict", {"reasoning": text})
+    cache.close()  # committed to SQLite, then read by a fresh connection
+    again = ResponseCache(tmp_path)
+    got = again.get_many([key])[key]
+    assert got.text == text and again.get(key) == got
+    assert again.get_json("verdict") == {"reasoning": text}
+    again.close()
+
+
+def test_valid_text_keeps_its_cache_key(tmp_path: Path) -> None:
+    # surrogatepass changes nothing for valid text: caches made before stay valid
+    import hashlib
+    import json
+
+    key = cache_key(T, [{"role": "user", "content": "héllo 😀"}], {}, 0)  # type: ignore[arg-type]
+    payload = {
+        "provider": "anthropic",
+        "model": "m",
+        "base_url": None,
+        "wire": None,
+        "params": {},
+        "messages": [{"role": "user", "content": "héllo 😀"}],
+        "repeat": 0,
+        "identity": None,
+        "extra": {},
+    }
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert key == hashlib.sha256(blob.encode("utf-8")).hexdigest()

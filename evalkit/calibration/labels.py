@@ -46,7 +46,7 @@ _REQUIRED_CSV = ("case_id", "output", "label")
 
 def output_sha(text: str) -> str:
     """SHA-256 hex of the output as rated: the label's binding to that exact text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Sampling(BaseModel):

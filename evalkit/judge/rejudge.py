@@ -19,6 +19,7 @@ from evalkit.golden import Case, load_golden
 from evalkit.judge.judge import Judge, judge_applies
 from evalkit.provider.base import CallContext
 from evalkit.record import CaseRecord, JudgeVerdict
+from evalkit.runlock import RunLock
 from evalkit.store import (
     StoredRun,
     append_record,
@@ -103,6 +104,7 @@ async def rejudge_run_async(
     run_id = new_run_id()
     path = old.path.parent / run_id
     path.mkdir(parents=False, exist_ok=False)
+    lock = RunLock(path, run_id)  # live while re-judging; `evalkit runs` shows it abandoned if not
     manifest: dict[str, Any] = {
         **old.manifest,
         "run_id": run_id,
@@ -160,8 +162,11 @@ async def rejudge_run_async(
             v.requests for r in records for v in r.judges if v.name in names
         )
         manifest.update(status=status, finished_at=now_iso(), records=len(records))
-        write_manifest(path, manifest)
-        write_summary_and_report(path, manifest, summary, records)
+        try:
+            write_manifest(path, manifest)
+            write_summary_and_report(path, manifest, summary, records)
+        finally:
+            lock.release()
     return path
 
 
