@@ -108,3 +108,14 @@ def exit_code() -> Callable[[list[str]], int]:
         return 0
 
     return run
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """A loopback URL nothing listens on (connection refused); its port is free to reuse."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

@@ -283,16 +283,6 @@ def test_resume_refuses_a_changed_prompt(tmp_path: Path, server: ScriptedServer)
     assert "prompt version" in str(err.value)
 
 
-@pytest.fixture
-def closed_url() -> str:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
 def test_summary_json_matches_records(tmp_path: Path, server: ScriptedServer) -> None:
     config = write_project(tmp_path, server.url, cases("a", "b", "c"))
     outcome = run(config)

@@ -145,13 +145,3 @@ def test_a_run_failing_before_its_first_record_is_not_left_running(tmp_path: Pat
     assert manifest["status"] == "failed" and manifest["records"] == 0
     assert read_records(run_path) == []
     assert not is_live(run_path)  # the lock went with it: resumable at once
-
-
-@pytest.fixture
-def closed_url() -> str:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
