@@ -10,7 +10,6 @@ failure stops the run at once; more errors than the budget allows stops it with 
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from evalkit._redact import redact
+from evalkit._runstop import StopSignals, close_all
 from evalkit.cache import ResponseCache, cache_key
 from evalkit.check.base import CheckContext
 from evalkit.check.compose import case_outcome
@@ -117,7 +117,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
 
     cfg = suite.config
     project = suite.project
-    stop = _StopSignals()
+    stop = StopSignals()
     stop.install()
     try:
         opened = prepare_run_dir(suite, options.resume, use_cache=options.use_cache)
@@ -201,11 +201,9 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         status = "failed"
         raise
     finally:
-        stop.remove()
-        for close in reversed(cleanup):
-            done_closing = close()
-            if done_closing is not None:
-                await done_closing
+        # from here on SIGTERM is ignored until the manifest is written
+        stop.closing = True
+        await close_all(cleanup)
         records = list(state.latest.values()) if state else list(done.values())
         summary = summarize(records, repeats=repeats, project_root=project.root, run_id=run_id)
         summary["requests"] = state.requests if state else 0
@@ -226,6 +224,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
                 raise
         finally:
             opened.lock.release()
+            stop.remove()
     return RunOutcome(
         path=path,
         run_id=run_id,
@@ -233,37 +232,6 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         summary=summary,
         requests=summary["requests"],
     )
-
-
-class _StopSignals:
-    """SIGTERM (what CI runners send on cancel) stops a run the way Ctrl-C does.
-
-    Both cancel the run's task, so finished records stay and the manifest says ``interrupted``.
-    """
-
-    def __init__(self) -> None:
-        self.name = "Ctrl-C"
-        self._task: asyncio.Task[Any] | None = None
-        self._installed = False
-
-    def install(self) -> None:
-        self._task = asyncio.current_task()
-        try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._on_term)
-        except (ValueError, RuntimeError, NotImplementedError):
-            return  # not the main thread, or no signals here: nothing to install
-        self._installed = True
-
-    def _on_term(self) -> None:
-        if self.name == "SIGTERM" or self._task is None:
-            return  # cancel once; clean-up is under way
-        self.name = "SIGTERM"
-        self._task.cancel()
-
-    def remove(self) -> None:
-        if self._installed:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
-            self._installed = False
 
 
 async def _run_all(
