@@ -3,15 +3,16 @@
 ``fcntl.flock`` is released by the kernel when its holder dies, even by ``kill -9``, so a stale
 lock needs no clean-up: the next ``--resume`` simply takes it over. The lock file also records
 who holds it (pid, host, since) for the refusal message. :func:`is_live` probes the lock, which
-is how ``evalkit runs`` tells a live ``running`` run from an abandoned one.
+is how ``evalkit runs`` tells a live ``running`` run from an abandoned one. Windows has no
+``flock``: there the lock is not enforced and no run is called abandoned.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import socket
+import sys
 import time
 from pathlib import Path
 
@@ -33,7 +34,7 @@ class RunLock:
         except OSError as exc:
             raise StorageError.from_os(exc, self.path) from None
         deadline = time.monotonic() + _PATIENCE_S
-        while not _try_lock(self._fd, fcntl.LOCK_EX):
+        while not _try_lock(self._fd, exclusive=True):
             if time.monotonic() >= deadline:
                 holder = _holder(self.path)
                 os.close(self._fd)
@@ -70,7 +71,11 @@ def is_live(run_path: Path) -> bool:
     except OSError:
         return False  # never locked (made before locks existed) or unreadable
     try:
-        if _try_lock(fd, fcntl.LOCK_SH):
+        if sys.platform == "win32":
+            return True  # no flock: cannot tell, so never call a run abandoned
+        if _try_lock(fd, exclusive=False):
+            import fcntl
+
             fcntl.flock(fd, fcntl.LOCK_UN)
             return False
         return True
@@ -78,9 +83,13 @@ def is_live(run_path: Path) -> bool:
         os.close(fd)
 
 
-def _try_lock(fd: int, kind: int) -> bool:
+def _try_lock(fd: int, *, exclusive: bool) -> bool:
+    if sys.platform == "win32":
+        return True  # no flock on Windows: one writer per run is not enforced there
+    import fcntl
+
     try:
-        fcntl.flock(fd, kind | fcntl.LOCK_NB)
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
     return True
