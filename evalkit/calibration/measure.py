@@ -12,7 +12,8 @@ Choices, and why:
 * A judge *error* on a labelled output is counted and excluded, never scored as pass or fail.
 * Status and the pass-rate correction use **all** labels (the most precise estimate); the fixed
   dev/holdout split (:func:`~evalkit.stats.split.split_of`) is reported beside them, with a
-  warning when holdout agreement is more than 5 points below dev (rubric overfitted to dev).
+  warning when holdout agreement is more than 5 points below dev *and* the interval for the gap
+  excludes 0 (rubric overfitted to dev; labels clustered by case, so their effective number).
 * Stratified labels are reweighted (:mod:`evalkit.calibration.weights`).
 """
 
@@ -37,7 +38,7 @@ from evalkit.calibration.labels import (
     latest_by_output,
     read_labels,
 )
-from evalkit.calibration.weights import sampling_weights, weighted_summary
+from evalkit.calibration.weights import sampling_strata, sampling_weights, weighted_summary
 from evalkit.exceptions import InputError
 from evalkit.outcome import Outcome
 from evalkit.record import JudgeVerdict
@@ -46,6 +47,7 @@ from evalkit.stats.agreement import (
     holdout_gap_warning,
     is_calibrated,
 )
+from evalkit.stats.design import effective_n
 from evalkit.stats.split import split_of
 
 if TYPE_CHECKING:
@@ -172,6 +174,7 @@ def measure(
         else:
             used.append((label, verdict))
     weights, notes = sampling_weights([lab for lab, _ in used])
+    strata = sampling_strata([lab for lab, _ in used])
     human = [lab.label for lab, _ in used]
     judged = [judge_value(v, scale) for _, v in used]
     splits = [split_of(lab.case_id) for lab, _ in used]
@@ -182,6 +185,7 @@ def measure(
             [human[i] for i in idx],
             [judged[i] for i in idx],
             [weights[i] for i in idx],
+            strata=[strata[i] for i in idx],
             scale=scale,
             pass_at=pass_at,
             n_boot=n_boot,
@@ -190,7 +194,27 @@ def measure(
 
     overall, dev, holdout = summary(None), summary("dev"), summary("holdout")
     state, reasons = _state(overall, t)
-    warnings = [w for w in [holdout_gap_warning(dev, holdout)] if w]
+    agree = [
+        _passes(h, scale, pass_at) == _passes(j, scale, pass_at)
+        for h, j in zip(human, judged, strict=True)
+    ]
+
+    def agreement_n(part: str) -> float | None:
+        """Effective labels behind a split's agreement: a case's outputs are clustered."""
+        idx = [i for i, s in enumerate(splits) if s == part]
+        if not idx:
+            return None
+        return effective_n(
+            [agree[i] for i in idx],
+            weights=[weights[i] for i in idx],
+            strata=[strata[i] for i in idx],
+            clusters=[used[i][0].case_id for i in idx],
+        )
+
+    gap = holdout_gap_warning(
+        dev, holdout, n_dev=agreement_n("dev"), n_holdout=agreement_n("holdout")
+    )
+    warnings = [gap] if gap else []
     if errors:
         warnings.append(
             f"the judge could not grade {len(errors)} labelled output(s): excluded, not counted"
@@ -245,6 +269,12 @@ def measure(
         requests=sum(_requests(v) for _, v in used) + len(errors),
         cached=sum(bool(v.cached) for _, v in used),
     )
+
+
+def _passes(value: LabelValue, scale: Scale, pass_at: int) -> bool:
+    if scale == "likert-5":
+        return isinstance(value, int) and value >= pass_at
+    return value == "pass"
 
 
 def _requests(v: JudgeVerdict) -> int:

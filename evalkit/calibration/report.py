@@ -14,6 +14,7 @@ from rich.text import Text
 from evalkit._format import pct
 from evalkit.calibration.measure import CalibrationResult
 from evalkit.stats.agreement import CalibrationSummary
+from evalkit.stats.correction import PPI_MIN_LABELS, RG_MIN_PER_CLASS
 from evalkit.stats.interval import Interval, Proportion
 
 
@@ -130,7 +131,8 @@ def _estimate(d: dict[str, Any] | None) -> str:
     if not d:
         return "–"
     if d.get("estimate") is None:
-        return "unstable" + (f": {d['reason']}" if d.get("reason") else "")
+        reason = d.get("reason") or "no figure"
+        return f"unstable: {reason}" if d.get("unstable") else str(reason)
     i = d.get("interval") or {}
     ci = f" ({_pct(i.get('low'))} – {_pct(i.get('high'))})" if i else ""
     return f"{_pct(d['estimate'])}{ci}"
@@ -154,9 +156,12 @@ def section_rows(section: dict[str, Any], side: str | None = None) -> list[str]:
 
 _COLUMNS = "pass rate | calibration | bias-corrected pass rate (95% CI) | PPI++ (95% CI) |"
 _FOOT = (
-    "Corrected pass rate: Rogan–Gladen with the judge's TPR/TNR from its human labels; shown "
-    "only for a calibrated binary judge. PPI++: only where labels were drawn at random from "
-    "this run."
+    "Corrected pass rate: Rogan–Gladen with the judge's TPR/TNR from its human labels, for a "
+    f"binary judge with a current calibration of at least {RG_MIN_PER_CLASS} labels per class "
+    "(shown whether or not it met the calibration thresholds: showing it only when the same "
+    "labels passed would bias it). PPI++: only where at least "
+    f"{PPI_MIN_LABELS} labels were drawn at random from this run. Repeats of a case count as "
+    "one cluster in both intervals."
 )
 
 

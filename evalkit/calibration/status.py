@@ -5,10 +5,18 @@ measured with the version that judged the run: a rubric (or model) edit changes 
 makes the judge *stale*, i.e. uncalibrated until ``evalkit calibrate`` measures it again.
 
 :func:`calibration_section` is the run-report post-step: per judge, the raw pass rate with its
-status; for a calibrated binary judge the Rogan–Gladen corrected pass rate (or "unstable"); and,
-where labels were drawn *at random from this same run* (``run_id`` matches, ``sampling.mode`` is
-``random``), the PPI++ estimate. Stratified labels are not used for PPI: PPI needs a random
-sample of the run, and reweighting them is left to calibration.
+status; for a binary judge with a current calibration the Rogan–Gladen corrected pass rate (or
+why there is none); and, where labels were drawn *at random from this same run* (``run_id``
+matches, ``sampling.mode`` is ``random``), the PPI++ estimate. Stratified labels are not used
+for PPI: PPI needs a random sample of the run, and reweighting them is left to calibration.
+
+The corrected rate is shown whether or not the judge passed the calibration thresholds. Showing
+it only when the *same* labels had also passed the thresholds selects the calibrations whose
+TPR/TNR came out high by chance, and the interval then covered as little as 70% (the audit's
+post-selection finding); shown unconditionally it covers 95% (``bench_coverage_correction.py``).
+The figures' own validity rules (enough labels per class, a judge clearly better than chance)
+depend on label counts and on the denominator only. Outputs of one case (repeats) are clustered:
+the run's counts enter as effective counts (:mod:`evalkit.stats.design`).
 """
 
 from __future__ import annotations
@@ -26,7 +34,13 @@ from evalkit.calibration.measure import CalibrationResult, calibration_file, fil
 from evalkit.exceptions import InputError
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
-from evalkit.stats.correction import CorrectedPassRate, PPIEstimate, ppi_mean, rogan_gladen
+from evalkit.stats.correction import (
+    CorrectedPassRate,
+    PPIEstimate,
+    ppi_mean,
+    rogan_gladen,
+    run_counts,
+)
 
 StateName = Literal[
     "calibrated", "uncalibrated", "stale", "insufficient labels", "below thresholds"
@@ -138,13 +152,17 @@ def calibration_status(
     )
 
 
-def corrected(judge_passes: int, n_judged: int, status: CalibrationStatus) -> CorrectedPassRate:
-    """Rogan–Gladen corrected pass rate of a run with this calibration's counts."""
-    return rogan_gladen(judge_passes, n_judged, status.tp, status.n_pos, status.tn, status.n_neg)
+def corrected(
+    passed: Sequence[bool], status: CalibrationStatus, case_ids: Sequence[str] | None = None
+) -> CorrectedPassRate:
+    """Rogan–Gladen corrected pass rate of a run's judge verdicts with this calibration's
+    counts; ``case_ids`` (one per verdict) cluster a case's repeats."""
+    k, n = run_counts(passed, case_ids)
+    return rogan_gladen(k, n, status.tp, status.n_pos, status.tn, status.n_neg)
 
 
 def _ppi(
-    project_root: Path, judge: str, run_id: str, graded: Sequence[tuple[str, bool]]
+    project_root: Path, judge: str, run_id: str, graded: Sequence[tuple[str, bool, str]]
 ) -> PPIEstimate | None:
     """PPI++ from labels drawn at random from this run; None when there are none."""
     try:
@@ -158,16 +176,18 @@ def _ppi(
     }
     if not human:
         return None
-    y, f_lab, f_unl = [], [], []
-    for sha, passed in graded:
+    y, f_lab, f_unl, c_lab, c_unl = [], [], [], [], []
+    for sha, passed, case_id in graded:
         if sha in human:
             y.append(human[sha])
             f_lab.append(passed)
+            c_lab.append(case_id)
         else:
             f_unl.append(passed)
+            c_unl.append(case_id)
     if not y:
         return None
-    return ppi_mean(y, f_lab, f_unl)
+    return ppi_mean(y, f_lab, f_unl, clusters_labeled=c_lab, clusters_unlabeled=c_unl)
 
 
 def calibration_section(
@@ -177,18 +197,22 @@ def calibration_section(
 
     JSON-ready; store it as ``summary["calibration"]`` and the markdown report renders it.
     """
-    verdicts: dict[str, list[tuple[str, Outcome, str | None]]] = defaultdict(list)
+    verdicts: dict[str, list[tuple[str, Outcome, str | None, str]]] = defaultdict(list)
     for rec in records:
         sha = output_sha(rec.output) if rec.output is not None else None
         for j in rec.judges:
-            verdicts[j.name].append((j.version, j.outcome, sha))
+            verdicts[j.name].append((j.version, j.outcome, sha, rec.case_id))
     out: dict[str, Any] = {}
     for name in sorted(verdicts):
         rows = verdicts[name]
-        versions = Counter(v for v, _, _ in rows)
+        versions = Counter(v for v, _, _, _ in rows)
         version = versions.most_common(1)[0][0]
-        graded = [(sha or "", o is Outcome.PASS) for _, o, sha in rows if o is not Outcome.ERROR]
-        passes = sum(p for _, p in graded)
+        graded = [
+            (sha or "", o is Outcome.PASS, case_id)
+            for _, o, sha, case_id in rows
+            if o is not Outcome.ERROR
+        ]
+        passes = sum(p for _, p, _ in graded)
         status = calibration_status(name, version, project_root)
         entry: dict[str, Any] = {
             "judge_version": version,
@@ -203,8 +227,9 @@ def calibration_section(
         if len(versions) > 1:
             entry["detail"] += f" (run mixes {len(versions)} judge versions; using {version})"
         binary = status.scale in (None, "binary")
-        if status.calibrated and status.scale == "binary":
-            entry["corrected"] = corrected(passes, len(graded), status).model_dump(mode="json")
+        if status.state not in ("uncalibrated", "stale") and status.scale == "binary":
+            fix = corrected([p for _, p, _ in graded], status, [c for _, _, c in graded])
+            entry["corrected"] = fix.model_dump(mode="json")
         if binary and run_id:
             ppi = _ppi(project_root, name, run_id, graded)
             entry["ppi"] = ppi.model_dump(mode="json") if ppi else None

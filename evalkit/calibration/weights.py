@@ -10,8 +10,12 @@ Weights are normalised per run so that a run's stratified labels weigh as many a
 them; random and imported labels weigh 1. When every weight is equal the figures are exactly
 :func:`evalkit.stats.agreement.calibration_summary`'s. Otherwise the confusion matrix keeps the
 raw label counts (the "enough labels" test is about labels actually collected) and every rate,
-kappa and interval is recomputed from weighted counts; Wilson intervals use Kish's effective
-sample size (Σw)²/Σw², so heavy weights widen them.
+kappa and interval is recomputed from weighted counts. TPR and TNR get Wilson intervals at the
+effective sample size of the *stratified* design (:func:`evalkit.stats.design.effective_n`,
+strata = run × judge verdict): the run's verdict counts are known exactly, so a stratified
+sample pins TPR and TNR down better than its raw size suggests. (Kish's (Σw)²/Σw², used before,
+ignores the strata and made these intervals, and the Rogan–Gladen interval built on them,
+about twice too wide.)
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from evalkit.stats.agreement import (
     calibration_summary,
     harmonic_mean,
 )
+from evalkit.stats.design import effective_n
 from evalkit.stats.interval import Interval, Proportion, wilson_interval
 
 
@@ -65,6 +70,17 @@ def sampling_weights(labels: Sequence[Label]) -> tuple[list[float], list[str]]:
     if unsized:
         notes.append(f"{unsized} stratified label(s) without stratum sizes counted unweighted")
     return weights, notes
+
+
+def sampling_strata(labels: Sequence[Label]) -> list[str]:
+    """The sampling stratum of each label: run × judge verdict for sized stratified draws, one
+    shared stratum for everything else (random, imported, unsized: a simple random sample)."""
+    out = []
+    for label in labels:
+        s = label.sampling
+        sized = s.mode == "stratified" and s.stratum is not None and s.stratum_size
+        out.append(f"{label.run_id or ''}\x00{s.stratum}" if sized else "")
+    return out
 
 
 def _weighted_kappa(
@@ -113,12 +129,18 @@ def _kappa_and_interval(
     return point, Interval(low=float(low), high=float(high))
 
 
-def _proportion(success_w: float, total_w: float, sq_w: float) -> Proportion | None:
-    """A weighted share with a Wilson interval at Kish's effective sample size."""
-    if total_w <= 0:
+def _proportion(
+    success: NDArray[np.bool_],
+    member: NDArray[np.bool_],
+    w: NDArray[np.float64],
+    strata: Sequence[str] | None,
+) -> Proportion | None:
+    """The weighted share of ``success`` among ``member`` labels, with a Wilson interval at the
+    design's effective sample size."""
+    if float(w[member].sum()) <= 0:
         return None
-    est = success_w / total_w
-    n_eff = max(1, round(total_w * total_w / sq_w))
+    est = float(w[member & success].sum() / w[member].sum())
+    n_eff = max(1, round(effective_n(member & success, member, weights=w, strata=strata)))
     interval = wilson_interval(min(n_eff, round(est * n_eff)), n_eff)
     assert interval is not None
     low, high = min(interval.low, est), max(interval.high, est)
@@ -127,18 +149,30 @@ def _proportion(success_w: float, total_w: float, sq_w: float) -> Proportion | N
     )
 
 
+def weighted_rates(
+    human: NDArray[np.bool_],
+    judge: NDArray[np.bool_],
+    weights: NDArray[np.float64],
+    strata: Sequence[str] | None = None,
+) -> tuple[Proportion | None, Proportion | None]:
+    """Weighted TPR and TNR with Wilson intervals at the design's effective sample sizes."""
+    return _proportion(judge, human, weights, strata), _proportion(~judge, ~human, weights, strata)
+
+
 def weighted_summary(
     human: Sequence[object],
     judge: Sequence[object],
     weights: Sequence[float],
     *,
+    strata: Sequence[str] | None = None,
     scale: Scale,
     pass_at: int = 4,
     n_boot: int = 2000,
     seed: int = 0,
 ) -> CalibrationSummary:
     """:func:`calibration_summary`, with rates and kappas from weighted counts when the weights
-    are not all equal (see the module docstring)."""
+    are not all equal (see the module docstring); ``strata`` (:func:`sampling_strata`) are the
+    sampling strata the weights came from (None: one simple random sample)."""
     base = calibration_summary(human, judge, scale=scale, pass_at=pass_at, n_boot=n_boot, seed=seed)  # type: ignore[arg-type]
     w = np.asarray(weights, dtype=float)
     if w.size == 0 or np.allclose(w, w[0]):
@@ -151,9 +185,7 @@ def weighted_summary(
         j = np.array([str(x).lower() in ("pass", "true", "1") for x in judge])
     hc, jc = h.astype(np.int64), j.astype(np.int64)
     kappa, kappa_ci = _kappa_and_interval(hc, jc, w, 2, False, n_boot, seed)
-    pos, neg = h, ~h
-    tpr = _proportion(float(w[pos & j].sum()), float(w[pos].sum()), float((w[pos] ** 2).sum()))
-    tnr = _proportion(float(w[neg & ~j].sum()), float(w[neg].sum()), float((w[neg] ** 2).sum()))
+    tpr, tnr = weighted_rates(h, j, w, strata)
     total = float(w.sum())
     update: dict[str, object] = {
         "prevalence": float(w[h].sum()) / total,

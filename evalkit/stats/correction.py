@@ -31,16 +31,22 @@ its errors do not cancel. Two corrections, for two situations:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from statistics import NormalDist
 
 import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
 from evalkit.stats.agreement import BinaryLike, CalibrationSummary, as_binary
+from evalkit.stats.design import effective_n, ratio_variance
 from evalkit.stats.interval import Interval
 
 DEFAULT_MIN_YOUDEN = 0.2
+#: labels per class below which no Rogan–Gladen figure is shown (see the module docstring)
+RG_MIN_PER_CLASS = 20
+#: labels from the run below which no PPI++ figure is shown (see the module docstring)
+PPI_MIN_LABELS = 50
 INTERVAL_METHOD = "lang-reiczigel-2014"
 
 
@@ -72,6 +78,10 @@ class PPIEstimate(BaseModel):
     reason: str | None = None
 
 
+def _count(x: float) -> str:
+    return f"{x:.0f}" if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
+
+
 def _z(confidence: float) -> float:
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
@@ -87,15 +97,16 @@ def rogan_gladen_point(p: float, tpr: float, tnr: float) -> float | None:
 
 
 def rogan_gladen(
-    judge_passes: int,
-    n_judged: int,
-    tp: int,
-    n_pos: int,
-    tn: int,
-    n_neg: int,
+    judge_passes: float,
+    n_judged: float,
+    tp: float,
+    n_pos: float,
+    tn: float,
+    n_neg: float,
     *,
     confidence: float = 0.95,
     min_youden: float = DEFAULT_MIN_YOUDEN,
+    min_per_class: float = RG_MIN_PER_CLASS,
 ) -> CorrectedPassRate:
     """Bias-corrected pass rate of a run from the judge's calibration counts.
 
@@ -103,8 +114,9 @@ def rogan_gladen(
     calibration: the judge passed ``tp`` of ``n_pos`` human passes and failed ``tn`` of ``n_neg``
     human fails. Assumes the judge's TPR and TNR on this run equal those in the calibration (the
     estimator's one real assumption: recalibrate when the outputs change in kind), and three
-    independent binomial samples: with repeats > 1 the run's outputs are clustered by case and
-    the interval is somewhat too narrow.
+    independent binomial samples. Counts may be *effective* counts (:mod:`evalkit.stats.design`):
+    a run with repeats passes its design-effect-deflated counts, a stratified calibration its
+    linearised ones. Fewer than ``min_per_class`` labels in a class: no figure.
     """
     for name, k, n in (("run", judge_passes, n_judged), ("TPR", tp, n_pos), ("TNR", tn, n_neg)):
         if n < 0 or not 0 <= k <= n:
@@ -117,6 +129,12 @@ def rogan_gladen(
         return CorrectedPassRate(
             observed=observed, estimate=None, interval=None, youden=None, unstable=True,
             reason=reason,
+        )  # fmt: skip
+    if min(n_pos, n_neg) < min_per_class:
+        return CorrectedPassRate(
+            observed=observed, estimate=None, interval=None, youden=None, unstable=False,
+            reason=f"too few labels ({_count(n_pos)} pass, {_count(n_neg)} fail; "
+            f"need {_count(min_per_class)} per class)",
         )  # fmt: skip
     tpr, tnr = tp / n_pos, tn / n_neg
     youden = tpr + tnr - 1.0
@@ -165,6 +183,24 @@ def rogan_gladen(
     )
 
 
+def run_counts(
+    passed: Sequence[bool], case_ids: Sequence[Hashable] | None = None
+) -> tuple[float, float]:
+    """``(judge_passes, n_judged)`` of a run as *effective* counts for :func:`rogan_gladen`.
+
+    With repeats, outputs of one case are correlated and the binomial variance of the run's
+    pass rate is too small (the audit's 67–87% coverage). The counts are deflated by the
+    cluster design effect (:func:`evalkit.stats.design.effective_n`, clusters = cases), never
+    inflated above the number of outputs; without ``case_ids`` they are the plain counts.
+    """
+    n = len(passed)
+    k = float(sum(passed))
+    if case_ids is None or n < 2 or len(set(case_ids)) == n:
+        return k, float(n)
+    n_eff = min(float(n), effective_n(np.asarray(passed, dtype=float), clusters=case_ids))
+    return k / n * n_eff, n_eff
+
+
 def corrected_pass_rate(
     judge_passes: int,
     n_judged: int,
@@ -194,14 +230,23 @@ def ppi_mean(
     *,
     confidence: float = 0.95,
     lam: float | None = None,
+    min_labels: int = PPI_MIN_LABELS,
+    clusters_labeled: Sequence[Hashable] | None = None,
+    clusters_unlabeled: Sequence[Hashable] | None = None,
 ) -> PPIEstimate:
     """PPI++ estimate of the run's true pass rate.
 
     ``human``/``judge_labeled``: label and verdict on the n outputs drawn *at random from this
     run* for labelling; ``judge_unlabeled``: verdicts on the N other outputs of the run (errors
-    excluded throughout). ``lam=None`` tunes λ = Cov(human, judge)/((1 + n/N)·Var(judge)),
-    clipped to [0, 1] as in the reference implementation (ppi_py); ``lam=0`` gives the
-    human-only CLT interval, ``lam=1`` plain PPI.
+    excluded throughout). ``lam=None`` tunes λ = Cov(human, judge)/((1 + n/N)·Var(judge)) as
+    the reference implementation (ppi_py ``_calc_lam_glm``: covariance over n, variance of the
+    judge over all n + N verdicts), clipped to [0, 1]; ``lam=0`` gives the human-only CLT
+    interval, ``lam=1`` plain PPI. The variance is s²(human − λ·judge)/n + λ²·s²(judge)/N with
+    sample variances (ddof 1); ``clusters_*`` (case ids, with repeats) make each term the
+    cluster-robust one (:func:`evalkit.stats.design.ratio_variance`).
+
+    No figure with fewer than ``min_labels`` labels (the CLT interval covered 28–80% at 10) or
+    when the estimated variance is 0 (a zero-width interval claims certainty it does not have).
     """
     y = as_binary(human, "human").astype(float)
     f = as_binary(judge_labeled, "judge_labeled").astype(float)
@@ -209,39 +254,65 @@ def ppi_mean(
     n, big_n = y.size, fu.size
     if f.size != n:
         raise ValueError(f"human and judge_labeled differ in length: {n} vs {f.size}")
-    if n < 2:
+    if n < max(2, min_labels):
         return PPIEstimate(
             estimate=None, interval=None, se=None, lam=None, n_labeled=n, n_unlabeled=big_n,
-            reason="fewer than 2 outputs with a human label",
+            reason=f"too few labels ({n}, need {max(2, min_labels)})",
         )  # fmt: skip
     if lam is None:
-        var_f = float(np.var(np.concatenate([f, fu]), ddof=1))
-        if big_n == 0 or var_f == 0.0:
-            lam = 0.0
-        else:
-            cov = float(np.cov(y, f, ddof=1)[0, 1])
-            lam = float(np.clip(cov / ((1 + n / big_n) * var_f), 0.0, 1.0))
+        lam = _tuned_lambda(y, f, fu)
     elif big_n == 0 and lam != 0.0:
         raise ValueError("lam must be 0 when there are no unlabelled outputs")
     rectifier = y - lam * f
-    imputed = lam * float(fu.mean()) if big_n else 0.0
-    theta = imputed + float(rectifier.mean())
-    var = float(np.var(rectifier, ddof=1)) / n
-    if big_n > 1:
-        var += lam * lam * float(np.var(fu, ddof=1)) / big_n
+    theta = (lam * float(fu.mean()) if big_n else 0.0) + float(rectifier.mean())
+    var = ratio_variance(rectifier, clusters=clusters_labeled)[1]
+    if big_n > 1 and lam != 0.0:
+        var += lam * lam * ratio_variance(fu, clusters=clusters_unlabeled)[1]
     se = float(np.sqrt(var))
     z = _z(confidence)
-    reason = None if se > 0 else "zero estimated variance: every label and verdict agreed"
+    estimate = float(np.clip(theta, 0.0, 1.0))
+    if se == 0.0:
+        return PPIEstimate(
+            estimate=None, interval=None, se=se, lam=lam, n_labeled=n, n_unlabeled=big_n,
+            reason="no interval: zero estimated variance (every label and verdict agreed)",
+        )  # fmt: skip
     return PPIEstimate(
-        estimate=float(np.clip(theta, 0.0, 1.0)),
-        interval=Interval(
-            low=float(np.clip(theta - z * se, 0.0, 1.0)),
-            high=float(np.clip(theta + z * se, 0.0, 1.0)),
-            confidence=confidence,
-        ),
+        estimate=estimate,
+        interval=_score_interval(estimate, se, z, confidence),
         se=se,
         lam=lam,
         n_labeled=n,
         n_unlabeled=big_n,
-        reason=reason,
     )
+
+
+def _score_interval(estimate: float, se: float, z: float, confidence: float) -> Interval:
+    """The Wilson score interval at the effective sample size n* = θ(1 − θ)/se² (Korn &
+    Graubard 1998 do the same with Clopper–Pearson for survey estimates).
+
+    The plain θ ± z·se is a Wald interval, and like Wald it undercovers a rate near 0 or 1
+    (89–92% at θ = 0.1 with 30–100 labels); the score form leans towards 1/2 there and held
+    93–95%. Where θ is 0 or 1 after clipping, n* is undefined and θ ± z·se is returned."""
+    pq = estimate * (1.0 - estimate)
+    if pq <= 0.0:
+        low, high = estimate - z * se, estimate + z * se
+    else:
+        n = pq / (se * se)
+        denom = 1.0 + z * z / n
+        centre = (estimate + z * z / (2 * n)) / denom
+        half = z * float(np.sqrt(pq / n + z * z / (4 * n * n))) / denom
+        low, high = centre - half, centre + half
+    low, high = min(low, estimate), max(high, estimate)
+    low, high = float(np.clip(low, 0.0, 1.0)), float(np.clip(high, 0.0, 1.0))
+    return Interval(low=low, high=high, confidence=confidence)
+
+
+def _tuned_lambda(y: NDArray[np.float64], f: NDArray[np.float64], fu: NDArray[np.float64]) -> float:
+    """PPI++'s variance-minimising λ for a mean, clipped to [0, 1]; 0 without unlabelled
+    outputs or when the judge never varies (nothing to learn from it)."""
+    n, big_n = y.size, fu.size
+    var_f = float(np.var(np.concatenate([f, fu]), ddof=1))
+    if big_n == 0 or var_f == 0.0:
+        return 0.0
+    cov = float(np.mean((y - y.mean()) * (f - f.mean())))
+    return float(np.clip(cov / ((1 + n / big_n) * var_f), 0.0, 1.0))

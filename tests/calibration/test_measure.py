@@ -107,17 +107,27 @@ def test_states_follow_the_thresholds() -> None:
     assert low.state == "below thresholds" and low.reasons[0].startswith("kappa 0.")
 
 
-def test_holdout_gap_warning() -> None:
-    human = list(HUMAN)
-    # the judge is right on every dev case and wrong on most holdout ones
+def _gap_result(n: int, every: int) -> list[str]:
+    """Warnings of ``n`` labels where the judge is right on every dev case and wrong on every
+    ``every``-th holdout one."""
+    human: list[LabelValue] = ["pass" if i % 2 else "fail" for i in range(n)]
     judge = [
-        h if split_of(f"case-{i}") == "dev" or i % 3 else ("fail" if h == "pass" else "pass")
+        h if split_of(f"case-{i}") == "dev" or i % every else ("fail" if h == "pass" else "pass")
         for i, h in enumerate(human)
     ]
-    verdicts = [_verdict(v, i) for i, v in enumerate(judge)]
+    verdicts = [_verdict(str(v), i) for i, v in enumerate(judge)]
     r = measure(_labels(human), verdicts, judge="j", judge_version="v1", scale="binary")
-    assert r.dev.agreement == 1.0
-    assert any("below dev" in w for w in r.warnings)
+    assert r.dev.agreement == 1.0 and r.holdout.agreement is not None
+    assert r.holdout.agreement < 0.95  # a gap of more than 5 points in every case below
+    return r.warnings
+
+
+def test_holdout_gap_warning_needs_an_interval_clear_of_zero() -> None:
+    # 200 labels, a third of holdout wrong: the gap's interval is far above 0
+    warnings = _gap_result(200, 3)
+    assert any("below dev" in w and "interval for the gap" in w for w in warnings)
+    # 20 labels, a 29-point gap from 7 holdout labels: within noise, no warning
+    assert _gap_result(20, 3) == []
 
 
 def test_likert_figures() -> None:

@@ -138,35 +138,79 @@ def test_section_for_uncalibrated_stale_and_unstable_judges(tmp_path: Path) -> N
 
 def test_ppi_uses_only_random_labels_from_the_same_run(tmp_path: Path) -> None:
     write_calibration(tmp_path, "v1", tp=36, fn=4, fp=6, tn=34)
-    recs = _records(["pass"] * 30 + ["fail"] * 10)
+    recs = _records(["pass"] * 150 + ["fail"] * 50)
     path = labels_path(tmp_path, "grounded")
-    for i in range(0, 40, 4):  # 10 labelled at random; the judge is wrong on two of them
-        human = "fail" if i in (0, 4) else recs[i].outcome.value
+
+    def label(i: int, human: str, run_id: str = "run-1", **sampling: object) -> None:
         append_label(
             path,
             Label(
                 case_id=f"c{i}",
                 output=f"out {i}",
                 label=human,
-                run_id="run-1",
-                sampling=Sampling(mode="random", seed=1),
+                run_id=run_id,
+                sampling=Sampling(**sampling),  # type: ignore[arg-type]
             ),
         )
-    append_label(
-        path,
-        Label(
-            case_id="c1",
-            output="out 1",
-            label="fail",
-            run_id="run-1",
-            sampling=Sampling(mode="stratified", stratum="pass", stratum_size=30),
-        ),
-    )
+
+    for i in range(0, 200, 4):  # 50 labelled at random; the judge is too lenient on 8
+        label(i, "fail" if i < 32 else recs[i].outcome.value, mode="random", seed=1)
+    label(1, "fail", mode="stratified", stratum="pass", stratum_size=150)
     g = calibration_section(recs, tmp_path, run_id="run-1")["grounded"]
-    assert g["ppi"]["n_labeled"] == 10 and g["ppi"]["n_unlabeled"] == 30
-    assert g["ppi"]["estimate"] < 30 / 40  # the labels say the judge is too lenient
+    assert g["ppi"]["n_labeled"] == 50 and g["ppi"]["n_unlabeled"] == 150
+    assert g["ppi"]["estimate"] < 150 / 200  # the labels say the judge is too lenient
     assert calibration_section(recs, tmp_path, run_id="run-2")["grounded"]["ppi"] is None
     assert output_sha("out 0") in path.read_text()
+    # too few labels from the run: no PPI++ figure, the reason instead, the correction stays
+    for i in range(1, 41, 2):
+        label(i, recs[i].outcome.value, run_id="run-3", mode="random", seed=1)
+    g = calibration_section(recs, tmp_path, run_id="run-3")["grounded"]
+    assert g["ppi"]["estimate"] is None and g["ppi"]["reason"] == "too few labels (20, need 50)"
+    assert g["corrected"]["estimate"] is not None
+    text = run_report({}, {**summarize(recs), "calibration": {"grounded": g}}, recs)
+    row = next(line for line in text.splitlines() if line.startswith("| `grounded`"))
+    assert row.rstrip().endswith("| too few labels (20, need 50) |")
+
+
+def test_correction_does_not_depend_on_passing_the_thresholds(tmp_path: Path) -> None:
+    """The same labels decide "calibrated" and correct the rate: showing the figure only when
+    they passed would select lucky calibrations (post-selection). It is shown either way."""
+    recs = _records(["pass"] * 60 + ["fail"] * 40)
+    write_calibration(tmp_path, "v1", tp=33, fn=7, fp=13, tn=27)  # TNR 0.675 < 0.7
+    g = calibration_section(recs, tmp_path)["grounded"]
+    assert g["status"] == "below thresholds"
+    expected = rogan_gladen(60, 100, 33, 40, 27, 40)
+    assert expected.estimate is not None
+    assert g["corrected"]["estimate"] == pytest.approx(expected.estimate)
+    write_calibration(tmp_path, "v1", tp=17, fn=2, fp=3, tn=17)  # 19 human passes: too few
+    g = calibration_section(recs, tmp_path)["grounded"]
+    assert g["status"] == "insufficient labels" and g["corrected"]["estimate"] is None
+    assert g["corrected"]["reason"] == "too few labels (19 pass, 20 fail; need 20 per class)"
+
+
+def test_repeats_widen_the_corrected_interval(tmp_path: Path) -> None:
+    """Three repeats per case whose verdicts agree: 300 outputs, 100 cases' worth of evidence."""
+    write_calibration(tmp_path, "v1", tp=36, fn=4, fp=6, tn=34)
+    verdicts = ["pass"] * 60 + ["fail"] * 40
+    recs = [
+        CaseRecord(
+            case_id=f"c{i}",
+            outcome=Outcome(v),
+            output=f"out {i} {r}",
+            judges=[JudgeVerdict(name="grounded", version="v1", outcome=Outcome(v))],
+        )
+        for i, v in enumerate(verdicts)
+        for r in range(3)
+    ]
+    g = calibration_section(recs, tmp_path)["grounded"]
+    assert g["n"] == 300 and g["pass_rate"] == pytest.approx(0.6)
+    naive = rogan_gladen(180, 300, 36, 40, 34, 40)  # records taken as independent
+    per_case = rogan_gladen(60, 100, 36, 40, 34, 40)  # one output per case: all there is
+    assert g["corrected"]["estimate"] == pytest.approx(naive.estimate)
+    width = g["corrected"]["interval"]["high"] - g["corrected"]["interval"]["low"]
+    assert naive.interval is not None and per_case.interval is not None
+    assert width == pytest.approx(per_case.interval.high - per_case.interval.low, abs=0.002)
+    assert width > naive.interval.high - naive.interval.low + 0.01
 
 
 def test_comparison_markdown_shows_both_runs(tmp_path: Path) -> None:

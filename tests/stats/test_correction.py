@@ -1,22 +1,52 @@
-"""Corrected pass rates (Rogan–Gladen with its interval, PPI++), coverage measured by simulation."""
+"""Corrected pass rates (Rogan–Gladen with its interval, PPI++): against hand computations of
+the published formulas, and coverage measured by simulation."""
 
 from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+from statistics import NormalDist
+from types import ModuleType
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
 
 from evalkit.stats.agreement import calibration_summary
 from evalkit.stats.correction import (
+    PPI_MIN_LABELS,
     corrected_pass_rate,
     ppi_mean,
     rogan_gladen,
     rogan_gladen_point,
+    run_counts,
 )
 
 SIMS = 1000
+Z = NormalDist().inv_cdf(0.975)
+
+
+def _lang_reiczigel(
+    k: int, n: int, tp: int, n_pos: int, tn: int, n_neg: int
+) -> tuple[float, float, float]:
+    """Lang & Reiczigel (2014) by hand, step by step as in the authors' R script
+    (CI4TruePrevalence, 2013): adjusted shares, the adjusted estimate, its delta-method standard
+    error and the shift; returns (low, high, shift), not clipped."""
+    p = (k + Z**2 / 2) / (n + Z**2)
+    se = (tp + 1) / (n_pos + 2)
+    sp = (tn + 1) / (n_neg + 2)
+    youden = se + sp - 1
+    est = (p + sp - 1) / youden
+    var_p = p * (1 - p) / (n + Z**2)
+    var_se = se * (1 - se) / (n_pos + 2)
+    var_sp = sp * (1 - sp) / (n_neg + 2)
+    sd = math.sqrt(var_p + est**2 * var_se + (1 - est) ** 2 * var_sp) / abs(youden)
+    shift = 2 * Z**2 * (est * var_se - (1 - est) * var_sp)
+    return est + shift - Z * sd, est + shift + Z * sd, shift
 
 
 def test_rogan_gladen_worked_example() -> None:
@@ -28,8 +58,9 @@ def test_rogan_gladen_worked_example() -> None:
     assert r.youden == pytest.approx(0.65)
     assert r.estimate == pytest.approx(0.456 / 0.65)
     assert r.interval is not None
-    assert r.interval.low < r.estimate < r.interval.high
-    assert 0.2 < r.interval.high - r.interval.low < 0.3  # ±1.96·0.064 by the delta method
+    low, high, shift = _lang_reiczigel(328, 500, 51, 60, 48, 60)
+    assert abs(shift) > 0.004  # the skew correction is not negligible here: it is tested
+    assert (r.interval.low, r.interval.high) == pytest.approx((low, high), abs=1e-12)
 
 
 def test_clipping() -> None:
@@ -43,18 +74,24 @@ def test_clipping() -> None:
 @settings(max_examples=300, deadline=None)
 @given(
     st.integers(1, 3000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
-    st.integers(1, 300).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
-    st.integers(1, 300).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.integers(20, 300).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.integers(20, 300).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
 )
-def test_estimate_lies_in_its_interval_inside_unit_range(
+def test_interval_is_lang_reiczigel_by_hand(
     run: tuple[int, int], pos: tuple[int, int], neg: tuple[int, int]
 ) -> None:
+    """Wherever a figure is shown it is the published interval, clipped to [0, 1] and widened
+    only to take in the plain estimate."""
     r = rogan_gladen(*run, *pos, *neg)
-    if r.unstable:
-        assert r.estimate is None and r.interval is None and r.reason
-    else:
-        assert r.interval is not None and r.estimate is not None
-        assert 0.0 <= r.interval.low <= r.estimate <= r.interval.high <= 1.0
+    if r.interval is None:
+        assert r.estimate is None and r.reason
+        return
+    assert r.estimate == pytest.approx(
+        min(1.0, max(0.0, (run[0] / run[1] + neg[0] / neg[1] - 1) / r.youden))  # type: ignore[operator]
+    )
+    low, high, _ = _lang_reiczigel(*run, *pos, *neg)
+    assert r.interval.low == pytest.approx(min(max(low, 0.0), r.estimate), abs=1e-12)
+    assert r.interval.high == pytest.approx(max(min(high, 1.0), r.estimate), abs=1e-12)
 
 
 def test_more_labels_narrow_the_interval() -> None:
@@ -74,9 +111,13 @@ def test_unstable_when_the_judge_barely_separates() -> None:
     assert r.youden == pytest.approx(0.15) and "0.15 < 0.20" in (r.reason or "")
     r = rogan_gladen(300, 500, 550, 1000, 600, 1000, min_youden=0.1)  # configurable
     assert not r.unstable and r.estimate is not None
-    # Youden 0.3 ≥ 0.2 but 10 + 10 labels cannot show it is above 0 (Fieller's condition).
-    r = rogan_gladen(300, 500, 6, 10, 7, 10)
+    # Youden 0.3 ≥ 0.2 but 20 + 20 labels cannot show it is above 0 (Fieller's condition).
+    r = rogan_gladen(300, 500, 12, 20, 14, 20)
     assert r.unstable and "more labels needed" in (r.reason or "")
+    r = rogan_gladen(300, 500, 17, 19, 40, 45)
+    assert not r.unstable and r.estimate is None
+    assert r.reason == "too few labels (19 pass, 45 fail; need 20 per class)"
+    assert rogan_gladen(300, 500, 17, 19, 40, 45, min_per_class=10).estimate is not None
     r = rogan_gladen(300, 500, 0, 0, 50, 60)
     assert r.unstable and "no human 'pass' labels" in (r.reason or "")
     r = rogan_gladen(0, 0, 51, 60, 48, 60)
@@ -89,7 +130,25 @@ def test_from_calibration_summary() -> None:
     human = [True] * 60 + [False] * 60
     judge = [True] * 51 + [False] * 9 + [False] * 48 + [True] * 12
     summary = calibration_summary(human, judge, n_boot=10)
-    assert corrected_pass_rate(328, 500, summary) == rogan_gladen(328, 500, 51, 60, 48, 60)
+    r = corrected_pass_rate(328, 500, summary)
+    assert r.estimate == pytest.approx(0.456 / 0.65)  # the worked example's counts
+    low, high, _ = _lang_reiczigel(328, 500, 51, 60, 48, 60)
+    assert r.interval is not None
+    assert (r.interval.low, r.interval.high) == pytest.approx((low, high))
+
+
+def test_run_counts_deflate_repeats_by_the_cluster_design_effect() -> None:
+    # 4 cases × 3 repeats; each case's repeats agree: 12 outputs carry 4 cases' information
+    passed = [True] * 3 + [False] * 3 + [True] * 3 + [True] * 3
+    cases = [c for c in "abcd" for _ in range(3)]
+    k, n = run_counts(passed, cases)
+    # cluster-robust variance of the pass rate: 4/3 · Σ_c ((x_c − 3p)/12)² with p = 3/4
+    p = 0.75
+    var = 4 / 3 * sum(((x - 3 * p) / 12) ** 2 for x in (3, 0, 3, 3))
+    assert n == pytest.approx(p * (1 - p) / var * 12 / 11)
+    assert k == pytest.approx(p * n) and n < 12
+    assert run_counts(passed, None) == (9.0, 12.0)
+    assert run_counts(passed, [str(i) for i in range(12)]) == (9.0, 12.0)
 
 
 def _rg_coverage(
@@ -172,18 +231,60 @@ def test_ppi_is_unbiased_for_a_fixed_lambda(lam: float) -> None:
     assert abs(mean - theta) < 4 * mc_se
 
 
-def test_ppi_human_only_is_the_classical_interval() -> None:
+def _ppi_by_hand(
+    y: list[int], f: list[int], fu: list[int], lam: float | None = None
+) -> tuple[float, float, float]:
+    """PPI++ for a mean (Angelopoulos, Duchi & Zrnic 2023, Example 6.1, as ppi_py computes it)
+    with plain sums: λ = Cov(Y, f)/((1 + n/N)·Var(f)) clipped to [0, 1] (covariance over n,
+    variance over all n + N predictions, ddof 1); θ = λ·mean(fu) + mean(Y − λf);
+    se² = s²(Y − λf)/n + λ²·s²(fu)/N. Returns (λ, θ, se)."""
+    n, big_n = len(y), len(fu)
+    my, mf = sum(y) / n, sum(f) / n
+    if lam is None:
+        cov = sum((a - my) * (b - mf) for a, b in zip(y, f, strict=True)) / n
+        every = f + fu
+        m = sum(every) / len(every)
+        var = sum((x - m) ** 2 for x in every) / (len(every) - 1)
+        lam = min(1.0, max(0.0, cov / ((1 + n / big_n) * var)))
+    rect = [a - lam * b for a, b in zip(y, f, strict=True)]
+    mr, mu = sum(rect) / n, sum(fu) / big_n
+    s2_rect = sum((r - mr) ** 2 for r in rect) / (n - 1)
+    s2_fu = sum((x - mu) ** 2 for x in fu) / (big_n - 1)
+    return lam, lam * mu + mr, math.sqrt(s2_rect / n + lam * lam * s2_fu / big_n)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ppi_matches_the_papers_formulas_by_hand(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(80) < 0.6).astype(int)
+    f = np.where(rng.random(80) < 0.8, y, 1 - y)
+    fu = (rng.random(400) < 0.55).astype(int)
+    lam, theta, se = _ppi_by_hand(y.tolist(), f.tolist(), fu.tolist())
+    assert 0.05 < lam < 0.95  # tuned, not clipped: a wrong factor in λ would show
+    r = ppi_mean(y, f, fu)
+    assert r.lam == pytest.approx(lam, abs=1e-12)
+    assert r.estimate == pytest.approx(theta, abs=1e-12)
+    assert r.se == pytest.approx(se, abs=1e-12)
+    # the interval: Wilson's score interval at the effective size θ(1 − θ)/se²
+    n_star = theta * (1 - theta) / se**2
+    low, high = proportion_confint(theta * n_star, n_star, method="wilson")
+    assert r.interval is not None
+    assert (r.interval.low, r.interval.high) == pytest.approx((low, high), abs=1e-9)
+    fixed = ppi_mean(y, f, fu, lam=0.5)
+    assert (fixed.estimate, fixed.se) == pytest.approx(_ppi_by_hand(y, f, fu, 0.5)[1:])  # type: ignore[arg-type]
+
+
+def test_ppi_human_only_is_wilson_at_its_sample_variance() -> None:
     rng = np.random.default_rng(2)
     y = rng.random(80) < 0.6
     f = rng.random(80) < 0.5
     r = ppi_mean(y, f, rng.random(500) < 0.5, lam=0.0)
-    sd = np.std(y.astype(float), ddof=1) / np.sqrt(80)
-    z = stats.norm.ppf(0.975)
-    assert r.estimate == pytest.approx(y.mean())
+    p = float(y.mean())
+    # with λ = 0, se² = s²/n = p(1 − p)/(n − 1): Wilson's interval on n − 1 outputs
+    assert r.estimate == pytest.approx(p) and r.se == pytest.approx(math.sqrt(p * (1 - p) / 79))
+    low, high = proportion_confint(p * 79, 79, method="wilson")
     assert r.interval is not None
-    assert (r.interval.low, r.interval.high) == pytest.approx(
-        (y.mean() - z * sd, y.mean() + z * sd)
-    )
+    assert (r.interval.low, r.interval.high) == pytest.approx((low, high))
 
 
 def test_ppi_tuning_and_degenerate_inputs() -> None:
@@ -196,11 +297,66 @@ def test_ppi_tuning_and_degenerate_inputs() -> None:
     constant = ppi_mean(y, np.ones(100, bool), np.ones(50, bool))
     assert constant.lam == 0.0 and constant.estimate == pytest.approx(y.mean())
     assert ppi_mean(y, y, []).lam == 0.0  # no unlabelled outputs: human-only
-    one = ppi_mean([True], [True], [True, False])
-    assert one.estimate is None and one.interval is None and "fewer than 2" in (one.reason or "")
-    flat = ppi_mean([True] * 5, [True] * 5, [True] * 5)
-    assert (
-        flat.estimate == 1.0 and flat.se == 0.0 and "zero estimated variance" in (flat.reason or "")
-    )
     with pytest.raises(ValueError, match="differ in length"):
         ppi_mean([True, False], [True], [True])
+
+
+def test_ppi_withholds_figures_it_cannot_support() -> None:
+    few = ppi_mean([True, False] * 10, [True, False] * 10, [True] * 100)
+    assert few.estimate is None and few.interval is None
+    assert few.reason == f"too few labels (20, need {PPI_MIN_LABELS})"
+    assert ppi_mean([True], [True], [True], min_labels=0).reason == "too few labels (1, need 2)"
+    # every label agrees with its verdict and every verdict is a pass: no zero-width interval
+    flat = ppi_mean([True] * 60, [True] * 60, [True] * 60)
+    assert flat.estimate is None and flat.interval is None and flat.se == 0.0
+    assert "zero estimated variance" in (flat.reason or "")
+
+
+def test_ppi_clusters_widen_the_interval_for_correlated_repeats() -> None:
+    rng = np.random.default_rng(5)
+    cases = np.repeat(np.arange(300), 3)
+    truth = np.repeat(rng.random(300) < 0.6, 3)
+    f = np.where(rng.random(900) < 0.85, truth, ~truth)
+    lab = np.zeros(900, bool)
+    lab[rng.choice(900, 100, replace=False)] = True
+    plain = ppi_mean(truth[lab], f[lab], f[~lab])
+    clustered = ppi_mean(
+        truth[lab],
+        f[lab],
+        f[~lab],
+        clusters_labeled=cases[lab].tolist(),
+        clusters_unlabeled=cases[~lab].tolist(),
+    )
+    assert clustered.estimate == plain.estimate and clustered.lam == plain.lam
+    assert clustered.se is not None and plain.se is not None and clustered.se > 1.05 * plain.se
+
+
+def _bench() -> ModuleType:
+    """The coverage benchmark, loaded from its file (benchmarks/ is not a package)."""
+    path = Path(__file__).parents[2] / "benchmarks" / "bench_coverage_correction.py"
+    spec = importlib.util.spec_from_file_location("bench_coverage_correction", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_coverage_benchmark_small_grid() -> None:
+    """A small, fast run of ``benchmarks/bench_coverage_correction.py``: loose bounds (300
+    simulations: ±2.5 points of Monte Carlo error) that a broken method still fails."""
+    bench = _bench()
+    sims = 300
+    for cell in (
+        bench.rg_random(0.5, 0.85, 0.8, 30, 3, sims, seed=1),  # repeats: clustered counts
+        bench.rg_random(0.1, 0.95, 0.95, 20, 1, sims, seed=1),
+        bench.rg_stratified(0.5, 0.85, 0.8, 200, sims, seed=2),
+        bench.ppi(0.5, 0.85, 0.8, 50, 3, sims, seed=3),
+        bench.ppi(0.1, 0.75, 0.9, 100, 1, sims, seed=3),
+    ):
+        assert cell.shown == sims
+        assert 0.9 <= cell.coverage <= 0.99, cell
+    assert bench.rg_random(0.5, 0.85, 0.8, 10, 1, 50, seed=1).shown == 0  # too few labels
+    assert bench.ppi(0.5, 0.85, 0.8, 20, 1, 50, seed=1).shown == 0
+    old, new = bench.gap_alarms(0.85, 0.85, 40, 2000, seed=5)
+    assert old > 0.1 and new < 0.04  # no real gap: the interval rule stays quiet
