@@ -162,11 +162,14 @@ def rg_stratified(
             s_parts += [str(verdict)] * take.size
         h, j = np.concatenate(h_parts), np.concatenate(j_parts)
         w = np.concatenate(w_parts)
-        tpr_p, tnr_p = weighted_rates(h, j, w * w.size / w.sum(), s_parts)
+        tpr_p, tnr_p, rho = weighted_rates(h, j, w * w.size / w.sum(), s_parts)
         if tpr_p is None or tnr_p is None:
             return None
         k = int(f[i].sum())
-        r = rogan_gladen(k, n_cases, tpr_p.successes, tpr_p.n, tnr_p.successes, tnr_p.n)
+        r = rogan_gladen(
+            k, n_cases, tpr_p.successes, tpr_p.n, tnr_p.successes, tnr_p.n,
+            rates_correlation=rho or 0.0, labels_per_class=(int(h.sum()), int((~h).sum())),
+        )  # fmt: skip
         return None if r.interval is None else (r.interval.low, r.interval.high)
 
     return _tally((one(i) for i in range(sims)), theta, sims)
@@ -248,11 +251,18 @@ def main() -> None:
             f"  θ={theta:.1f} TPR={tpr:.2f} TNR={tnr:.2f} n={n:3d} repeats={repeats}: {cell.text()}"
         )
     print("\nPost-selection: Rogan–Gladen when the same labels passed the gate vs always")
-    for tpr, tnr, per_class in ((0.9, 0.72, 30), (0.9, 0.72, 60), (0.75, 0.75, 60)):
-        old = rg_random(0.5, tpr, tnr, per_class, 1, sims, seed=4, gate=True)
-        new = rg_random(0.5, tpr, tnr, per_class, 1, sims, seed=4)
+    for theta, tpr, tnr, per_class in (
+        (0.1, 0.9, 0.65, 30),
+        (0.1, 0.9, 0.66, 100),
+        (0.2, 0.95, 0.67, 200),
+        (0.9, 0.66, 0.95, 60),
+        (0.5, 0.8, 0.8, 30),
+    ):
+        args = (theta, tpr, tnr, per_class, 1, sims)
+        old = rg_random(*args, seed=4, n_cases=3000, gate=True)
+        new = rg_random(*args, seed=4, n_cases=3000)
         print(
-            f"  θ=0.5 TPR={tpr:.2f} TNR={tnr:.2f} {per_class}/class: "
+            f"  θ={theta:.1f} TPR={tpr:.2f} TNR={tnr:.2f} {per_class}/class, 3000 outputs: "
             f"gated (old) {old.text()} | always (now) {new.text()}"
         )
     print("\nHoldout-gap warning: share of calibrations that warn (old rule | current rule)")

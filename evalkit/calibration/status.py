@@ -27,20 +27,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from evalkit.calibration.labels import labels_path, output_sha, read_labels
 from evalkit.calibration.measure import CalibrationResult, calibration_file, file_sha
 from evalkit.exceptions import InputError
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
-from evalkit.stats.correction import (
-    CorrectedPassRate,
-    PPIEstimate,
-    ppi_mean,
-    rogan_gladen,
-    run_counts,
-)
+from evalkit.stats.agreement import CalibrationSummary
+from evalkit.stats.correction import PPIEstimate, corrected_pass_rate, ppi_mean
 
 StateName = Literal[
     "calibrated", "uncalibrated", "stale", "insufficient labels", "below thresholds"
@@ -63,11 +58,13 @@ class CalibrationStatus(BaseModel):
     tnr: float | None = None
     reasons: list[str] = []
     notes: list[str] = []
-    #: calibration counts for the Rogan–Gladen correction (effective counts when reweighted)
+    #: calibration counts behind the Rogan–Gladen correction (effective counts when reweighted)
     tp: int = 0
     n_pos: int = 0
     tn: int = 0
     n_neg: int = 0
+    #: the measured figures themselves (not serialised): what the correction is computed from
+    summary: CalibrationSummary | None = Field(default=None, exclude=True)
 
     @property
     def calibrated(self) -> bool:
@@ -132,6 +129,7 @@ def calibration_status(
         "n_pos": s.tpr.n if s.tpr else 0,
         "tn": s.tnr.successes if s.tnr else 0,
         "n_neg": s.tnr.n if s.tnr else 0,
+        "summary": s,
     }
     if judge_version is not None and judge_version != result.judge_version:
         return CalibrationStatus(
@@ -150,15 +148,6 @@ def calibration_status(
     return CalibrationStatus(
         **common, state=result.state, detail=detail, reasons=result.reasons, notes=notes
     )
-
-
-def corrected(
-    passed: Sequence[bool], status: CalibrationStatus, case_ids: Sequence[str] | None = None
-) -> CorrectedPassRate:
-    """Rogan–Gladen corrected pass rate of a run's judge verdicts with this calibration's
-    counts; ``case_ids`` (one per verdict) cluster a case's repeats."""
-    k, n = run_counts(passed, case_ids)
-    return rogan_gladen(k, n, status.tp, status.n_pos, status.tn, status.n_neg)
 
 
 def _ppi(
@@ -228,7 +217,9 @@ def calibration_section(
             entry["detail"] += f" (run mixes {len(versions)} judge versions; using {version})"
         binary = status.scale in (None, "binary")
         if status.state not in ("uncalibrated", "stale") and status.scale == "binary":
-            fix = corrected([p for _, p, _ in graded], status, [c for _, _, c in graded])
+            assert status.summary is not None  # a stored calibration exists in these states
+            cases = [c for _, _, c in graded]
+            fix = corrected_pass_rate([p for _, p, _ in graded], status.summary, cases)
             entry["corrected"] = fix.model_dump(mode="json")
         if binary and run_id:
             ppi = _ppi(project_root, name, run_id, graded)

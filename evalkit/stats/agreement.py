@@ -244,6 +244,9 @@ class CalibrationSummary(BaseModel):
     spearman: float | None = None
     tpr: Proportion | None
     tnr: Proportion | None
+    #: correlation of the TPR and TNR estimates (stratified labels: both depend on every
+    #: stratum's shares); None = independent, as for labels drawn at random
+    rates_correlation: float | None = None
     coverage: float | None
     false_failure_rate: float | None
     alignment: float | None

@@ -22,11 +22,24 @@ its errors do not cancel. Two corrections, for two situations:
   the denominator's standard error (≈0.1) is half its size, so the ratio is dominated by noise.
   The default calibration gate (TPR, TNR ≥ 0.7) implies TPR + TNR − 1 ≥ 0.4 anyway.
 
+  No figure below ``RG_MIN_PER_CLASS`` = 20 human labels in either class: at 10 per class the
+  interval is mostly undefined (Fieller) and, where defined, rests on pseudo-counts. From 20 per
+  class it covered 95–99% over the grid of ``benchmarks/bench_coverage_correction.py``
+  (conservative at 20–30 labels with a strong judge). With repeats, the run's counts are
+  deflated by the cluster design effect (:func:`run_counts`): counted as independent records
+  the interval covered 67–87%.
+
 * :func:`ppi_mean`: some outputs *of this run*, drawn at random, carry a human label as well as
   the judge's verdict. Prediction-powered inference with power tuning (PPI++, Angelopoulos, Duchi
   & Zrnic 2023, arXiv:2311.01453): θ = λ·mean(judge on unlabelled) + mean(human − λ·judge on
   labelled), λ chosen to minimise the variance and clipped to [0, 1] (λ = 0 is the human-only
-  estimate, so a useless judge costs nothing asymptotically), with its CLT interval.
+  estimate, so a useless judge costs nothing asymptotically), with its CLT standard error.
+
+  The interval is Wilson's score interval at the effective size θ(1 − θ)/se² rather than
+  θ ± z·se, which undercovers near 0 or 1 as Wald does. No figure below ``PPI_MIN_LABELS`` = 50
+  labels: in simulation (θ 0.05–0.9, TPR/TNR 0.75–0.95) the interval covered 40–89% at 10
+  labels and 83–94% at 20–30, and 92–96% from 50 on; the audit saw 28–80% at 10, with
+  zero-width intervals when every label agreed with the judge (now: no figure, with the reason).
 """
 
 from __future__ import annotations
@@ -107,6 +120,8 @@ def rogan_gladen(
     confidence: float = 0.95,
     min_youden: float = DEFAULT_MIN_YOUDEN,
     min_per_class: float = RG_MIN_PER_CLASS,
+    rates_correlation: float = 0.0,
+    labels_per_class: tuple[int, int] | None = None,
 ) -> CorrectedPassRate:
     """Bias-corrected pass rate of a run from the judge's calibration counts.
 
@@ -116,7 +131,12 @@ def rogan_gladen(
     estimator's one real assumption: recalibrate when the outputs change in kind), and three
     independent binomial samples. Counts may be *effective* counts (:mod:`evalkit.stats.design`):
     a run with repeats passes its design-effect-deflated counts, a stratified calibration its
-    linearised ones. Fewer than ``min_per_class`` labels in a class: no figure.
+    linearised ones, with ``rates_correlation`` the correlation of its TPR and TNR estimates
+    (the delta method's covariance term; 0 for random labels). Fewer than ``min_per_class``
+    labels in a class: no figure. The rule counts the labels actually collected
+    (``labels_per_class``, human passes and fails; default ``n_pos``, ``n_neg``), never
+    effective counts: those are estimates, and withholding the figure when they came out
+    small would select the samples whose variance came out small, and undercover.
     """
     for name, k, n in (("run", judge_passes, n_judged), ("TPR", tp, n_pos), ("TNR", tn, n_neg)):
         if n < 0 or not 0 <= k <= n:
@@ -130,10 +150,11 @@ def rogan_gladen(
             observed=observed, estimate=None, interval=None, youden=None, unstable=True,
             reason=reason,
         )  # fmt: skip
-    if min(n_pos, n_neg) < min_per_class:
+    raw_pos, raw_neg = labels_per_class or (n_pos, n_neg)
+    if min(raw_pos, raw_neg) < min_per_class:
         return CorrectedPassRate(
             observed=observed, estimate=None, interval=None, youden=None, unstable=False,
-            reason=f"too few labels ({_count(n_pos)} pass, {_count(n_neg)} fail; "
+            reason=f"too few labels ({_count(raw_pos)} pass, {_count(raw_neg)} fail; "
             f"need {_count(min_per_class)} per class)",
         )  # fmt: skip
     tpr, tnr = tp / n_pos, tn / n_neg
@@ -165,10 +186,14 @@ def rogan_gladen(
     estimate = rogan_gladen_point(observed, tpr, tnr)
     assert estimate is not None  # youden >= min_youden > 0 here
     theta_a = (p_a + sp_a - 1.0) / youden_a
-    sd = (
-        np.sqrt(p_a * (1 - p_a) / n_p + theta_a**2 * var_se + (1 - theta_a) ** 2 * var_sp)
-        / youden_a
+    cov = rates_correlation * np.sqrt(var_se * var_sp)
+    var_theta = (
+        p_a * (1 - p_a) / n_p
+        + theta_a**2 * var_se
+        + (1 - theta_a) ** 2 * var_sp
+        - 2 * theta_a * (1 - theta_a) * cov
     )
+    sd = np.sqrt(max(var_theta, 0.0)) / youden_a
     shift = 2 * z * z * (theta_a * var_se - (1 - theta_a) * var_sp)
     # The adjusted centre can miss the plain estimate with a handful of labels (1 label, 1 output):
     # widen to include it rather than report an interval that excludes its own point.
@@ -202,24 +227,29 @@ def run_counts(
 
 
 def corrected_pass_rate(
-    judge_passes: int,
-    n_judged: int,
+    passed: Sequence[bool],
     summary: CalibrationSummary,
+    case_ids: Sequence[Hashable] | None = None,
     *,
     confidence: float = 0.95,
     min_youden: float = DEFAULT_MIN_YOUDEN,
 ) -> CorrectedPassRate:
-    """:func:`rogan_gladen` with the calibration counts taken from a calibration summary."""
-    cm = summary.confusion
+    """:func:`rogan_gladen` of a run's judge verdicts (``case_ids`` cluster its repeats) with a
+    calibration summary's TPR and TNR: their (effective) counts and correlation, the one
+    definition every report uses."""
+    k, n = run_counts(passed, case_ids)
+    tpr, tnr = summary.tpr, summary.tnr
     return rogan_gladen(
-        judge_passes,
-        n_judged,
-        cm.tp,
-        cm.tp + cm.fn,
-        cm.tn,
-        cm.tn + cm.fp,
+        k,
+        n,
+        tpr.successes if tpr else 0,
+        tpr.n if tpr else 0,
+        tnr.successes if tnr else 0,
+        tnr.n if tnr else 0,
         confidence=confidence,
         min_youden=min_youden,
+        rates_correlation=summary.rates_correlation or 0.0,
+        labels_per_class=(summary.n_pass, summary.n_fail),
     )
 
 

@@ -36,6 +36,49 @@ def _codes(keys: Sequence[Hashable], n: int) -> NDArray[np.int64]:
     return np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.int64)
 
 
+def _linearised(
+    y: ArrayLike, x: ArrayLike | None, weights: ArrayLike | None
+) -> tuple[float, NDArray[np.float64]]:
+    """The ratio and each unit's linearised contribution z_i = w_i (y_i − R x_i) / Σ w x."""
+    yv = np.asarray(y, dtype=float).ravel()
+    n = yv.size
+    xv = np.ones(n) if x is None else np.asarray(x, dtype=float).ravel()
+    wv = np.ones(n) if weights is None else np.asarray(weights, dtype=float).ravel()
+    if xv.size != n or wv.size != n:
+        raise ValueError(f"y, x and weights differ in length: {n}, {xv.size}, {wv.size}")
+    den = float(np.sum(wv * xv))
+    if den <= 0:
+        raise ValueError("the ratio's denominator is 0")
+    r = float(np.sum(wv * yv)) / den
+    return r, wv * (yv - r * xv) / den
+
+
+def _design_cov(
+    z1: NDArray[np.float64],
+    z2: NDArray[np.float64],
+    strata: Sequence[Hashable] | None,
+    clusters: Sequence[Hashable] | None,
+) -> float:
+    """Σ_h m_h/(m_h − 1) Σ_c (z1_hc − z̄1_h)(z2_hc − z̄2_h) over cluster totals."""
+    n = z1.size
+    stratum = np.zeros(n, dtype=np.int64) if strata is None else _codes(strata, n)
+    if clusters is None:
+        cluster = np.arange(n, dtype=np.int64)
+    else:
+        cluster = _codes(list(zip(stratum.tolist(), clusters, strict=True)), n)
+    cluster_stratum = np.zeros(int(cluster.max(initial=-1)) + 1, dtype=np.int64)
+    cluster_stratum[cluster] = stratum  # clusters are nested in strata by construction
+    m = np.bincount(cluster_stratum)[cluster_stratum]
+    factor = np.where(m > 1, m / np.maximum(m - 1, 1), 1.0)
+    dev = []
+    for z in (z1, z2):
+        totals = np.bincount(cluster, weights=z, minlength=cluster_stratum.size)
+        sums = np.bincount(cluster_stratum, weights=totals)
+        centre = np.where(m > 1, sums[cluster_stratum] / np.maximum(m, 1), totals.mean())
+        dev.append(totals - centre)
+    return float(np.sum(factor * dev[0] * dev[1]))
+
+
 def ratio_variance(
     y: ArrayLike,
     x: ArrayLike | None = None,
@@ -50,33 +93,22 @@ def ratio_variance(
     with a single cluster is centred on the mean over all clusters (R ``survey``'s "adjust").
     Raises ``ValueError`` when Σwx is 0 (the ratio is undefined).
     """
-    yv = np.asarray(y, dtype=float).ravel()
-    n = yv.size
-    xv = np.ones(n) if x is None else np.asarray(x, dtype=float).ravel()
-    wv = np.ones(n) if weights is None else np.asarray(weights, dtype=float).ravel()
-    if xv.size != n or wv.size != n:
-        raise ValueError(f"y, x and weights differ in length: {n}, {xv.size}, {wv.size}")
-    den = float(np.sum(wv * xv))
-    if den <= 0:
-        raise ValueError("the ratio's denominator is 0")
-    r = float(np.sum(wv * yv)) / den
-    z = wv * (yv - r * xv) / den
-    stratum = np.zeros(n, dtype=np.int64) if strata is None else _codes(strata, n)
-    if clusters is None:
-        cluster = np.arange(n, dtype=np.int64)
-    else:
-        cluster = _codes(list(zip(stratum.tolist(), clusters, strict=True)), n)
-    totals = np.bincount(cluster, weights=z)
-    # the stratum of each cluster (clusters are nested in strata by construction)
-    cluster_stratum = np.zeros(totals.size, dtype=np.int64)
-    cluster_stratum[cluster] = stratum
-    per_stratum = np.bincount(cluster_stratum, minlength=int(stratum.max(initial=-1)) + 1)
-    sums = np.bincount(cluster_stratum, weights=totals, minlength=per_stratum.size)
-    m = per_stratum[cluster_stratum]
-    centre = np.where(m > 1, sums[cluster_stratum] / np.maximum(m, 1), totals.mean())
-    factor = np.where(m > 1, m / np.maximum(m - 1, 1), 1.0)
-    var = float(np.sum(factor * (totals - centre) ** 2))
-    return r, var
+    r, z = _linearised(y, x, weights)
+    return r, _design_cov(z, z, strata, clusters)
+
+
+def ratio_covariance(
+    first: tuple[ArrayLike, ArrayLike | None],
+    second: tuple[ArrayLike, ArrayLike | None],
+    *,
+    weights: ArrayLike | None = None,
+    strata: Sequence[Hashable] | None = None,
+) -> float:
+    """Linearised covariance of two ratios ``(y, x)`` estimated from the same labels (TPR and
+    TNR from one stratified sample move together: both depend on every stratum's shares)."""
+    _, z1 = _linearised(*first, weights)
+    _, z2 = _linearised(*second, weights)
+    return _design_cov(z1, z2, strata, None)
 
 
 def effective_n(

@@ -8,7 +8,7 @@ from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
 from evalkit.calibration.labels import Label, Sampling
 from evalkit.calibration.sampling import Candidate, candidates, draw_sample
-from evalkit.calibration.weights import sampling_weights, weighted_summary
+from evalkit.calibration.weights import sampling_strata, sampling_weights, weighted_summary
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord, JudgeVerdict
 from evalkit.stats.agreement import calibration_summary
@@ -133,3 +133,56 @@ def test_unsized_or_unstratified_labels_weigh_one() -> None:
     weights, notes = sampling_weights(labels)
     assert weights == [1.0, 1.0]
     assert "without stratum sizes" in notes[0]
+
+
+def _stratified_labels(k_p: int, n_p: int, k_f: int, n_f: int) -> tuple[list, list, list, list]:
+    """Labels drawn from a run of 780 judge passes and 220 judge fails: ``k_s`` human passes
+    among the ``n_s`` labels of each stratum; (human, judge, weights, strata)."""
+    labels = [
+        Label(
+            case_id=f"c{stratum}{i}",
+            output=f"o{stratum}{i}",
+            label="pass" if i < k else "fail",
+            run_id="r",
+            sampling=Sampling(mode="stratified", stratum=stratum, stratum_size=size),
+        )
+        for stratum, k, n, size in (("pass", k_p, n_p, 780), ("fail", k_f, n_f, 220))
+        for i in range(n)
+    ]
+    weights, _ = sampling_weights(labels)
+    judge = [lab.sampling.stratum for lab in labels]
+    return [lab.label for lab in labels], judge, weights, sampling_strata(labels)
+
+
+def test_stratified_intervals_use_the_design_not_kish() -> None:
+    human, judge, weights, strata = _stratified_labels(46, 50, 15, 40)
+    s = weighted_summary(human, judge, weights, strata=strata, scale="binary", n_boot=100)
+    assert s.tpr is not None
+    # TPR = 780·a_P / (780·a_P + 220·a_F) with a_s the human-pass share of stratum s
+    assert s.tpr.estimate == pytest.approx(780 * 46 / 50 / (780 * 46 / 50 + 220 * 15 / 40))
+    w = np.array(weights)
+    h = np.array([x == "pass" for x in human])
+    kish = w[h].sum() ** 2 / (w[h] ** 2).sum()  # the effective size used before
+    assert s.tpr.n > 2 * kish  # the strata pin TPR down: the verdict counts are known
+    assert s.rates_correlation is not None and s.rates_correlation > 0.2
+    assert calibration_summary(human, judge, n_boot=10).rates_correlation is None
+
+
+def test_a_stratum_where_every_label_agrees_still_has_variance() -> None:
+    """No human pass among 40 judge fails: TPR's estimate is 1 and its linearised variance 0,
+    yet the fail stratum (220 of 1000 outputs) could hold a few human passes. Each stratum gets
+    one pseudo human pass and one pseudo human fail (Agresti–Coull's +1/+1) for the variance."""
+    human, judge, weights, strata = _stratified_labels(46, 50, 0, 40)
+    s = weighted_summary(human, judge, weights, strata=strata, scale="binary", n_boot=100)
+    assert s.tpr is not None and s.tpr.estimate == 1.0
+    # by hand: shares b_s over m_s = n_s + 2 labels at weight w_s ∝ N_s/n_s, the delta method
+    m_p, m_f, b_p, b_f = 52, 42, 47 / 52, 1 / 42
+    a_p, a_f = 780 / 50 * m_p, 220 / 40 * m_f
+    d = a_p * b_p + a_f * b_f
+    r = a_p * b_p / d
+    var = (a_p * a_f * b_f / d**2) ** 2 * b_p * (1 - b_p) / (m_p - 1) + (
+        a_p * b_p * a_f / d**2
+    ) ** 2 * b_f * (1 - b_f) / (m_f - 1)
+    assert s.tpr.n == round(r * (1 - r) / var * 94 / 93)
+    # the rule of three allows up to 3/40 human passes in the fail stratum: TPR ≥ 0.9775
+    assert s.tpr.interval.low < 780 * 0.92 / (780 * 0.92 + 220 * 3 / 40)

@@ -130,7 +130,7 @@ def test_from_calibration_summary() -> None:
     human = [True] * 60 + [False] * 60
     judge = [True] * 51 + [False] * 9 + [False] * 48 + [True] * 12
     summary = calibration_summary(human, judge, n_boot=10)
-    r = corrected_pass_rate(328, 500, summary)
+    r = corrected_pass_rate([True] * 328 + [False] * 172, summary)
     assert r.estimate == pytest.approx(0.456 / 0.65)  # the worked example's counts
     low, high, _ = _lang_reiczigel(328, 500, 51, 60, 48, 60)
     assert r.interval is not None
