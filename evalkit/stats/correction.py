@@ -52,7 +52,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
 from evalkit.stats.agreement import BinaryLike, CalibrationSummary, as_binary
-from evalkit.stats.design import effective_n, ratio_variance
+from evalkit.stats.design import cluster_design_effect, effective_n, ratio_variance
 from evalkit.stats.interval import Interval
 
 DEFAULT_MIN_YOUDEN = 0.2
@@ -272,8 +272,9 @@ def ppi_mean(
     the reference implementation (ppi_py ``_calc_lam_glm``: covariance over n, variance of the
     judge over all n + N verdicts), clipped to [0, 1]; ``lam=0`` gives the human-only CLT
     interval, ``lam=1`` plain PPI. The variance is s²(human − λ·judge)/n + λ²·s²(judge)/N with
-    sample variances (ddof 1); ``clusters_*`` (case ids, with repeats) make each term the
-    cluster-robust one (:func:`evalkit.stats.design.ratio_variance`).
+    sample variances (ddof 1); ``clusters_*`` (case ids, with repeats; both or neither) multiply
+    it by the cluster design effect of the estimator's influence values over labelled and
+    unlabelled outputs together (a case's repeats may fall on both sides).
 
     No figure with fewer than ``min_labels`` labels (the CLT interval covered 28–80% at 10) or
     when the estimated variance is 0 (a zero-width interval claims certainty it does not have).
@@ -295,9 +296,15 @@ def ppi_mean(
         raise ValueError("lam must be 0 when there are no unlabelled outputs")
     rectifier = y - lam * f
     theta = (lam * float(fu.mean()) if big_n else 0.0) + float(rectifier.mean())
-    var = ratio_variance(rectifier, clusters=clusters_labeled)[1]
+    var = ratio_variance(rectifier)[1]
     if big_n > 1 and lam != 0.0:
-        var += lam * lam * ratio_variance(fu, clusters=clusters_unlabeled)[1]
+        var += lam * lam * ratio_variance(fu)[1]
+    if clusters_labeled is not None and clusters_unlabeled is not None:
+        # one case's repeats can fall on both sides: their influence adds up per case
+        influence = np.concatenate(
+            [(rectifier - rectifier.mean()) / n, lam * (fu - fu.mean()) / max(big_n, 1)]
+        )
+        var *= cluster_design_effect(influence, [*clusters_labeled, *clusters_unlabeled])
     se = float(np.sqrt(var))
     z = _z(confidence)
     estimate = float(np.clip(theta, 0.0, 1.0))

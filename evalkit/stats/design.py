@@ -111,6 +111,15 @@ def ratio_covariance(
     return _design_cov(z1, z2, strata, None)
 
 
+def cluster_design_effect(z: ArrayLike, clusters: Sequence[Hashable]) -> float:
+    """Var(Σz) with units grouped in ``clusters`` over Var(Σz) with independent units, for
+    centred influence values ``z`` (1 when the latter is 0): what clustering does to a
+    variance computed as if every unit stood alone."""
+    zv = np.asarray(z, dtype=float).ravel()
+    alone = _design_cov(zv, zv, None, None)
+    return _design_cov(zv, zv, None, clusters) / alone if alone > 0 else 1.0
+
+
 def effective_n(
     y: ArrayLike,
     x: ArrayLike | None = None,
