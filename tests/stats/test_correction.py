@@ -31,11 +31,13 @@ Z = NormalDist().inv_cdf(0.975)
 
 
 def _lang_reiczigel(
-    k: int, n: int, tp: int, n_pos: int, tn: int, n_neg: int
+    k: int, n: int, tp: int, n_pos: int, tn: int, n_neg: int, rho: float = 0.0
 ) -> tuple[float, float, float]:
     """Lang & Reiczigel (2014) by hand, step by step as in the authors' R script
     (CI4TruePrevalence, 2013): adjusted shares, the adjusted estimate, its delta-method standard
-    error and the shift; returns (low, high, shift), not clipped."""
+    error and the shift; returns (low, high, shift), not clipped. ``rho``: correlation of the
+    TPR and TNR estimates, the delta method's cross term 2·(∂θ/∂Se)(∂θ/∂Sp)·Cov with
+    ∂θ/∂Se = −θ/J and ∂θ/∂Sp = (1 − θ)/J."""
     p = (k + Z**2 / 2) / (n + Z**2)
     se = (tp + 1) / (n_pos + 2)
     sp = (tn + 1) / (n_neg + 2)
@@ -44,7 +46,8 @@ def _lang_reiczigel(
     var_p = p * (1 - p) / (n + Z**2)
     var_se = se * (1 - se) / (n_pos + 2)
     var_sp = sp * (1 - sp) / (n_neg + 2)
-    sd = math.sqrt(var_p + est**2 * var_se + (1 - est) ** 2 * var_sp) / abs(youden)
+    cross = -2 * est * (1 - est) * rho * math.sqrt(var_se * var_sp)
+    sd = math.sqrt(var_p + est**2 * var_se + (1 - est) ** 2 * var_sp + cross) / abs(youden)
     shift = 2 * Z**2 * (est * var_se - (1 - est) * var_sp)
     return est + shift - Z * sd, est + shift + Z * sd, shift
 
@@ -61,6 +64,18 @@ def test_rogan_gladen_worked_example() -> None:
     low, high, shift = _lang_reiczigel(328, 500, 51, 60, 48, 60)
     assert abs(shift) > 0.004  # the skew correction is not negligible here: it is tested
     assert (r.interval.low, r.interval.high) == pytest.approx((low, high), abs=1e-12)
+
+
+def test_correlated_rates_narrow_the_interval() -> None:
+    """Stratified labels make the TPR and TNR estimates move together; their positive
+    correlation partly cancels in θ = (p + TNR − 1)/(TPR + TNR − 1)."""
+    r = rogan_gladen(328, 500, 51, 60, 48, 60, rates_correlation=0.6)
+    low, high, _ = _lang_reiczigel(328, 500, 51, 60, 48, 60, rho=0.6)
+    assert r.interval is not None
+    assert (r.interval.low, r.interval.high) == pytest.approx((low, high), abs=1e-12)
+    plain = rogan_gladen(328, 500, 51, 60, 48, 60)
+    assert plain.interval is not None
+    assert high - low < plain.interval.high - plain.interval.low - 0.01
 
 
 def test_clipping() -> None:
