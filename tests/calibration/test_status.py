@@ -21,6 +21,7 @@ from evalkit.stats.correction import rogan_gladen
 from evalkit.store import load_run
 from evalkit.summary import summarize
 from tests.calibration.helpers import judge_yaml
+from tests.hand import lang_reiczigel
 
 
 def write_calibration(
@@ -98,14 +99,16 @@ def test_section_corrects_a_calibrated_judge(tmp_path: Path) -> None:
     g = section["grounded"]
     assert (g["status"], g["n"], g["errors"]) == ("calibrated", 98, 2)
     assert g["pass_rate"] == pytest.approx(70 / 98)
-    expected = rogan_gladen(70, 98, 36, 40, 34, 40)
-    assert g["corrected"]["estimate"] == pytest.approx(expected.estimate)
-    assert g["corrected"]["interval"]["low"] == pytest.approx(expected.interval.low)  # type: ignore[union-attr]
+    estimate = (70 / 98 + 34 / 40 - 1) / (36 / 40 + 34 / 40 - 1)  # Rogan–Gladen by hand
+    low, high, _ = lang_reiczigel(70, 98, 36, 40, 34, 40)
+    assert g["corrected"]["estimate"] == pytest.approx(estimate)
+    interval = g["corrected"]["interval"]
+    assert (interval["low"], interval["high"]) == pytest.approx((low, min(high, 1.0)))
     assert g["ppi"] is None  # no labels from this run
     text = run_report({"run_id": "run-1"}, {**summarize(recs), "calibration": section}, recs)
     assert "### Judge calibration" in text
     row = next(line for line in text.splitlines() if line.startswith("| `grounded`"))
-    assert "calibrated (80 labels" in row and f"{100 * expected.estimate:.1f}%" in row  # type: ignore[operator]
+    assert "calibrated (80 labels" in row and f"{100 * estimate:.1f}%" in row
 
 
 def test_section_for_uncalibrated_stale_and_unstable_judges(tmp_path: Path) -> None:
@@ -179,9 +182,12 @@ def test_correction_does_not_depend_on_passing_the_thresholds(tmp_path: Path) ->
     write_calibration(tmp_path, "v1", tp=33, fn=7, fp=13, tn=27)  # TNR 0.675 < 0.7
     g = calibration_section(recs, tmp_path)["grounded"]
     assert g["status"] == "below thresholds"
-    expected = rogan_gladen(60, 100, 33, 40, 27, 40)
-    assert expected.estimate is not None
-    assert g["corrected"]["estimate"] == pytest.approx(expected.estimate)
+    assert g["corrected"]["estimate"] == pytest.approx(
+        (0.6 + 27 / 40 - 1) / (33 / 40 + 27 / 40 - 1)
+    )
+    low, high, _ = lang_reiczigel(60, 100, 33, 40, 27, 40)
+    interval = g["corrected"]["interval"]
+    assert (interval["low"], interval["high"]) == pytest.approx((low, min(high, 1.0)))
     write_calibration(tmp_path, "v1", tp=17, fn=2, fp=3, tn=17)  # 19 human passes: too few
     g = calibration_section(recs, tmp_path)["grounded"]
     assert g["status"] == "insufficient labels" and g["corrected"]["estimate"] is None

@@ -7,7 +7,6 @@ import importlib.util
 import math
 import sys
 from pathlib import Path
-from statistics import NormalDist
 from types import ModuleType
 
 import numpy as np
@@ -25,31 +24,9 @@ from evalkit.stats.correction import (
     rogan_gladen_point,
     run_counts,
 )
+from tests.hand import lang_reiczigel
 
 SIMS = 1000
-Z = NormalDist().inv_cdf(0.975)
-
-
-def _lang_reiczigel(
-    k: int, n: int, tp: int, n_pos: int, tn: int, n_neg: int, rho: float = 0.0
-) -> tuple[float, float, float]:
-    """Lang & Reiczigel (2014) by hand, step by step as in the authors' R script
-    (CI4TruePrevalence, 2013): adjusted shares, the adjusted estimate, its delta-method standard
-    error and the shift; returns (low, high, shift), not clipped. ``rho``: correlation of the
-    TPR and TNR estimates, the delta method's cross term 2·(∂θ/∂Se)(∂θ/∂Sp)·Cov with
-    ∂θ/∂Se = −θ/J and ∂θ/∂Sp = (1 − θ)/J."""
-    p = (k + Z**2 / 2) / (n + Z**2)
-    se = (tp + 1) / (n_pos + 2)
-    sp = (tn + 1) / (n_neg + 2)
-    youden = se + sp - 1
-    est = (p + sp - 1) / youden
-    var_p = p * (1 - p) / (n + Z**2)
-    var_se = se * (1 - se) / (n_pos + 2)
-    var_sp = sp * (1 - sp) / (n_neg + 2)
-    cross = -2 * est * (1 - est) * rho * math.sqrt(var_se * var_sp)
-    sd = math.sqrt(var_p + est**2 * var_se + (1 - est) ** 2 * var_sp + cross) / abs(youden)
-    shift = 2 * Z**2 * (est * var_se - (1 - est) * var_sp)
-    return est + shift - Z * sd, est + shift + Z * sd, shift
 
 
 def test_rogan_gladen_worked_example() -> None:
@@ -61,7 +38,7 @@ def test_rogan_gladen_worked_example() -> None:
     assert r.youden == pytest.approx(0.65)
     assert r.estimate == pytest.approx(0.456 / 0.65)
     assert r.interval is not None
-    low, high, shift = _lang_reiczigel(328, 500, 51, 60, 48, 60)
+    low, high, shift = lang_reiczigel(328, 500, 51, 60, 48, 60)
     assert abs(shift) > 0.004  # the skew correction is not negligible here: it is tested
     assert (r.interval.low, r.interval.high) == pytest.approx((low, high), abs=1e-12)
 
@@ -70,7 +47,7 @@ def test_correlated_rates_narrow_the_interval() -> None:
     """Stratified labels make the TPR and TNR estimates move together; their positive
     correlation partly cancels in θ = (p + TNR − 1)/(TPR + TNR − 1)."""
     r = rogan_gladen(328, 500, 51, 60, 48, 60, rates_correlation=0.6)
-    low, high, _ = _lang_reiczigel(328, 500, 51, 60, 48, 60, rho=0.6)
+    low, high, _ = lang_reiczigel(328, 500, 51, 60, 48, 60, rho=0.6)
     assert r.interval is not None
     assert (r.interval.low, r.interval.high) == pytest.approx((low, high), abs=1e-12)
     plain = rogan_gladen(328, 500, 51, 60, 48, 60)
@@ -104,7 +81,7 @@ def test_interval_is_lang_reiczigel_by_hand(
     assert r.estimate == pytest.approx(
         min(1.0, max(0.0, (run[0] / run[1] + neg[0] / neg[1] - 1) / r.youden))  # type: ignore[operator]
     )
-    low, high, _ = _lang_reiczigel(*run, *pos, *neg)
+    low, high, _ = lang_reiczigel(*run, *pos, *neg)
     assert r.interval.low == pytest.approx(min(max(low, 0.0), r.estimate), abs=1e-12)
     assert r.interval.high == pytest.approx(max(min(high, 1.0), r.estimate), abs=1e-12)
 
@@ -147,7 +124,7 @@ def test_from_calibration_summary() -> None:
     summary = calibration_summary(human, judge, n_boot=10)
     r = corrected_pass_rate([True] * 328 + [False] * 172, summary)
     assert r.estimate == pytest.approx(0.456 / 0.65)  # the worked example's counts
-    low, high, _ = _lang_reiczigel(328, 500, 51, 60, 48, 60)
+    low, high, _ = lang_reiczigel(328, 500, 51, 60, 48, 60)
     assert r.interval is not None
     assert (r.interval.low, r.interval.high) == pytest.approx((low, high))
 
