@@ -9,6 +9,7 @@ cover θ (target 93–97%), or "not shown" when evalkit withholds it in every si
 * Rogan–Gladen, stratified calibration labels: drawn half from the judge's passes, half from its
   fails of a 2,000-output calibration run, reweighted as ``evalkit calibrate`` does.
 * PPI++: ``n`` outputs of the run labelled at random.
+* Repeats: the run's outputs counted as independent (the old rule) against clustered by case.
 * Post-selection: Rogan–Gladen shown only when the same labels passed the calibration gate
   (the old rule) against shown always (the current rule).
 * Holdout gap: how often the overfitting warning fires with no real gap (old rule: point drop
@@ -107,9 +108,11 @@ def rg_random(
     seed: int,
     n_cases: int = 300,
     gate: bool = False,
+    clustered: bool = True,
 ) -> Cell:
     """Rogan–Gladen with ``per_class`` random human passes and fails; ``gate``: shown only when
-    the labels also pass the default calibration thresholds (the old rule)."""
+    the labels also pass the default calibration thresholds (the old rule); ``clustered=False``
+    counts repeats as independent outputs (the old rule)."""
     rng = np.random.default_rng(seed)
     _, f, case = _run(rng, theta, tpr, tnr, n_cases, repeats, sims)
     tp = rng.binomial(per_class, tpr, sims)
@@ -119,7 +122,7 @@ def rg_random(
     def one(i: int) -> tuple[float, float] | None:
         if gate and not _passes_gate(int(tp[i]), per_class, int(tn[i]), per_class):
             return None
-        k, n = run_counts(f[i].tolist(), cases)
+        k, n = run_counts(f[i].tolist(), cases if clustered else None)
         r = rogan_gladen(k, n, int(tp[i]), per_class, int(tn[i]), per_class)
         return None if r.interval is None else (r.interval.low, r.interval.high)
 
@@ -249,6 +252,19 @@ def main() -> None:
         cell = ppi(theta, tpr, tnr, n, repeats, sims, seed=3)
         print(
             f"  θ={theta:.1f} TPR={tpr:.2f} TNR={tnr:.2f} n={n:3d} repeats={repeats}: {cell.text()}"
+        )
+    print("\nRogan–Gladen with repeats: outputs counted as independent (old) vs clustered (now)")
+    for theta, tpr, tnr, per_class, n_cases, repeats in (
+        (0.5, 0.9, 0.9, 300, 100, 5),
+        (0.5, 0.95, 0.95, 300, 50, 10),
+        (0.3, 0.9, 0.9, 200, 100, 3),
+    ):
+        args = (theta, tpr, tnr, per_class, repeats, sims)
+        old = rg_random(*args, seed=6, n_cases=n_cases, clustered=False)
+        new = rg_random(*args, seed=6, n_cases=n_cases)
+        print(
+            f"  θ={theta:.1f} TPR={tpr:.2f} TNR={tnr:.2f} {per_class}/class, {n_cases} cases × "
+            f"{repeats}: independent (old) {old.text()} | clustered (now) {new.text()}"
         )
     print("\nPost-selection: Rogan–Gladen when the same labels passed the gate vs always")
     for theta, tpr, tnr, per_class in (

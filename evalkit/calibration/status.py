@@ -12,8 +12,9 @@ for PPI: PPI needs a random sample of the run, and reweighting them is left to c
 
 The corrected rate is shown whether or not the judge passed the calibration thresholds. Showing
 it only when the *same* labels had also passed the thresholds selects the calibrations whose
-TPR/TNR came out high by chance, and the interval then covered as little as 70% (the audit's
-post-selection finding); shown unconditionally it covers 95% (``bench_coverage_correction.py``).
+TPR/TNR came out high by chance, and the interval then undercovered (70% in the audit, 84% in
+the worst scenario of ``benchmarks/bench_coverage_correction.py``, with a true TNR just under
+the 0.7 threshold); shown unconditionally it covered 95–97% in the same scenarios.
 The figures' own validity rules (enough labels per class, a judge clearly better than chance)
 depend on label counts and on the denominator only. Outputs of one case (repeats) are clustered:
 the run's counts enter as effective counts (:mod:`evalkit.stats.design`).
