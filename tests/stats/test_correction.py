@@ -350,5 +350,10 @@ def test_coverage_benchmark_small_grid() -> None:
         assert 0.9 <= cell.coverage <= 0.99, cell
     assert bench.rg_random(0.5, 0.85, 0.8, 10, 1, 50, seed=1).shown == 0  # too few labels
     assert bench.ppi(0.5, 0.85, 0.8, 20, 1, 50, seed=1).shown == 0
+    # the old rules, still in the benchmark for comparison, fail where the audit said they did
+    naive = bench.rg_random(0.5, 0.95, 0.95, 300, 10, sims, seed=6, n_cases=50, clustered=False)
+    assert naive.coverage < 0.85  # repeats counted as independent outputs
+    gated = bench.rg_random(0.1, 0.9, 0.65, 30, 1, sims, seed=4, n_cases=3000, gate=True)
+    assert gated.coverage < 0.9  # shown only when the same labels passed the thresholds
     old, new = bench.gap_alarms(0.85, 0.85, 40, 2000, seed=5)
     assert old > 0.1 and new < 0.04  # no real gap: the interval rule stays quiet
