@@ -230,3 +230,34 @@ def test_comparison_markdown_shows_both_runs(tmp_path: Path) -> None:
     assert [r.split("|")[2].strip() for r in rows] == ["base", "head"]
     assert all("calibrated (80 labels" in r for r in rows)
     assert "### Judge calibration" not in comparison_markdown(compare_runs(base, head, n_boot=200))
+
+
+def test_stratified_calibration_near_zero_carries_a_caveat(tmp_path: Path) -> None:
+    """Labels drawn 30 per judge verdict from a run of 100 passes and 900 fails."""
+    human = ["pass"] * 25 + ["fail"] * 5 + ["pass"] * 3 + ["fail"] * 27
+    verdict = ["pass"] * 30 + ["fail"] * 30
+    labels = [
+        Label(
+            case_id=f"l{i}",
+            output=f"o{i}",
+            label=h,
+            run_id="cal",
+            sampling=Sampling(
+                mode="stratified", stratum=v, stratum_size=100 if v == "pass" else 900
+            ),
+        )
+        for i, (h, v) in enumerate(zip(human, verdict, strict=True))
+    ]
+    verdicts = [JudgeVerdict(name="grounded", version="v1", outcome=Outcome(v)) for v in verdict]
+    result = measure(labels, verdicts, judge="grounded", judge_version="v1", scale="binary")
+    assert result.reweighted and result.overall.rates_correlation is not None
+    path = calibration_file(tmp_path, "grounded")
+    path.parent.mkdir(parents=True)
+    path.write_text(result.model_dump_json(), "utf-8")
+    low = calibration_section(_records(["pass"] * 3 + ["fail"] * 97), tmp_path)["grounded"]
+    assert low["corrected"]["estimate"] < 0.15
+    assert "stratified labels and a pass rate near 0 or 1" in low["corrected"]["caveat"]
+    text = run_report({}, {**summarize([]), "calibration": {"grounded": low}}, [])
+    assert "caveat: stratified labels" in text
+    mid = calibration_section(_records(["pass"] * 25 + ["fail"] * 75), tmp_path)["grounded"]
+    assert 0.15 <= mid["corrected"]["estimate"] <= 0.85 and mid["corrected"]["caveat"] is None
