@@ -33,8 +33,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evalkit.calibration.weights import weighted_rates
-from evalkit.stats.agreement import difference_interval
 from evalkit.stats.correction import ppi_mean, rogan_gladen, run_counts
+from evalkit.stats.holdout import difference_interval
 
 ICC = 1 / 3
 JUDGES = ((0.95, 0.95), (0.85, 0.8), (0.75, 0.9))

@@ -42,12 +42,9 @@ from evalkit.calibration.weights import sampling_strata, sampling_weights, weigh
 from evalkit.exceptions import InputError
 from evalkit.outcome import Outcome
 from evalkit.record import JudgeVerdict
-from evalkit.stats.agreement import (
-    CalibrationSummary,
-    holdout_gap_warning,
-    is_calibrated,
-)
+from evalkit.stats.agreement import CalibrationSummary, is_calibrated
 from evalkit.stats.design import effective_n
+from evalkit.stats.holdout import holdout_gap_warning
 from evalkit.stats.split import split_of
 
 if TYPE_CHECKING:

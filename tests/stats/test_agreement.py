@@ -22,8 +22,6 @@ from evalkit.stats.agreement import (
     calibration_summary,
     cohen_kappa,
     confusion_matrix,
-    difference_interval,
-    holdout_gap_warning,
     is_calibrated,
     kappa_bootstrap_interval,
     spearman_rho,
@@ -224,31 +222,3 @@ def test_input_validation() -> None:
         calibration_summary([True, False], [True])
     with pytest.raises(ValueError, match="not among the categories"):
         cohen_kappa([1, 2], [1, 7], labels=LIKERT_LEVELS)
-
-
-def test_holdout_gap_warning_needs_a_gap_clear_of_noise() -> None:
-    def summary(n: int, agree: int) -> object:
-        return calibration_summary([True] * n, [True] * agree + [False] * (n - agree), n_boot=10)
-
-    dev = summary(40, 39)  # 97.5%
-    assert holdout_gap_warning(dev, summary(40, 38)) is None  # 2.5 points: under the 5
-    # 10 points from 40 labels a side: 97.5% vs 87.5% is within noise (interval reaches below 0)
-    assert holdout_gap_warning(dev, summary(40, 35)) is None
-    # 30 points: the interval for the gap lies above 0
-    warning = holdout_gap_warning(dev, summary(40, 27))
-    assert warning is not None and "30.0 points below dev" in warning
-    assert "interval for the gap" in warning
-    # effective sample sizes (a case's outputs are clustered) can remove the warning
-    assert holdout_gap_warning(dev, summary(40, 27), n_dev=8, n_holdout=8) is None
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 200), st.integers(1, 200), st.data())
-def test_difference_interval_is_newcombes(n1: int, n2: int, data: st.DataObject) -> None:
-    from statsmodels.stats.proportion import confint_proportions_2indep
-
-    k1, k2 = data.draw(st.integers(0, n1)), data.draw(st.integers(0, n2))
-    ours = difference_interval(k1 / n1, n1, k2 / n2, n2)
-    low, high = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff")
-    assert ours is not None
-    assert (ours.low, ours.high) == pytest.approx((low, high), abs=1e-9)
