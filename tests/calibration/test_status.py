@@ -141,7 +141,7 @@ def test_section_for_uncalibrated_stale_and_unstable_judges(tmp_path: Path) -> N
 
 def test_ppi_uses_only_random_labels_from_the_same_run(tmp_path: Path) -> None:
     write_calibration(tmp_path, "v1", tp=36, fn=4, fp=6, tn=34)
-    recs = _records(["pass"] * 150 + ["fail"] * 50)
+    recs = _records(["pass"] * 300 + ["fail"] * 100)
     path = labels_path(tmp_path, "grounded")
 
     def label(i: int, human: str, run_id: str = "run-1", **sampling: object) -> None:
@@ -156,23 +156,23 @@ def test_ppi_uses_only_random_labels_from_the_same_run(tmp_path: Path) -> None:
             ),
         )
 
-    for i in range(0, 200, 4):  # 50 labelled at random; the judge is too lenient on 8
+    for i in range(0, 400, 4):  # 100 labelled at random; the judge is too lenient on 8
         label(i, "fail" if i < 32 else recs[i].outcome.value, mode="random", seed=1)
-    label(1, "fail", mode="stratified", stratum="pass", stratum_size=150)
+    label(1, "fail", mode="stratified", stratum="pass", stratum_size=300)
     g = calibration_section(recs, tmp_path, run_id="run-1")["grounded"]
-    assert g["ppi"]["n_labeled"] == 50 and g["ppi"]["n_unlabeled"] == 150
-    assert g["ppi"]["estimate"] < 150 / 200  # the labels say the judge is too lenient
+    assert g["ppi"]["n_labeled"] == 100 and g["ppi"]["n_unlabeled"] == 300
+    assert g["ppi"]["estimate"] < 300 / 400  # the labels say the judge is too lenient
     assert calibration_section(recs, tmp_path, run_id="run-2")["grounded"]["ppi"] is None
     assert output_sha("out 0") in path.read_text()
     # too few labels from the run: no PPI++ figure, the reason instead, the correction stays
     for i in range(1, 41, 2):
         label(i, recs[i].outcome.value, run_id="run-3", mode="random", seed=1)
     g = calibration_section(recs, tmp_path, run_id="run-3")["grounded"]
-    assert g["ppi"]["estimate"] is None and g["ppi"]["reason"] == "too few labels (20, need 50)"
+    assert g["ppi"]["estimate"] is None and g["ppi"]["reason"] == "too few labels (20, need 100)"
     assert g["corrected"]["estimate"] is not None
     text = run_report({}, {**summarize(recs), "calibration": {"grounded": g}}, recs)
     row = next(line for line in text.splitlines() if line.startswith("| `grounded`"))
-    assert row.rstrip().endswith("| too few labels (20, need 50) |")
+    assert row.rstrip().endswith("| too few labels (20, need 100) |")
 
 
 def test_correction_does_not_depend_on_passing_the_thresholds(tmp_path: Path) -> None:

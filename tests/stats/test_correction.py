@@ -248,8 +248,8 @@ def _ppi_by_hand(
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_ppi_matches_the_papers_formulas_by_hand(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    y = (rng.random(80) < 0.6).astype(int)
-    f = np.where(rng.random(80) < 0.8, y, 1 - y)
+    y = (rng.random(120) < 0.6).astype(int)
+    f = np.where(rng.random(120) < 0.8, y, 1 - y)
     fu = (rng.random(400) < 0.55).astype(int)
     lam, theta, se = _ppi_by_hand(y.tolist(), f.tolist(), fu.tolist())
     assert 0.05 < lam < 0.95  # tuned, not clipped: a wrong factor in λ would show
@@ -268,13 +268,13 @@ def test_ppi_matches_the_papers_formulas_by_hand(seed: int) -> None:
 
 def test_ppi_human_only_is_wilson_at_its_sample_variance() -> None:
     rng = np.random.default_rng(2)
-    y = rng.random(80) < 0.6
-    f = rng.random(80) < 0.5
+    y = rng.random(120) < 0.6
+    f = rng.random(120) < 0.5
     r = ppi_mean(y, f, rng.random(500) < 0.5, lam=0.0)
     p = float(y.mean())
     # with λ = 0, se² = s²/n = p(1 − p)/(n − 1): Wilson's interval on n − 1 outputs
-    assert r.estimate == pytest.approx(p) and r.se == pytest.approx(math.sqrt(p * (1 - p) / 79))
-    low, high = proportion_confint(p * 79, 79, method="wilson")
+    assert r.estimate == pytest.approx(p) and r.se == pytest.approx(math.sqrt(p * (1 - p) / 119))
+    low, high = proportion_confint(p * 119, 119, method="wilson")
     assert r.interval is not None
     assert (r.interval.low, r.interval.high) == pytest.approx((low, high))
 
@@ -299,7 +299,7 @@ def test_ppi_withholds_figures_it_cannot_support() -> None:
     assert few.reason == f"too few labels (20, need {PPI_MIN_LABELS})"
     assert ppi_mean([True], [True], [True], min_labels=0).reason == "too few labels (1, need 2)"
     # every label agrees with its verdict and every verdict is a pass: no zero-width interval
-    flat = ppi_mean([True] * 60, [True] * 60, [True] * 60)
+    flat = ppi_mean([True] * 120, [True] * 120, [True] * 60)
     assert flat.estimate is None and flat.interval is None and flat.se == 0.0
     assert "zero estimated variance" in (flat.reason or "")
 
@@ -343,13 +343,13 @@ def test_coverage_benchmark_small_grid() -> None:
         bench.rg_random(0.5, 0.85, 0.8, 30, 3, sims, seed=1),  # repeats: clustered counts
         bench.rg_random(0.1, 0.95, 0.95, 20, 1, sims, seed=1),
         bench.rg_stratified(0.5, 0.85, 0.8, 200, sims, seed=2),
-        bench.ppi(0.5, 0.85, 0.8, 50, 3, sims, seed=3),
+        bench.ppi(0.5, 0.85, 0.8, 100, 3, sims, seed=3),
         bench.ppi(0.1, 0.75, 0.9, 100, 1, sims, seed=3),
     ):
         assert cell.shown == sims
         assert 0.9 <= cell.coverage <= 0.99, cell
     assert bench.rg_random(0.5, 0.85, 0.8, 10, 1, 50, seed=1).shown == 0  # too few labels
-    assert bench.ppi(0.5, 0.85, 0.8, 20, 1, 50, seed=1).shown == 0
+    assert bench.ppi(0.5, 0.85, 0.8, 50, 1, 50, seed=1).shown == 0
     # the old rules, still in the benchmark for comparison, fail where the audit said they did
     naive = bench.rg_random(0.5, 0.95, 0.95, 300, 10, sims, seed=6, n_cases=50, clustered=False)
     assert naive.coverage < 0.85  # repeats counted as independent outputs
