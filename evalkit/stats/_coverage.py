@@ -46,7 +46,8 @@ def simulate(
         clusters = codes.tolist()
         # clusters differ in pass rate (Beta, concentration 4) and in how often results flip
         # (uniform on [0, 2 * discordance]), so a cluster's cases move together
-        prevalence = rng.beta(4 * s.prevalence, 4 * (1 - s.prevalence), s.clusters)[codes]
+        drawn = rng.beta(4 * s.prevalence, 4 * (1 - s.prevalence), s.clusters)
+        prevalence = np.clip(drawn, 1e-3, 1 - 1e-3)[codes]
         flip_p = (2 * s.discordance * rng.random(s.clusters))[codes]
     # with repeats cases differ in difficulty; concentration 2 keeps many near 0 or 1
     q_base = prevalence if s.repeats == 1 else rng.beta(2 * prevalence, 2 * (1 - prevalence))

@@ -13,11 +13,12 @@ small counts by Agresti & Min's (2005) pseudo-pairs (half a discordant pair each
 concordant pair), so an interval never has zero width ([0, 0] with no discordant pair, [1, 1]
 when every case flipped). Without repeats and clusters this is Agresti–Min's adjusted Wald
 interval for matched proportions, with a t quantile on ``n + 1`` degrees of freedom (the
-weighted t-test of statsmodels ``DescrStatsW`` on the data plus the pseudo-pairs). With a cluster key the standard error
-is cluster-robust (CR2, the Bell–McCaffrey bias-reduced sandwich, which for a mean needs only
-each cluster's residual sum) with ``G - 1`` degrees of freedom, never smaller than the
-independent-case error. The p-value is the inverse of the interval: the interval at level
-``1 - a`` excludes 0 exactly when ``p < a``, so figures and verdicts can never disagree.
+weighted t-test of statsmodels ``DescrStatsW`` on the data plus the pseudo-pairs). With a
+cluster key the standard error is cluster-robust (CR2, the Bell–McCaffrey bias-reduced sandwich,
+which for a mean needs only each cluster's residual sum) with ``G - 1`` degrees of freedom, never
+smaller than the independent-case error. The p-value is the inverse of the interval: the
+interval at level ``1 - a`` excludes 0 exactly when ``p < a``, so figures and verdicts can never
+disagree.
 
 * :func:`holm` and :func:`holm_levels`: Holm's step-down adjusted p-values (identical to
   statsmodels ``multipletests('holm')``) and the level of each metric's adjusted interval.
