@@ -96,9 +96,25 @@ def test_no_zero_width_interval_at_small_counts(base: list[float], head: list[fl
 
 def test_tiny_and_empty() -> None:
     empty = paired.paired_test([math.nan], [1.0])
-    assert empty.n == 0 and empty.n_excluded == 1 and not empty.valid
+    assert (empty.n, empty.n_excluded, empty.n_clusters) == (0, 1, 0) and not empty.valid
+    assert (empty.base_better, empty.head_better) == (0, 0)
+    floats = (empty.base_mean, empty.head_mean, empty.diff, empty.estimate, empty.se)
+    assert all(math.isnan(x) for x in (*floats, empty.se_independent, empty.df, empty.p_value))
     one = paired.paired_test([1.0], [0.0])
     assert one.n == 1 and not one.valid and math.isnan(one.interval()[0])
+    two = paired.paired_test([1.0, 1.0], [0.0, 1.0])  # the smallest sample with a test
+    ref = DescrStatsW(np.r_[-1.0, 0.0, 1.0, -1.0, 0.0], weights=[1, 1, 0.5, 0.5, 1])
+    assert two.valid and two.p_value == pytest.approx(ref.ttest_mean(0)[1])
+    assert (two.base_mean, two.head_mean) == (1.0, 0.5)
+
+
+def test_bad_shapes_are_refused() -> None:
+    with pytest.raises(ValueError, match="1-d arrays of the same length"):
+        paired.paired_test([1.0, 0.0], [1.0])
+    with pytest.raises(ValueError, match="1-d arrays of the same length"):
+        paired.paired_test([[1.0, 0.0]], [[1.0, 0.0]])
+    with pytest.raises(ValueError, match="one entry per case"):
+        paired.paired_test([1.0, 0.0], [1.0, 1.0], clusters=["a"])
 
 
 def test_cluster_robust_se_matches_statsmodels_when_balanced() -> None:
@@ -109,18 +125,23 @@ def test_cluster_robust_se_matches_statsmodels_when_balanced() -> None:
     assert paired.cluster_robust_se(d, groups) == pytest.approx(float(fit.bse[0]), rel=1e-10)
 
 
-def test_cluster_robust_se_is_cr2_when_unbalanced() -> None:
-    """Against the matrix form: sum_g X_g' A_g e_g e_g' A_g X_g, A_g = (I - H_gg)^(-1/2)."""
-    rng = np.random.default_rng(4)
-    groups = rng.integers(0, 7, 60)
-    d = rng.normal(size=60)
-    n, e, meat = 60, d - d.mean(), 0.0
+def _cr2_matrix_form(d: np.ndarray, groups: np.ndarray) -> float:
+    """sum_g X_g' A_g e_g e_g' A_g X_g with A_g = (I - H_gg)^(-1/2), X = 1, over n^2."""
+    n, e, meat = d.size, d - d.mean(), 0.0
     for g in np.unique(groups):
         idx = groups == g
         a = np.real(sqrtm(np.linalg.inv(np.eye(idx.sum()) - np.full((idx.sum(),) * 2, 1 / n))))
-        score = np.ones(idx.sum()) @ a @ e[idx]
-        meat += score**2
-    assert paired.cluster_robust_se(d, groups) == pytest.approx(math.sqrt(meat) / n)
+        meat += float(np.ones(idx.sum()) @ a @ e[idx]) ** 2
+    return math.sqrt(meat) / n
+
+
+@pytest.mark.parametrize(("clusters", "scale"), [(7, 1), (2, 1), (7, 3)])
+def test_cluster_robust_se_is_cr2_when_unbalanced(clusters: int, scale: int) -> None:
+    rng = np.random.default_rng(4)
+    groups = rng.integers(0, clusters, 60) * scale  # scale: cluster codes need not be 0..G-1
+    d = rng.normal(size=60)
+    assert paired.cluster_robust_se(d, groups) == pytest.approx(_cr2_matrix_form(d, groups))
+    assert math.isnan(paired.cluster_robust_se(d, np.zeros(60)))
 
 
 def test_clusters_change_the_p_value_and_need_enough_clusters() -> None:
@@ -136,6 +157,8 @@ def test_clusters_change_the_p_value_and_need_enough_clusters() -> None:
     assert clustered.design_effect == pytest.approx((clustered.se / naive.se) ** 2)
     few = paired.paired_test(base, head, clusters=list(clusters % 4))
     assert not few.valid  # 4 clusters: below MIN_CLUSTERS, no test
+    five = paired.paired_test(base, head, clusters=list(clusters % 5))
+    assert five.valid and five.df == 4
 
 
 def test_clustered_se_never_below_independent() -> None:
@@ -152,6 +175,11 @@ def test_holm_matches_statsmodels(seed: int) -> None:
     p = np.random.default_rng(seed).random(12) ** 3
     ref = multipletests(p, method="holm")[1]
     np.testing.assert_allclose(paired.holm(p), ref)
+
+
+def test_holm_single_and_empty() -> None:
+    np.testing.assert_allclose(paired.holm([0.03]), [0.03])
+    assert paired.holm([]).size == 0 and paired.holm_levels([]).size == 0
 
 
 def test_holm_ignores_nan() -> None:
@@ -175,6 +203,8 @@ def test_holm_levels_step_down_stop() -> None:
     # Holm stops at rank 1 (0.03 > 0.05 / 2): 0.04 < 0.05 / 1 is still not rejected
     np.testing.assert_allclose(paired.holm_levels([0.03, 0.04]), [0.025, 0.025])
     np.testing.assert_allclose(paired.holm_levels([0.001, 0.04]), [0.025, 0.05])
+    # adjusted p exactly 0.05 is not a rejection: Holm stops at rank 1
+    np.testing.assert_allclose(paired.holm_levels([0.025, 0.5]), [0.025, 0.025])
     levels = paired.holm_levels([0.001, np.nan, 0.2])
     assert math.isnan(levels[1]) and levels[0] == 0.025
 
@@ -188,6 +218,13 @@ def test_power_round_trip_and_statsmodels() -> None:
         n_ours = paired.cases_needed(0.05, discordance_rate=0.2, alpha=alpha)
         assert n_ours is not None and abs(n_ours - n_ref) <= 3
     assert paired.cases_needed(0.0) is None
+    assert paired.minimum_detectable_effect(0) == math.inf
+    assert paired.minimum_detectable_effect(1, discordance_rate=0.25) == pytest.approx(
+        (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * 0.5
+    )
+    n1 = paired.cases_needed(0.05, discordance_rate=0.2)
+    n4 = paired.cases_needed(0.05, discordance_rate=0.2, design_effect=4.0)
+    assert n1 is not None and n4 is not None and abs(n4 - 4 * n1) <= 4
     # clustering inflates the variance: the design effect scales the cases needed
     assert paired.minimum_detectable_effect(100, design_effect=4.0) == pytest.approx(
         2 * paired.minimum_detectable_effect(100)
@@ -199,6 +236,11 @@ def test_discordance_conservative_with_few_discordant_pairs() -> None:
     base = np.array([1.0] * 50 + [0.0] * 50)
     head = np.array([0.0] * 30 + [1.0] * 20 + [1.0] * 10 + [0.0] * 40)
     assert paired.discordance(base, head) == pytest.approx(0.4)
+    assert paired.discordance([1.0], [0.0]) == 1.0  # one discordant pair: observed is larger
+    # 5 discordant cases (repeats: 1/3 each) are enough to trust the observed rate
+    few = paired.discordance([2 / 3] * 5 + [1.0], [1.0] * 6)
+    assert few == pytest.approx(5 / 9 / 6)
+    assert paired.discordance([2 / 3] * 4 + [1.0] * 2, [1.0] * 6) == paired.DEFAULT_DISCORDANCE
 
 
 @pytest.mark.parametrize(
