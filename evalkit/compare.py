@@ -85,7 +85,8 @@ class MetricComparison(BaseModel):
     ci_low: float | None
     ci_high: float | None
     ci_level: float | None = Field(
-        description="confidence of the interval: 1 - alpha, or 1 - the Holm level when adjusted"
+        description="confidence of the interval: 1 - alpha, or 1 - the row's Holm step level "
+        "when adjusted (at least 1 - alpha; not a simultaneous band for the family)"
     )
     adjusted: bool = Field(description="p_adjusted and the interval are Holm-adjusted")
     base_better: int = Field(description="cases where base passed more often")

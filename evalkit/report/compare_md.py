@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 _NOTE_P = (
     "One paired test per row (t on per-case pass rates with Agresti–Min pseudo-pairs{clustered}): "
     "its interval excludes 0 exactly when p < 0.05. Checks and judges (and, separately, tags) "
-    "are Holm-adjusted: p is the adjusted p-value and the interval is at the row's Holm level "
-    "(shown when not 95%). No test below {min_pairs} paired cases."
+    "are Holm-adjusted (marked Holm): p is the adjusted p-value and the interval is at the row's "
+    "Holm step level, so it is never narrower than 95% and excludes 0 exactly when the adjusted "
+    "p < 0.05 (not a simultaneous band for the family). No test below {min_pairs} paired cases."
 )
 
 
@@ -45,12 +46,10 @@ def interval(lo: float | None, hi: float | None) -> str:
 
 
 def metric_interval(m: MetricComparison) -> str:
-    """The metric's interval in points, with its confidence level when that is not 95%
-    (Holm-adjusted rows); ``–`` where no interval is valid."""
+    """The metric's interval in points, marked ``(Holm)`` where Holm-adjusted; ``–`` where no
+    interval is valid."""
     text = interval(m.ci_low, m.ci_high)
-    if m.ci_level is None or text == "–" or round(m.ci_level, 4) == 0.95:
-        return text
-    return f"{text} ({100 * m.ci_level:.1f}%)"
+    return f"{text} (Holm)" if m.adjusted and text != "–" else text
 
 
 def fmt_p(x: float | None) -> str:
@@ -69,7 +68,7 @@ def _run_label(s: RunSummary) -> str:
     return f"`{s.run_id}` (prompt {s.prompt_version}{label})"
 
 
-_TABLE_HEAD = "| | Base | Head | Δ pts | CI (95%, or Holm level) | p | n | Verdict |"
+_TABLE_HEAD = "| | Base | Head | Δ pts | 95% CI | p | n | Verdict |"
 
 
 def _verdict_text(m: MetricComparison) -> str:

@@ -37,7 +37,7 @@ def _metrics_table(c: Comparison) -> Table:
         )
     t.caption = (
         "one paired test per row: CI excludes 0 exactly when p < 0.05; checks/judges and tags "
-        "Holm-adjusted (p adjusted, CI at the Holm level shown when not 95%)"
+        "Holm-adjusted (p adjusted, CI at the row's Holm level, at least 95%)"
         + (f"; cluster-robust by {c.cluster_key}" if c.cluster_key else "")
     )
     return t
