@@ -204,9 +204,7 @@ def _decide(m: MetricComparison, disc: float, deff: float, level: float) -> None
         m.verdict = "no significant change"  # includes churn that cancels out
 
 
-def _family(
-    tests: list[tuple[MetricKind, str, paired.PairedTest, float]], alpha: float
-) -> list[MetricComparison]:
+def _family(tests: list[_Test], alpha: float) -> list[MetricComparison]:
     """Holm across a family: adjusted p-values and each interval at its Holm level."""
     adjusted = len(tests) > 1 or any(k != "overall" for k, *_ in tests)
     p_raw = [t.p_value if t.valid and t.n >= paired.MIN_PAIRS else math.nan for _, _, t, _ in tests]
