@@ -71,6 +71,34 @@ def test_any_regression(comparison: Comparison) -> None:
     )
 
 
+def test_any_regression_lists_at_most_five_cases(tmp_path: Path) -> None:
+    from evalkit.outcome import Outcome
+    from evalkit.record import CaseRecord
+
+    def rec(cid: str, ok: bool) -> CaseRecord:
+        return CaseRecord(case_id=cid, outcome=Outcome.PASS if ok else Outcome.FAIL)
+
+    base = [rec(f"c{i}", True) for i in range(20)]
+    b = load_run(write_run(tmp_path, base, run_id="b"))
+    h = load_run(write_run(tmp_path, [rec(f"c{i}", i >= 7) for i in range(20)], run_id="h"))
+    rule = _rule(
+        evaluate_gate(compare_runs(b, h), Gate(fail_on="any-regression")), "fail_on: any-regression"
+    )
+    shown = ", ".join(f"c{i} (pass → fail)" for i in range(5))
+    assert rule.message == f"7 case(s) passed less often than in the base: {shown} …"
+    assert (rule.actual, rule.threshold, rule.margin) == (7.0, 0.0, -7.0)
+    h5 = load_run(write_run(tmp_path, [rec(f"c{i}", i >= 5) for i in range(20)], run_id="h5"))
+    rule = _rule(
+        evaluate_gate(compare_runs(b, h5), Gate(fail_on="any-regression")),
+        "fail_on: any-regression",
+    )
+    assert rule.message.endswith("c4 (pass → fail)")  # exactly five: no ellipsis
+    same = _rule(
+        evaluate_gate(compare_runs(b, b), Gate(fail_on="any-regression")), "fail_on: any-regression"
+    )
+    assert same.passed and same.message == "no case regressed"
+
+
 def test_any_regression_message_with_repeats(tmp_path: Path) -> None:
     from evalkit.outcome import Outcome
     from evalkit.record import CaseRecord
@@ -93,10 +121,22 @@ def test_any_regression_message_with_repeats(tmp_path: Path) -> None:
 def test_significant_regression(tmp_path: Path) -> None:
     b = load_run(write_run(tmp_path, random_records(400, 3, pass_prob=0.9, seed=1), run_id="b"))
     h = load_run(write_run(tmp_path, random_records(400, 3, pass_prob=0.75, seed=2), run_id="h"))
-    result = evaluate_gate(compare_runs(b, h), Gate())
+    comparison = compare_runs(b, h)
+    result = evaluate_gate(comparison, Gate())
     rule = _rule(result, "fail_on: significant-regression")
-    assert not result.passed and "overall pass rate down" in rule.message
-    assert "check 'check-0' down" in rule.message and "Holm-adjusted p = " in rule.message
+    o = comparison.overall
+    assert o.diff is not None and o.p_value is not None and o.diff < 0
+    assert not result.passed and rule.message.startswith(
+        f"significant regression: overall pass rate down {100 * -o.diff:.1f} pts "
+        f"({100 * o.base_rate:.1f}% → {100 * o.head_rate:.1f}%, p = {o.p_value:.3g}); "
+    )
+    check = comparison.checks[0]
+    assert check.verdict == "regressed" and check.diff is not None and check.p_adjusted
+    assert (
+        f"check 'check-0' down {100 * -check.diff:.1f} pts ({100 * check.base_rate:.1f}% → "
+        f"{100 * check.head_rate:.1f}%, Holm-adjusted p = {check.p_adjusted:.3g})"
+    ) in rule.message
+    assert (rule.actual, rule.threshold, rule.margin) == (o.diff, 0.0, o.diff)
     assert evaluate_gate(compare_runs(b, h), Gate(fail_on="none")).passed
     # no regression the other way round
     assert evaluate_gate(compare_runs(h, b), Gate()).passed
