@@ -26,6 +26,7 @@ CaseStatus = Literal[
     "newly erroring",
     "still erroring",
     "recovered",
+    "now failing",
 ]
 _MAX_REASONS = 5
 _RANK = {Outcome.PASS: 0, Outcome.ERROR: 1, Outcome.FAIL: 2}
@@ -68,6 +69,11 @@ class Tally:
             c = self.counts[case_id]
             c[0] += outcome is Outcome.PASS
             c[1] += 1
+
+    def passed_graded(self, case_id: str) -> tuple[int, int]:
+        """``(passed, graded)`` repeats of a case (``(0, 0)`` when none was graded)."""
+        c = self.counts.get(case_id)
+        return (c[0], c[1]) if c else (0, 0)
 
     def rate(self, case_id: str) -> float:
         c = self.counts.get(case_id)
@@ -205,7 +211,10 @@ def failure_reasons(records: list[CaseRecord]) -> list[str]:
 
 def case_status(base: float, head: float) -> CaseStatus:
     if math.isnan(base):
-        return "still erroring" if math.isnan(head) else "recovered"
+        if math.isnan(head):
+            return "still erroring"
+        # error -> pass is a recovery; error -> fail (even partly) is not
+        return "recovered" if head == 1.0 else "now failing"
     if math.isnan(head):
         return "newly erroring"
     if head < base:

@@ -44,8 +44,6 @@ def finish_ci(
     out_dir: Path,
     runs_dir: str | Path = "runs",
     cluster_key: str | None = None,
-    n_boot: int = 2000,
-    seed: int = 0,
     console: Console | None = None,
 ) -> int:
     """Compare with the baseline (if any), apply ``gate``, write the outputs; return the exit
@@ -60,7 +58,7 @@ def finish_ci(
     }
     if pointer is not None:
         base = baseline_run(suite, pointer, project_root=project_root, runs_dir=runs_dir)
-        comparison = compare_runs(base, head, cluster_key=cluster_key, n_boot=n_boot, seed=seed)
+        comparison = compare_runs(base, head, cluster_key=cluster_key)
         result = evaluate_gate(comparison, gate)
         markdown = full_markdown(comparison, base, head, Path(project_root), gate=result)
         payload["comparison"] = comparison.model_dump(mode="json")

@@ -10,9 +10,10 @@ Embedded in ``evalkit.yaml`` as ``suites.<name>.gate``::
       fail_on: significant-regression   # | any-regression | none
 
 ``significant-regression`` fails when the overall pass rate, or any check or judge after Holm's
-correction, is significantly worse than the baseline; ``any-regression`` fails when any single
-case went from pass to fail. Without a baseline only the thresholds apply, so the first CI run of
-a new suite is still gated.
+correction, is significantly worse than the baseline (the comparison's verdict "regressed": its
+interval lies below 0); ``any-regression`` fails when any single case passed less often than in
+the base (pass → fail, or 3/3 → 2/3 with repeats). Without a baseline only the thresholds apply,
+so the first CI run of a new suite is still gated.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from evalkit.exceptions import GateFailed
 from evalkit.store import StoredRun
 
 if TYPE_CHECKING:  # at run time only its instances are needed: keeps scipy out of config loading
-    from evalkit.compare import Comparison
+    from evalkit.compare import CaseChange, Comparison
 
 FailOn = Literal["significant-regression", "any-regression", "none"]
 _SHOW_CASES = 5
@@ -143,6 +144,14 @@ def _thresholds(head: RunSummary, gate: Gate) -> list[RuleResult]:
     return rules
 
 
+def _case_change(c: CaseChange) -> str:
+    """``c07 (pass → fail)`` for single samples, ``c07 (3/3 → 2/3 passed)`` with repeats."""
+    (bp, bn), (hp, hn) = c.base_counts, c.head_counts
+    if (bp, bn, hp, hn) == (1, 1, 0, 1):
+        return f"{c.case_id} (pass → fail)"
+    return f"{c.case_id} ({bp}/{bn} → {hp}/{hn} passed)"
+
+
 def _regression_rule(comparison: Comparison | None, fail_on: FailOn) -> RuleResult | None:
     if fail_on == "none":
         return None
@@ -150,15 +159,16 @@ def _regression_rule(comparison: Comparison | None, fail_on: FailOn) -> RuleResu
     if comparison is None:
         return RuleResult(rule=rule, passed=True, message="no baseline: regression rule skipped")
     if fail_on == "any-regression":
-        regressed = [c.case_id for c in comparison.regressed]
-        shown = ", ".join(regressed[:_SHOW_CASES]) + (" …" if len(regressed) > _SHOW_CASES else "")
+        regressed = comparison.regressed
+        shown = ", ".join(_case_change(c) for c in regressed[:_SHOW_CASES])
+        shown += " …" if len(regressed) > _SHOW_CASES else ""
         return RuleResult(
             rule=rule,
             passed=not regressed,
             actual=float(len(regressed)),
             threshold=0.0,
             margin=-float(len(regressed)),
-            message=f"{len(regressed)} case(s) regressed (pass → fail): {shown}"
+            message=f"{len(regressed)} case(s) passed less often than in the base: {shown}"
             if regressed
             else "no case regressed",
         )
@@ -173,10 +183,9 @@ def _regression_rule(comparison: Comparison | None, fail_on: FailOn) -> RuleResu
     parts = []
     for m in worse:
         label = "overall pass rate" if m.kind == "overall" else f"{m.kind} {m.name!r}"
-        p = m.p_adjusted if m.p_adjusted is not None else m.p_value
+        p = f"Holm-adjusted p = {m.p_adjusted:.3g}" if m.adjusted else f"p = {m.p_value:.3g}"
         parts.append(
-            f"{label} down {_pts(m.diff or 0.0)} "
-            f"({_pct(m.base_rate)} → {_pct(m.head_rate)}, p = {p:.3g})"
+            f"{label} down {_pts(m.diff or 0.0)} ({_pct(m.base_rate)} → {_pct(m.head_rate)}, {p})"
         )
     return RuleResult(
         rule=rule,

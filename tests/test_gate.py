@@ -65,15 +65,78 @@ def test_min_tag_pass_rate(comparison: Comparison) -> None:
 def test_any_regression(comparison: Comparison) -> None:
     result = evaluate_gate(comparison, Gate(fail_on="any-regression"))
     rule = _rule(result, "fail_on: any-regression")
-    assert not result.passed and rule.actual == 2 and "c07, c08" in rule.message
+    assert not result.passed and rule.actual == 2
+    assert "2 case(s) passed less often than in the base: c07 (pass → fail), c08 (pass → fail)" in (
+        rule.message
+    )
+
+
+def test_any_regression_lists_at_most_five_cases(tmp_path: Path) -> None:
+    from evalkit.outcome import Outcome
+    from evalkit.record import CaseRecord
+
+    def rec(cid: str, ok: bool) -> CaseRecord:
+        return CaseRecord(case_id=cid, outcome=Outcome.PASS if ok else Outcome.FAIL)
+
+    base = [rec(f"c{i}", True) for i in range(20)]
+    b = load_run(write_run(tmp_path, base, run_id="b"))
+    h = load_run(write_run(tmp_path, [rec(f"c{i}", i >= 7) for i in range(20)], run_id="h"))
+    rule = _rule(
+        evaluate_gate(compare_runs(b, h), Gate(fail_on="any-regression")), "fail_on: any-regression"
+    )
+    shown = ", ".join(f"c{i} (pass → fail)" for i in range(5))
+    assert rule.message == f"7 case(s) passed less often than in the base: {shown} …"
+    assert (rule.actual, rule.threshold, rule.margin) == (7.0, 0.0, -7.0)
+    h5 = load_run(write_run(tmp_path, [rec(f"c{i}", i >= 5) for i in range(20)], run_id="h5"))
+    rule = _rule(
+        evaluate_gate(compare_runs(b, h5), Gate(fail_on="any-regression")),
+        "fail_on: any-regression",
+    )
+    assert rule.message.endswith("c4 (pass → fail)")  # exactly five: no ellipsis
+    same = _rule(
+        evaluate_gate(compare_runs(b, b), Gate(fail_on="any-regression")), "fail_on: any-regression"
+    )
+    assert same.passed and same.message == "no case regressed"
+
+
+def test_any_regression_message_with_repeats(tmp_path: Path) -> None:
+    from evalkit.outcome import Outcome
+    from evalkit.record import CaseRecord
+
+    def rec(cid: str, repeat: int, ok: bool) -> CaseRecord:
+        return CaseRecord(case_id=cid, repeat=repeat, outcome=Outcome.PASS if ok else Outcome.FAIL)
+
+    base = [rec(f"c{i}", r, True) for i in range(12) for r in range(3)]
+    head = [rec(f"c{i}", r, not (i == 4 and r == 1)) for i in range(12) for r in range(3)]
+    b = load_run(write_run(tmp_path, base, run_id="b"))
+    h = load_run(write_run(tmp_path, head, run_id="h"))
+    rule = _rule(
+        evaluate_gate(compare_runs(b, h), Gate(fail_on="any-regression")), "fail_on: any-regression"
+    )
+    assert not rule.passed and rule.message == (
+        "1 case(s) passed less often than in the base: c4 (3/3 → 2/3 passed)"
+    )
 
 
 def test_significant_regression(tmp_path: Path) -> None:
     b = load_run(write_run(tmp_path, random_records(400, 3, pass_prob=0.9, seed=1), run_id="b"))
     h = load_run(write_run(tmp_path, random_records(400, 3, pass_prob=0.75, seed=2), run_id="h"))
-    result = evaluate_gate(compare_runs(b, h), Gate())
+    comparison = compare_runs(b, h)
+    result = evaluate_gate(comparison, Gate())
     rule = _rule(result, "fail_on: significant-regression")
-    assert not result.passed and "overall pass rate down" in rule.message
+    o = comparison.overall
+    assert o.diff is not None and o.p_value is not None and o.diff < 0
+    assert not result.passed and rule.message.startswith(
+        f"significant regression: overall pass rate down {100 * -o.diff:.1f} pts "
+        f"({100 * o.base_rate:.1f}% → {100 * o.head_rate:.1f}%, p = {o.p_value:.3g}); "
+    )
+    check = comparison.checks[0]
+    assert check.verdict == "regressed" and check.diff is not None and check.p_adjusted
+    assert (
+        f"check 'check-0' down {100 * -check.diff:.1f} pts ({100 * check.base_rate:.1f}% → "
+        f"{100 * check.head_rate:.1f}%, Holm-adjusted p = {check.p_adjusted:.3g})"
+    ) in rule.message
+    assert (rule.actual, rule.threshold, rule.margin) == (o.diff, 0.0, o.diff)
     assert evaluate_gate(compare_runs(b, h), Gate(fail_on="none")).passed
     # no regression the other way round
     assert evaluate_gate(compare_runs(h, b), Gate()).passed
@@ -82,6 +145,33 @@ def test_significant_regression(tmp_path: Path) -> None:
 def test_underpowered_difference_does_not_fail_significant_gate(comparison: Comparison) -> None:
     assert comparison.overall.verdict == "inconclusive, underpowered"
     assert evaluate_gate(comparison, Gate(fail_on="significant-regression")).passed
+
+
+def test_a_suite_that_did_not_regress_passes(tmp_path: Path) -> None:
+    """Many cases slip 3/3 → 2/3 while a few go 0/3 → 3/3: the mean is flat, so no significant
+    regression (a sign test on the direction of each case would have failed the gate)."""
+    from evalkit.outcome import Outcome
+    from evalkit.record import CaseRecord
+
+    def rec(cid: str, repeat: int, ok: bool) -> CaseRecord:
+        return CaseRecord(case_id=cid, repeat=repeat, outcome=Outcome.PASS if ok else Outcome.FAIL)
+
+    base = [rec(f"c{i}", r, i < 25) for i in range(33) for r in range(3)]
+    head = [rec(f"c{i}", r, not (i < 25 and r == 0)) for i in range(33) for r in range(3)]
+    b = load_run(write_run(tmp_path, base, run_id="b"))
+    h = load_run(write_run(tmp_path, head, run_id="h"))
+    comparison = compare_runs(b, h)
+    assert comparison.overall.base_better == 25 and comparison.overall.head_better == 8
+    assert evaluate_gate(comparison, Gate()).passed
+
+
+def test_insufficient_data_does_not_fail_the_significant_gate(tmp_path: Path) -> None:
+    b = load_run(write_run(tmp_path, random_records(6, 1, pass_prob=1.0, seed=1), run_id="b"))
+    h = load_run(write_run(tmp_path, random_records(6, 1, pass_prob=0.0, seed=2), run_id="h"))
+    comparison = compare_runs(b, h)
+    assert comparison.overall.verdict == "insufficient data"
+    assert evaluate_gate(comparison, Gate()).passed
+    assert not evaluate_gate(comparison, Gate(fail_on="any-regression")).passed
 
 
 def test_without_baseline_only_thresholds(tmp_path: Path) -> None:

@@ -36,17 +36,10 @@ def _output(flag: str, dest: str, what: str) -> Callable[[F], F]:
 @_output("--markdown", "md_path", "the PR-comment markdown")
 @_output("--junit", "junit_path", "HEAD as JUnit XML (one test case per case × repeat)")
 @click.option(
-    "--cluster-key", default=None, help="Resample clusters, e.g. 'tag:doc:' or 'vars.document'."
+    "--cluster-key",
+    default=None,
+    help="Cases sharing this are not independent (cluster-robust test), e.g. 'tag:doc:'.",
 )
-@click.option(
-    "--bootstrap",
-    "n_boot",
-    default=2000,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Bootstrap resamples.",
-)
-@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
 @click.option(
     "--pairwise",
     "pairwise_judge",
@@ -62,8 +55,6 @@ def command(
     md_path: Path | None,
     junit_path: Path | None,
     cluster_key: str | None,
-    n_boot: int,
-    seed: int,
     pairwise_judge: str | None,
     config_path: Path,
 ) -> None:
@@ -71,7 +62,8 @@ def command(
 
     BASE and HEAD are run directories or run ids (a unique prefix is enough).
     Prints pass rates per check, judge and tag with the paired difference,
-    McNemar test, bootstrap interval and the regressed cases.
+    its interval and p-value (one paired test; Holm-adjusted for checks,
+    judges and tags), a verdict and the regressed cases.
 
     \b
     Example:
@@ -88,7 +80,7 @@ def command(
     runs = runs_dir or runs_root(config_path)
     base_run = load_run(resolve_run(base, runs))
     head_run = load_run(resolve_run(head, runs))
-    comparison = compare_runs(base_run, head_run, cluster_key=cluster_key, n_boot=n_boot, seed=seed)
+    comparison = compare_runs(base_run, head_run, cluster_key=cluster_key)
     render_comparison(comparison)
     pairwise = (
         _pairwise(pairwise_judge, config_path, base_run, head_run) if pairwise_judge else None

@@ -12,12 +12,19 @@ from typing import TYPE_CHECKING, Any
 from evalkit._format import pct as format_pct
 from evalkit.compare import Comparison, MetricComparison, RunSummary
 from evalkit.gate import GateResult
+from evalkit.stats.paired import MIN_PAIRS
 
 if TYPE_CHECKING:
     from evalkit.judge import PairwiseResult
     from evalkit.store import StoredRun
 
-_NOTE_P = "p: exact McNemar; checks and judges Holm-adjusted."
+_NOTE_P = (
+    "One paired test per row (t on per-case pass rates with Agresti–Min pseudo-pairs{clustered}): "
+    "its interval excludes 0 exactly when p < 0.05. Checks and judges (and, separately, tags) "
+    "are Holm-adjusted (marked Holm): p is the adjusted p-value and the interval is at the row's "
+    "Holm step level, so it is never narrower than 95% and excludes 0 exactly when the adjusted "
+    "p < 0.05 (not a simultaneous band for the family). No test below {min_pairs} paired cases."
+)
 
 
 # Figure formats shared with the terminal report (evalkit.report.compare_terminal).
@@ -38,6 +45,13 @@ def interval(lo: float | None, hi: float | None) -> str:
     return "–" if lo is None or hi is None else f"{pts(lo)} … {pts(hi)}"
 
 
+def metric_interval(m: MetricComparison) -> str:
+    """The metric's interval in points, marked ``(Holm)`` where Holm-adjusted; ``–`` where no
+    interval is valid."""
+    text = interval(m.ci_low, m.ci_high)
+    return f"{text} (Holm)" if m.adjusted and text != "–" else text
+
+
 def fmt_p(x: float | None) -> str:
     """A p-value to three places (``<0.001`` below that), ``–`` when unknown."""
     if x is None:
@@ -52,6 +66,9 @@ def _esc(text: str) -> str:
 def _run_label(s: RunSummary) -> str:
     label = f' "{s.prompt_label}"' if s.prompt_label else ""
     return f"`{s.run_id}` (prompt {s.prompt_version}{label})"
+
+
+_TABLE_HEAD = "| | Base | Head | Δ pts | 95% CI | p | n | Verdict |"
 
 
 def _verdict_text(m: MetricComparison) -> str:
@@ -79,11 +96,20 @@ def _gate_lines(gate: GateResult | None) -> list[str]:
 
 def _metric_row(m: MetricComparison) -> str:
     name = "**overall**" if m.kind == "overall" else f"{m.kind} `{m.name}`"
-    ci = interval(m.boot_low, m.boot_high)
-    p = m.p_value if m.kind == "overall" else m.p_adjusted
+    if m.kind == "tag":
+        name = f"`{m.name}`"
     return (
-        f"| {name} | {pct(m.base_rate)} | {pct(m.head_rate)} | {pts(m.diff)} | {ci} "
-        f"| {fmt_p(p)} | {m.n} | {_verdict_text(m)} |"
+        f"| {name} | {pct(m.base_rate)} | {pct(m.head_rate)} | {pts(m.diff)} "
+        f"| {metric_interval(m)} | {fmt_p(m.p)} | {m.n} | {_verdict_text(m)} |"
+    )
+
+
+def _overall_figures(o: MetricComparison) -> str:
+    if o.ci_low is None or o.mde is None:
+        return f": {o.verdict}, no interval or test below {MIN_PAIRS} paired cases"
+    return (
+        f"; 95% CI {pts(o.ci_low)} to {pts(o.ci_high)} pts, p = {fmt_p(o.p_value)}; smallest "
+        f"detectable change at this size {100 * o.mde:.1f} pts"
     )
 
 
@@ -116,9 +142,12 @@ def comparison_markdown(
     o = c.overall
     out = [_headline(c.head.suite, gate, o.verdict), ""]
     out.append(
-        f"**Pass rate {pct(o.base_rate)} → {pct(o.head_rate)} ({pts(o.diff)} pts)** on {o.n} "
-        f"paired cases; 95% CI {pts(o.boot_low)} to {pts(o.boot_high)} pts, McNemar "
-        f"p = {fmt_p(o.p_value)}; smallest detectable change at this size {100 * o.mde:.1f} pts."
+        f"**Pass rate {pct(o.base_rate)} → {pct(o.head_rate)} ({pts(o.diff)} pts)** on the "
+        f"{o.n} cases graded in both runs" + _overall_figures(o) + "."
+    )
+    out.append(
+        f"Head alone: {pct(c.head.pass_rate)} over all its graded cases; base alone: "
+        f"{pct(c.base.pass_rate)}."
     )
     out += ["", f"Base {_run_label(c.base)} → head {_run_label(c.head)}.", ""]
     if gate is not None and not gate.passed:
@@ -126,19 +155,22 @@ def comparison_markdown(
     out += [f"> ⚠️ {_esc(w)}" for w in c.warnings] + ([""] if c.warnings else [])
     out += _case_lines(c, "regressed", "Regressed cases", max_cases)
     out += _case_lines(c, "newly erroring", "Newly erroring cases", max_cases)
+    out += _case_lines(c, "now failing", "Erroring in base, failing in head", max_cases)
     out += [
         "### Pass rates",
         "",
-        "| | Base | Head | Δ pts | 95% CI (bootstrap) | p | n | Verdict |",
+        _TABLE_HEAD,
         "|---|---|---|---|---|---|---|---|",
         *[_metric_row(m) for m in c.metrics()],
         "",
     ]
     counts = " · ".join(f"{k} {v}" for k, v in c.status_counts.items() if v)
+    clustered = f", cluster-robust by `{c.cluster_key}`, {c.n_clusters} clusters" * bool(
+        c.cluster_key
+    )
     out += [
         f"Cases: {counts or 'none'} · added {len(c.added)} · removed {len(c.removed)}. "
-        f"{_NOTE_P}"
-        + (f" Clustered by `{c.cluster_key}` ({c.n_clusters} clusters)." if c.cluster_key else ""),
+        + _NOTE_P.format(clustered=clustered, min_pairs=c.min_pairs),
         "",
     ]
     out += _gate_lines(gate)
@@ -148,12 +180,8 @@ def comparison_markdown(
         out += comparison_section_markdown(calibration)
     out += ["<details><summary>Tags, cost and latency</summary>", ""]
     if c.tags:
-        out += ["| Tag | Base | Head | Δ pts | n | Verdict |", "|---|---|---|---|---|---|"]
-        out += [
-            f"| `{m.name}` | {pct(m.base_rate)} | {pct(m.head_rate)} | {pts(m.diff)} | "
-            f"{m.n} | {_verdict_text(m)} |"
-            for m in c.tags
-        ]
+        out += [_TABLE_HEAD.replace("| |", "| Tag |", 1), "|---|---|---|---|---|---|---|---|"]
+        out += [_metric_row(m) for m in c.tags]
         out.append("")
     out += ["| | Base | Head | Δ |", "|---|---|---|---|"]
     out += [

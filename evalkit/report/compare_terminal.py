@@ -7,7 +7,7 @@ from rich.table import Table
 
 from evalkit.compare import Comparison, MetricComparison, RunSummary
 from evalkit.gate import GateResult
-from evalkit.report.compare_md import fmt_p, interval, pct, pts, resource
+from evalkit.report.compare_md import fmt_p, metric_interval, pct, pts, resource
 
 _STYLE = {"regressed": "bold red", "improved": "green", "inconclusive, underpowered": "yellow"}
 
@@ -15,7 +15,7 @@ _STYLE = {"regressed": "bold red", "improved": "green", "inconclusive, underpowe
 def _metrics_table(c: Comparison) -> Table:
     t = Table(title="Pass rates (paired cases)", title_justify="left")
     t.add_column("metric", overflow="fold")
-    for col in ("base", "head", "Δ pts", "95% CI", "p", "n"):
+    for col in ("base", "head", "Δ pts", "CI", "p", "n"):
         t.add_column(col, justify="right", no_wrap=True)
     t.add_column("verdict", overflow="fold")
     rows: list[MetricComparison] = [*c.metrics(), *c.tags]
@@ -24,19 +24,22 @@ def _metrics_table(c: Comparison) -> Table:
         verdict: str = m.verdict
         if verdict == "inconclusive, underpowered" and m.cases_needed:
             verdict = f"underpowered (~{m.cases_needed} cases)"
-        p = m.p_value if m.kind == "overall" else m.p_adjusted
         t.add_row(
             name,
             pct(m.base_rate),
             pct(m.head_rate),
             pts(m.diff),
-            interval(m.boot_low, m.boot_high),
-            fmt_p(p),
+            metric_interval(m),
+            fmt_p(m.p),
             str(m.n),
             verdict,
             style=_STYLE.get(m.verdict),
         )
-    t.caption = "95% CI: paired bootstrap; p: exact McNemar, Holm-adjusted for checks/judges/tags"
+    t.caption = (
+        "one paired test per row: CI excludes 0 exactly when p < 0.05; checks/judges and tags "
+        "Holm-adjusted (p adjusted, CI at the row's Holm level, at least 95%)"
+        + (f"; cluster-robust by {c.cluster_key}" if c.cluster_key else "")
+    )
     return t
 
 
@@ -68,9 +71,9 @@ def render_comparison(
     )
     for w in c.warnings:
         con.print(f"[yellow]warning:[/] {w}")
-    regressed = [x for x in c.cases if x.status in ("regressed", "newly erroring")]
+    regressed = [x for x in c.cases if x.status in ("regressed", "newly erroring", "now failing")]
     if regressed:
-        t = Table(title=f"Regressed / newly erroring ({len(regressed)})", title_justify="left")
+        t = Table(title=f"Regressed / erroring / failing ({len(regressed)})", title_justify="left")
         t.add_column("case")
         t.add_column("status")
         t.add_column("why")

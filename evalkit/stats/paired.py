@@ -7,16 +7,22 @@ Inputs are per-case pass rates in ``[0, 1]`` (repeats averaged per case first) w
 case that could not be graded (every repeat an error). A pair with an error on either side is
 excluded pairwise and counted separately: errors are never folded into pass or fail.
 
-* :func:`paired_difference`: mean difference, its standard error and a t interval (identical to
-  ``scipy.stats.ttest_rel``).
-* :func:`mcnemar_exact`: exact McNemar test on the discordant pairs (binomial, identical to
-  statsmodels ``mcnemar(exact=True)``). With repeats, a case counts as discordant in the direction
-  its averaged rate moved: the exact sign test, which reduces to McNemar for single samples.
-* :func:`bootstrap_means`/:func:`paired_bootstrap`: percentile intervals from paired resamples,
-  vectorised (a weight matrix times the data, never a Python loop per resample), resampling whole
-  clusters when cases share something (a document, a conversation) and so are not independent.
-* :func:`holm`: Holm's step-down correction (identical to statsmodels ``multipletests('holm')``).
-* :func:`minimum_detectable_effect` / :func:`cases_needed`: power at alpha 0.05 and power 0.8.
+One test gives the direction, the interval, the p-value and so the verdict
+(:func:`paired_test`): a t statistic on the per-case differences ``head - base``, made valid at
+small counts by Agresti & Min's (2005) pseudo-pairs (half a discordant pair each way and one
+concordant pair), so an interval never has zero width ([0, 0] with no discordant pair, [1, 1]
+when every case flipped). Without repeats and clusters this is Agresti–Min's adjusted Wald
+interval for matched proportions, with a t quantile on ``n + 1`` degrees of freedom (the
+weighted t-test of statsmodels ``DescrStatsW`` on the data plus the pseudo-pairs). With a
+cluster key the standard error is cluster-robust (CR2, the Bell–McCaffrey bias-reduced sandwich,
+which for a mean needs only each cluster's residual sum) with ``G - 1`` degrees of freedom, never
+smaller than the independent-case error. The p-value is the inverse of the interval: the
+interval at level ``1 - a`` excludes 0 exactly when ``p < a``, so figures and verdicts can never
+disagree.
+
+* :func:`holm` and :func:`holm_levels`: Holm's step-down adjusted p-values (identical to
+  statsmodels ``multipletests('holm')``) and the level of each metric's adjusted interval.
+* :func:`minimum_detectable_effect` / :func:`cases_needed`: power at a given level, 0.8 power.
 """
 
 from __future__ import annotations
@@ -31,157 +37,139 @@ from scipy import stats
 
 ALPHA = 0.05
 POWER = 0.8
+#: fewer paired cases than this and no verdict is given ("insufficient data"): the exact sign
+#: test cannot reach p < 0.05 below 6 pairs, and the interval's coverage was checked from 10 up
+#: (benchmarks/bench_coverage_compare.py)
+MIN_PAIRS = 10
+#: fewer clusters than this: the small-sample correction is applied and the user is warned
+FEW_CLUSTERS = 20
+#: a cluster-robust test needs at least this many clusters (degrees of freedom G - 1)
+MIN_CLUSTERS = 5
 #: discordance rate assumed when too few discordant pairs were seen to estimate it (conservative:
 #: larger than typical prompt-change churn, so the minimum detectable effect is not understated)
 DEFAULT_DISCORDANCE = 0.2
 #: fewer discordant pairs than this and the observed discordance rate is not trusted alone
 _MIN_DISCORDANT = 5
-#: resamples per block of the bootstrap weight matrix (bounds memory at 10,000+ cases)
-_BLOCK = 256
 
 FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
-class PairedDifference:
-    """Head minus base over the pairs graded on both sides."""
+class PairedTest:
+    """Head minus base over the pairs graded on both sides, and the one test on it.
+
+    ``diff`` is the plain mean difference (what is reported); ``estimate`` is the centre of the
+    interval (the Agresti–Min adjusted mean, shrunk towards 0 by ``n / (n + 2)``).
+    """
 
     n: int
     n_excluded: int
+    n_clusters: int
     base_mean: float
     head_mean: float
     diff: float
+    base_better: int
+    head_better: int
+    estimate: float
     se: float
-    ci_low: float
-    ci_high: float
-
-
-@dataclass(frozen=True)
-class McNemar:
-    """Discordant pairs: ``b`` where base was better, ``c`` where head was better."""
-
-    b: int
-    c: int
+    se_independent: float
+    df: float
     p_value: float
 
+    @property
+    def valid(self) -> bool:
+        """Whether the test could be computed (enough pairs and clusters for a variance)."""
+        return math.isfinite(self.p_value)
 
-def _pairs(base: ArrayLike, head: ArrayLike) -> tuple[FloatArray, FloatArray, int]:
+    @property
+    def design_effect(self) -> float:
+        """Variance inflation from clustering (1 without clusters)."""
+        if not (self.se_independent > 0 and math.isfinite(self.se)):
+            return 1.0
+        return max(1.0, (self.se / self.se_independent) ** 2)
+
+    def interval(self, alpha: float = ALPHA) -> tuple[float, float]:
+        """The ``1 - alpha`` interval; excludes 0 exactly when ``p_value < alpha``."""
+        if not self.valid:
+            return math.nan, math.nan
+        half = float(stats.t.ppf(1 - alpha / 2, self.df)) * self.se
+        return max(-1.0, self.estimate - half), min(1.0, self.estimate + half)
+
+
+def _pairs(base: ArrayLike, head: ArrayLike) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
     b = np.asarray(base, dtype=np.float64)
     h = np.asarray(head, dtype=np.float64)
     if b.shape != h.shape or b.ndim != 1:
         raise ValueError("base and head must be 1-d arrays of the same length")
     keep = ~(np.isnan(b) | np.isnan(h))
-    return b[keep], h[keep], int((~keep).sum())
+    return b[keep], h[keep], keep
 
 
-def paired_difference(
-    base: ArrayLike, head: ArrayLike, *, alpha: float = ALPHA
-) -> PairedDifference:
-    """Mean paired difference with a t interval; ``NaN`` pairs are excluded and counted."""
-    b, h, excluded = _pairs(base, head)
-    n = b.size
-    if n == 0:
-        nan = math.nan
-        return PairedDifference(0, excluded, nan, nan, nan, nan, nan, nan)
-    d = h - b
-    diff = float(d.mean())
-    if n < 2:
-        return PairedDifference(
-            n, excluded, float(b.mean()), float(h.mean()), diff, math.nan, math.nan, math.nan
-        )
-    se = float(d.std(ddof=1) / math.sqrt(n))
-    half = float(stats.t.ppf(1 - alpha / 2, n - 1)) * se
-    return PairedDifference(
-        n, excluded, float(b.mean()), float(h.mean()), diff, se, diff - half, diff + half
-    )
-
-
-def mcnemar_exact(base: ArrayLike, head: ArrayLike) -> McNemar:
-    """Exact two-sided McNemar (sign) test on the discordant pairs."""
-    b_arr, h_arr, _ = _pairs(base, head)
-    b = int((b_arr > h_arr).sum())
-    c = int((h_arr > b_arr).sum())
-    return McNemar(b, c, mcnemar_p(b, c))
-
-
-def mcnemar_p(b: int, c: int) -> float:
-    """Two-sided exact binomial p-value for ``b`` vs ``c`` discordant pairs."""
-    if b + c == 0:
-        return 1.0
-    return float(min(1.0, 2.0 * stats.binom.cdf(min(b, c), b + c, 0.5)))
-
-
-def _cluster_codes(clusters: Sequence[object] | None, n: int) -> tuple[NDArray[np.intp], int]:
-    if clusters is None:
-        return np.arange(n, dtype=np.intp), n
-    if len(clusters) != n:
+def _cluster_codes(clusters: Sequence[object], keep: NDArray[np.bool_]) -> NDArray[np.intp]:
+    if len(clusters) != keep.size:
         raise ValueError("clusters must have one entry per case")
-    _, codes = np.unique(np.asarray([str(c) for c in clusters], dtype=object), return_inverse=True)
-    codes = np.asarray(codes, dtype=np.intp).ravel()
-    return codes, int(codes.max()) + 1 if n else 0
+    labels = np.asarray([str(c) for c in clusters], dtype=object)[keep]
+    return np.unique(labels, return_inverse=True)[1].ravel()
 
 
-def bootstrap_means(
-    diffs: ArrayLike,
-    *,
-    clusters: Sequence[object] | None = None,
-    n_boot: int = 2000,
-    seed: int = 0,
-) -> FloatArray:
-    """Bootstrap distribution of the mean of each column of ``diffs`` (cases × metrics).
+def cluster_robust_se(d: ArrayLike, codes: ArrayLike) -> float:
+    """CR2 standard error of the mean of ``d`` with clusters ``codes`` (``NaN`` below 2 clusters).
 
-    ``NaN`` entries are excluded (pairs with an error). All columns share the same resamples, so
-    metrics stay paired with each other too. Resamples whole clusters when ``clusters`` is given:
-    per-cluster sums and counts are multiplied by a matrix of resample counts, which is exact for
-    the cluster bootstrap and needs no loop per resample. Returns an ``(n_boot, metrics)`` array.
+    For an intercept-only model the bias-reduced sandwich needs only each cluster's residual sum
+    ``S_g`` and share ``n_g / n``: ``Var = sum_g S_g^2 / (1 - n_g / n) / n^2``; with equal clusters
+    it equals the usual CR1 (``G / (G - 1)``) correction.
     """
-    d = np.asarray(diffs, dtype=np.float64)
-    if d.ndim == 1:
-        d = d[:, None]
-    n, m = d.shape
-    out = np.full((n_boot, m), np.nan)
-    if n == 0 or n_boot <= 0:
-        return out
-    valid = ~np.isnan(d)
-    codes, g = _cluster_codes(clusters, n)
-    sums = np.zeros((g, m))
-    counts = np.zeros((g, m))
-    np.add.at(sums, codes, np.where(valid, d, 0.0))
-    np.add.at(counts, codes, valid.astype(np.float64))
-    rng = np.random.default_rng(seed)
-    for start in range(0, n_boot, _BLOCK):
-        rows = min(_BLOCK, n_boot - start)
-        picks = rng.integers(0, g, size=(rows, g))
-        flat = (picks + (np.arange(rows) * g)[:, None]).ravel()
-        weights = np.bincount(flat, minlength=rows * g).reshape(rows, g).astype(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[start : start + rows] = (weights @ sums) / (weights @ counts)
-    return out
+    x = np.asarray(d, dtype=np.float64)
+    _, g, sizes = np.unique(np.asarray(codes), return_inverse=True, return_counts=True)
+    if sizes.size < 2:
+        return math.nan
+    n = x.size
+    sums = np.bincount(g.ravel(), weights=x - x.mean())
+    return float(math.sqrt(np.sum(sums**2 / (1 - sizes / n))) / n)
 
 
-def percentile_interval(samples: ArrayLike, *, alpha: float = ALPHA) -> tuple[float, float]:
-    """Percentile interval of bootstrap samples (``NaN`` resamples ignored)."""
-    s = np.asarray(samples, dtype=np.float64)
-    s = s[~np.isnan(s)]
-    if s.size == 0:
-        return math.nan, math.nan
-    lo, hi = np.quantile(s, [alpha / 2, 1 - alpha / 2])
-    return float(lo), float(hi)
-
-
-def paired_bootstrap(
-    base: ArrayLike,
-    head: ArrayLike,
-    *,
-    clusters: Sequence[object] | None = None,
-    n_boot: int = 2000,
-    seed: int = 0,
-    alpha: float = ALPHA,
-) -> tuple[float, float]:
-    """Paired (cluster) bootstrap percentile interval for the mean of ``head - base``."""
-    d = np.asarray(head, dtype=np.float64) - np.asarray(base, dtype=np.float64)
-    boot = bootstrap_means(d, clusters=clusters, n_boot=n_boot, seed=seed)
-    return percentile_interval(boot[:, 0], alpha=alpha)
+def paired_test(
+    base: ArrayLike, head: ArrayLike, *, clusters: Sequence[object] | None = None
+) -> PairedTest:
+    """The paired test of ``head - base`` (see the module docstring); ``NaN`` pairs excluded."""
+    b, h, keep = _pairs(base, head)
+    n = b.size
+    d = h - b
+    codes = _cluster_codes(clusters, keep) if clusters is not None else np.arange(n)
+    g = int(np.unique(codes).size)
+    nan = math.nan
+    if n == 0:
+        return PairedTest(0, int((~keep).sum()), 0, nan, nan, nan, 0, 0, nan, nan, nan, nan, nan)
+    # Agresti–Min pseudo-pairs: +1 and -1 with weight 1/2 each, 0 with weight 1
+    # (the weighted t-test of statsmodels' DescrStatsW on the data plus these weights)
+    n_adj = n + 2
+    estimate = float(d.sum() / n_adj)
+    var_pair = float((np.sum(d * d) + 1.0) / n_adj - estimate**2)
+    se_ind = math.sqrt(var_pair / (n_adj - 1))
+    se, df = se_ind, float(n_adj - 1)
+    if clusters is not None:
+        se_cl = cluster_robust_se(d, codes) if g >= MIN_CLUSTERS else nan
+        se, df = max(se_cl, se_ind), float(g - 1)
+        if math.isnan(se_cl):
+            se = nan
+    p = nan
+    if n >= 2 and math.isfinite(se):
+        p = float(2 * stats.t.sf(abs(estimate) / se, df))  # sf of |t| <= 1/2: p <= 1
+    return PairedTest(
+        n=n,
+        n_excluded=int((~keep).sum()),
+        n_clusters=g,
+        base_mean=float(b.mean()),
+        head_mean=float(h.mean()),
+        diff=float(d.mean()),
+        base_better=int((d < 0).sum()),
+        head_better=int((d > 0).sum()),
+        estimate=estimate,
+        se=se,
+        se_independent=se_ind,
+        df=df,
+        p_value=p,
+    )
 
 
 def holm(p_values: ArrayLike) -> FloatArray:
@@ -198,6 +186,28 @@ def holm(p_values: ArrayLike) -> FloatArray:
     result = np.empty(m)
     result[order] = np.minimum(adjusted, 1.0)
     out[ok] = result
+    return out
+
+
+def holm_levels(p_values: ArrayLike, *, alpha: float = ALPHA) -> FloatArray:
+    """The level ``a_i`` of each metric's Holm-adjusted interval (``NaN`` where ``p`` is).
+
+    ``a_i = alpha / (m - k + 1)`` where ``k`` is the metric's rank, or the rank at which Holm's
+    procedure stopped if that came first. Then the interval at ``1 - a_i`` excludes 0 exactly when
+    the Holm-adjusted p-value is below ``alpha``: the step-down's own critical value for a
+    rejected metric, and one its p-value already exceeds for a retained one.
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    adjusted = holm(p[ok])
+    rank = np.empty(m, dtype=np.intp)
+    rank[np.argsort(p[ok], kind="mergesort")] = np.arange(1, m + 1)
+    stop = int((adjusted < alpha).sum()) + 1  # first rank Holm did not reject
+    out[ok] = alpha / (m - np.minimum(rank, stop) + 1)
     return out
 
 
@@ -224,15 +234,18 @@ def minimum_detectable_effect(
     discordance_rate: float = DEFAULT_DISCORDANCE,
     alpha: float = ALPHA,
     power: float = POWER,
+    design_effect: float = 1.0,
 ) -> float:
-    """Smallest pass-rate difference that ``n`` paired cases detect with the given power.
+    """Smallest pass-rate difference that ``n`` paired cases detect with the given power at
+    level ``alpha`` (use the metric's Holm level where it is adjusted).
 
     Normal approximation for a paired difference of proportions: the variance of one paired
-    difference is at most the discordance rate, so ``MDE = (z_{1-a/2} + z_power) * sqrt(p_d / n)``.
+    difference is at most the discordance rate, times the design effect of clustering, so
+    ``MDE = (z_{1-a/2} + z_power) * sqrt(p_d * deff / n)``.
     """
     if n <= 0:
         return math.inf
-    return _z_total(alpha, power) * math.sqrt(max(discordance_rate, 0.0) / n)
+    return _z_total(alpha, power) * math.sqrt(max(discordance_rate, 0.0) * design_effect / n)
 
 
 def cases_needed(
@@ -241,10 +254,12 @@ def cases_needed(
     discordance_rate: float = DEFAULT_DISCORDANCE,
     alpha: float = ALPHA,
     power: float = POWER,
+    design_effect: float = 1.0,
 ) -> int | None:
     """Paired cases needed to detect ``effect`` (inverse of :func:`minimum_detectable_effect`);
     ``None`` when the effect is zero (no number of cases detects nothing)."""
     effect = abs(effect)
     if effect == 0 or math.isnan(effect):
         return None
-    return math.ceil((_z_total(alpha, power) / effect) ** 2 * max(discordance_rate, 0.0))
+    deff = max(discordance_rate, 0.0) * design_effect
+    return math.ceil((_z_total(alpha, power) / effect) ** 2 * deff)

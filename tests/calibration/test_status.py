@@ -224,12 +224,12 @@ def test_comparison_markdown_shows_both_runs(tmp_path: Path) -> None:
     base, head = load_run(base_path), load_run(head_path)
     write_calibration(tmp_path, "j", tp=36, fn=4, fp=6, tn=34)
     cal = comparison_calibration((base.records, base.run_id), (head.records, head.run_id), tmp_path)
-    text = comparison_markdown(compare_runs(base, head, n_boot=200), calibration=cal)
+    text = comparison_markdown(compare_runs(base, head), calibration=cal)
     assert "### Judge calibration" in text
     rows = [line for line in text.splitlines() if line.startswith("| `grounded` |")]
     assert [r.split("|")[2].strip() for r in rows] == ["base", "head"]
     assert all("calibrated (80 labels" in r for r in rows)
-    assert "### Judge calibration" not in comparison_markdown(compare_runs(base, head, n_boot=200))
+    assert "### Judge calibration" not in comparison_markdown(compare_runs(base, head))
 
 
 def test_stratified_calibration_near_zero_carries_a_caveat(tmp_path: Path) -> None:

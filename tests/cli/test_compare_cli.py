@@ -39,15 +39,14 @@ def test_compare_by_id_writes_outputs(project: Path, capsys: pytest.CaptureFixtu
             "c.md",
             "--junit",
             "j.xml",
-            "--bootstrap",
-            "200",
         ]
     )
     assert code == 0
     out = capsys.readouterr().out
     assert "inconclusive, underpowered" in out and "c07" in out
     data = json.loads((project / "c.json").read_text())
-    assert data["n_boot"] == 200 and data["overall"]["base_better"] == 2
+    assert data["min_pairs"] == 10 and data["overall"]["base_better"] == 2
+    assert data["overall"]["ci_level"] == 0.95 and data["checks"][0]["adjusted"] is True
     assert (project / "c.md").read_text().startswith("## evalkit · support")
     assert ET.parse(project / "j.xml").getroot().tag == "testsuites"
 
@@ -89,7 +88,7 @@ def test_runs_dir_comes_from_the_config(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "evalkit.yaml").write_text("suites: {}\nruns_dir: store\n")
     example_pair(tmp_path / "store")
-    assert _run(["compare", "run-base", "run-head", "--bootstrap", "50"]) == 0
+    assert _run(["compare", "run-base", "run-head"]) == 0
     assert _run(["baseline", "set", "run-base"]) == 0
     assert (tmp_path / "store/baselines/support.json").exists()
     capsys.readouterr()

@@ -5,8 +5,13 @@ Regenerate after an intended change: ``EVALKIT_UPDATE_EXPECTED=1 pytest tests/re
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+
+import numpy as np
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.weightstats import DescrStatsW
 
 from evalkit._synthetic import example_pair, random_records, write_run
 from evalkit.compare import compare_runs, summarize_run
@@ -52,3 +57,62 @@ def test_run_markdown_without_baseline(tmp_path: Path) -> None:
     text = run_markdown(summary, evaluate_gate(summary, Gate(min_pass_rate=0.99)))
     assert text.startswith("## ❌ evalkit · support: gate failed (min_pass_rate)")
     assert "No baseline" in text and "evalkit baseline set RUN" in text
+
+
+def _independent_rows(base_dir: Path, head_dir: Path) -> dict[str, tuple[float, ...]]:
+    """Each metric's Δ, interval and p from the raw results.jsonl, by statsmodels: the weighted
+    t-test with Agresti–Min pseudo-pairs, Holm over checks + judges, each interval at its Holm
+    step level (where Holm rejected it, or stopped)."""
+
+    def per_case(path: Path) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for line in (path / "results.jsonl").read_text().splitlines():
+            rec = json.loads(line)
+            row = out.setdefault(rec["case_id"], {})
+            if rec["outcome"] != "error":
+                row["overall"] = float(rec["outcome"] == "pass")
+            for kind, items in (("check", rec["checks"]), ("judge", rec["judges"])):
+                for item in items:
+                    if item["outcome"] != "error":
+                        row[f"{kind} `{item['name']}`"] = float(item["outcome"] == "pass")
+        return out
+
+    b, h = per_case(base_dir), per_case(head_dir)
+    shared = [c for c in b if c in h]
+    tests = {}
+    for name in ("overall", "check `contains`", "check `max-length`", "judge `grounded`"):
+        d = np.array([h[c][name] - b[c][name] for c in shared if name in b[c] and name in h[c]])
+        ref = DescrStatsW(np.r_[d, 1.0, -1.0, 0.0], weights=np.r_[np.ones(d.size), 0.5, 0.5, 1.0])
+        tests[name] = (d.mean(), ref)
+    rows = {}
+    _, p0, _ = tests["overall"][1].ttest_mean(0)
+    lo, hi = tests["overall"][1].tconfint_mean(0.05)
+    rows["**overall**"] = (tests["overall"][0], lo, hi, p0)
+    family = [k for k in tests if k != "overall"]
+    raw = np.array([tests[k][1].ttest_mean(0)[1] for k in family])
+    reject, adjusted, _, _ = multipletests(raw, alpha=0.05, method="holm")
+    stop = int(reject.sum()) + 1
+    ranks = np.argsort(np.argsort(raw, kind="mergesort"), kind="mergesort") + 1
+    for k, rank, p_adj in zip(family, ranks, adjusted, strict=True):
+        level = 0.05 / (len(family) - min(rank, stop) + 1)
+        lo, hi = tests[k][1].tconfint_mean(level)
+        rows[k] = (tests[k][0], lo, hi, p_adj)
+    return rows
+
+
+def test_expected_file_figures_are_independently_computed(tmp_path: Path) -> None:
+    """The snapshot's pass-rate table, row by row, against statsmodels on the raw results."""
+    b, h = example_pair(tmp_path)
+    rows = _independent_rows(b, h)
+    table = [
+        line.split("|")[1:-1]
+        for line in EXPECTED.read_text(encoding="utf-8").splitlines()
+        if line.startswith(("| **overall**", "| check `", "| judge `"))
+    ]
+    assert {cells[0].strip() for cells in table} == set(rows)
+    for cells in table:
+        diff, lo, hi, p = rows[cells[0].strip()]
+        assert cells[3].strip() == f"{100 * diff:+.1f}"
+        interval = cells[4].strip().split(" (")[0]
+        assert interval == f"{100 * lo:+.1f} … {100 * hi:+.1f}"
+        assert cells[5].strip() == f"{p:.3f}"
