@@ -1,21 +1,22 @@
 """Per-run aggregation shared by compare, gate and reports: one pass over a run's records.
 
-Repeats are averaged per case (a case's pass rate); a case whose every repeat errored has no rate
-(``NaN``), so errors never count as passes or fails.
+Pass rates follow the one definition in :mod:`evalkit._caserates` (repeats averaged per case); a
+case whose every repeat errored has no rate (``NaN``), so errors never count as passes or fails.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from evalkit._caserates import CaseTable, rates
+from evalkit._caserates import Tally as Tally  # re-exported for compare
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
+from evalkit.stats.interval import Interval, case_mean_interval
 from evalkit.store import StoredRun
 
 CaseStatus = Literal[
@@ -29,7 +30,6 @@ CaseStatus = Literal[
     "now failing",
 ]
 _MAX_REASONS = 5
-_RANK = {Outcome.PASS: 0, Outcome.ERROR: 1, Outcome.FAIL: 2}
 
 
 class RunSummary(BaseModel):
@@ -43,10 +43,18 @@ class RunSummary(BaseModel):
     model: str = ""
     n_cases: int
     n_records: int
+    n_graded_cases: int = Field(default=0, description="cases with at least one graded repeat")
     pass_rate: float | None = Field(description="mean per-case pass rate over graded cases")
-    error_rate: float = Field(description="share of records whose outcome is error")
+    pass_rate_interval: Interval | None = None
+    pass_rate_interval_note: str = Field(
+        default="", description="the interval's method, or why no interval is shown"
+    )
+    error_rate: float = Field(description="share of outputs (case x repeat) that errored")
     tag_pass_rates: dict[str, float | None] = Field(default_factory=dict)
     tag_cases: dict[str, int] = Field(default_factory=dict)
+    check_error_rates: dict[str, float] = Field(
+        default_factory=dict, description="per check: share of its outputs it could not grade"
+    )
     judge_error_rates: dict[str, float] = Field(
         default_factory=dict, description="per judge: share of its verdicts that are errors"
     )
@@ -58,69 +66,16 @@ class RunSummary(BaseModel):
     latency_p95_ms: float | None
 
 
-class Tally:
-    """Per-case pass and graded counts of one metric in one run (errors are neither)."""
-
-    def __init__(self) -> None:
-        self.counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-
-    def add(self, case_id: str, outcome: Outcome) -> None:
-        if outcome is not Outcome.ERROR:
-            c = self.counts[case_id]
-            c[0] += outcome is Outcome.PASS
-            c[1] += 1
-
-    def passed_graded(self, case_id: str) -> tuple[int, int]:
-        """``(passed, graded)`` repeats of a case (``(0, 0)`` when none was graded)."""
-        c = self.counts.get(case_id)
-        return (c[0], c[1]) if c else (0, 0)
-
-    def rate(self, case_id: str) -> float:
-        c = self.counts.get(case_id)
-        return c[0] / c[1] if c else math.nan
-
-
-class RunData:
-    """One pass over a run's records: tallies per metric, tags, and the head-side reasons."""
+class RunData(CaseTable):
+    """One pass over a stored run's records: per-case tallies, tags and the head-side reasons."""
 
     def __init__(self, run: StoredRun) -> None:
+        super().__init__(run.records)
         self.run = run
-        self.case_ids: list[str] = []
-        self.tags: dict[str, list[str]] = {}
-        self.records: dict[str, list[CaseRecord]] = defaultdict(list)
-        self.overall = Tally()
-        self.checks: dict[str, Tally] = defaultdict(Tally)
-        self.judges: dict[str, Tally] = defaultdict(Tally)
-        for rec in run.records:
-            if rec.case_id not in self.tags:
-                self.case_ids.append(rec.case_id)
-                self.tags[rec.case_id] = list(rec.tags)
-            self.records[rec.case_id].append(rec)
-            self.overall.add(rec.case_id, rec.outcome)
-            for name, outcome in _per_name((c.name, c.outcome) for c in rec.checks).items():
-                self.checks[name].add(rec.case_id, outcome)
-            for name, outcome in _per_name((j.name, j.outcome) for j in rec.judges).items():
-                self.judges[name].add(rec.case_id, outcome)
-
-
-def _per_name(items: Iterable[tuple[str, Outcome]]) -> dict[str, Outcome]:
-    """Several results under one name on one output combine as one (any fail fails)."""
-    out: dict[str, Outcome] = {}
-    for name, outcome in items:
-        prev = out.get(name)
-        if prev is None or _RANK[outcome] > _RANK[prev]:
-            out[name] = outcome
-    return out
 
 
 def num(x: float) -> float | None:
     return None if math.isnan(x) else float(x)
-
-
-def _mean_graded(rates: list[float]) -> float | None:
-    """Mean of the per-case rates that are not NaN (cases with a grade), or None."""
-    graded = [r for r in rates if not math.isnan(r)]
-    return float(np.mean(graded)) if graded else None
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -129,13 +84,10 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 def summarize(data: RunData) -> RunSummary:
     run, m = data.run, data.run.manifest
-    rates = np.array([data.overall.rate(c) for c in data.case_ids], dtype=np.float64)
-    graded = rates[~np.isnan(rates)]
-    by_tag: dict[str, list[float]] = defaultdict(list)
-    for cid, rate in zip(data.case_ids, rates, strict=True):
-        for tag in data.tags[cid]:
-            by_tag[tag].append(float(rate))
-    tag_rates = {tag: _mean_graded(vals) for tag, vals in sorted(by_tag.items())}
+    overall = rates(data.overall)
+    repeats = int(m.get("repeats") or max((len(v) for v in data.records.values()), default=1))
+    interval, note = case_mean_interval(data.case_rates(), repeats)
+    tags = {tag: rates(data.overall, ids) for tag, ids in data.tag_cases().items()}
     records = run.records
     live = [r.latency_ms for r in records if r.latency_ms is not None and not r.cached]
     if not live:
@@ -150,13 +102,15 @@ def summarize(data: RunData) -> RunSummary:
         model=str(target.get("model", "")) if isinstance(target, dict) else "",
         n_cases=len(data.case_ids),
         n_records=len(records),
-        pass_rate=float(graded.mean()) if graded.size else None,
-        error_rate=(
-            sum(r.outcome is Outcome.ERROR for r in records) / len(records) if records else 0.0
-        ),
-        tag_pass_rates=tag_rates,
-        tag_cases={t: len(v) for t, v in sorted(by_tag.items())},
-        judge_error_rates=_judge_error_rates(records),
+        n_graded_cases=overall["graded_cases"],
+        pass_rate=overall["pass_rate"],
+        pass_rate_interval=interval,
+        pass_rate_interval_note=note,
+        error_rate=overall["error_rate"] or 0.0,
+        tag_pass_rates={t: r["pass_rate"] for t, r in tags.items()},
+        tag_cases={t: r["cases"] for t, r in tags.items()},
+        check_error_rates=_error_rates(data.checks),
+        judge_error_rates=_error_rates(data.judges),
         cost_usd=sum(r.cost_usd for r in records),
         judge_cost_usd=sum(j.cost_usd for r in records for j in r.judges),
         input_tokens=sum(r.usage.input_tokens for r in records),
@@ -166,13 +120,10 @@ def summarize(data: RunData) -> RunSummary:
     )
 
 
-def _judge_error_rates(records: list[CaseRecord]) -> dict[str, float]:
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for rec in records:
-        for j in rec.judges:
-            counts[j.name][0] += j.outcome is Outcome.ERROR
-            counts[j.name][1] += 1
-    return {name: errors / n for name, (errors, n) in sorted(counts.items())}
+def _error_rates(tallies: dict[str, Tally]) -> dict[str, float]:
+    """Per grader: the share of its outputs it could not grade."""
+    out = {name: rates(t)["error_rate"] for name, t in sorted(tallies.items())}
+    return {name: r for name, r in out.items() if r is not None}
 
 
 def summarize_run(run: StoredRun) -> RunSummary:

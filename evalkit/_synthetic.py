@@ -191,3 +191,31 @@ def example_pair(root: Path) -> tuple[Path, Path]:
         judge_versions={"grounded": "j2"},
     )
     return b, h
+
+
+def interval_coverage(
+    n: int, p: float, repeats: int, *, icc: float, sims: int, seed: int = 0
+) -> tuple[float, float]:
+    """Simulated coverage of :func:`evalkit.stats.interval.case_mean_interval` for the pass rate
+    ``p`` of a population of cases, and the share of simulations that showed an interval.
+
+    Each case has its own pass probability, drawn from a beta distribution with mean ``p`` and
+    intra-case correlation ``icc`` (0: every case alike; near 1: a case passes all its repeats
+    or none); each of its ``repeats`` samples passes with that probability.
+    """
+    from evalkit.stats.interval import case_mean_interval
+
+    rng = np.random.default_rng(seed)
+    if icc <= 0:
+        probs = np.full((sims, n), p)
+    else:
+        a, b = p * (1 - icc) / icc, (1 - p) * (1 - icc) / icc
+        probs = rng.beta(a, b, size=(sims, n))
+    rates = rng.binomial(repeats, probs) / repeats
+    covered = shown = 0
+    for row in rates:
+        interval, _ = case_mean_interval(row.tolist(), repeats)
+        if interval is not None:
+            shown += 1
+            covered += interval.low <= p <= interval.high
+    return (covered / shown if shown else float("nan")), shown / sims

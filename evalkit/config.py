@@ -76,6 +76,9 @@ class SuiteConfig(BaseModel):
     min_score: float | None = Field(
         default=None, ge=0, le=1, description="pass a case on its weighted check score"
     )
+    grader_error_warning: float = Field(
+        default=0.2, ge=0, le=1, description="warn when a check or judge errors on more outputs"
+    )
     cluster_key: str | None = None
     retry: RetryConfig = Field(default_factory=RetryConfig)
     gate: Gate = Field(default_factory=Gate)

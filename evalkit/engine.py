@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from evalkit._caserates import counts_as_error, error_reason
 from evalkit._redact import redact
 from evalkit._runstop import StopSignals, close_all
 from evalkit.cache import ResponseCache, cache_key
@@ -169,7 +170,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         state.prefetched = cache.get_many(list(state.keys.values()))
         # errored cases are being retried: the budget counts errors of the final state
         state.provider_errors = sum(
-            1 for key, rec in done.items() if rec.error is not None and key not in state.keys
+            1 for key, rec in done.items() if counts_as_error(rec) and key not in state.keys
         )
         await provider.prepare()
         for grader in graders:
@@ -205,7 +206,13 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         stop.closing = True
         await close_all(cleanup)
         records = list(state.latest.values()) if state else list(done.values())
-        summary = summarize(records, repeats=repeats, project_root=project.root, run_id=run_id)
+        summary = summarize(
+            records,
+            repeats=repeats,
+            project_root=project.root,
+            run_id=run_id,
+            grader_error_warning=cfg.grader_error_warning,
+        )
         summary["requests"] = state.requests if state else 0
         finished = time.perf_counter()
         summary["timings"] = {
@@ -273,12 +280,13 @@ def append_record_and_count(state: _State, record: CaseRecord) -> None:
     state.counts[record.outcome.value] += 1
     if state.on_record is not None:
         state.on_record(record)
-    if record.error is not None:
+    if counts_as_error(record):
         state.provider_errors += 1
         if state.provider_errors > state.budget:
             raise RunAborted(
-                f"{state.provider_errors} of {state.planned} calls failed, over the error budget "
-                f"of {state.budget}; last error: {record.error.kind}: {record.error.message}"
+                f"{state.provider_errors} of {state.planned} outputs failed (provider or check "
+                f"errors), over the error budget of {state.budget}; last error: "
+                f"{error_reason(record)}"
             )
 
 

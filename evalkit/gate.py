@@ -7,6 +7,7 @@ Embedded in ``evalkit.yaml`` as ``suites.<name>.gate``::
       max_error_rate: 0.05           # share of records that could not be graded
       min_tag_pass_rate: {refunds: 0.9}
       max_judge_error_rate: 0.02     # per judge: verdicts that could not be obtained
+      max_check_error_rate: 0        # per check: outputs it could not grade (it raised)
       fail_on: significant-regression   # | any-regression | none
 
 ``significant-regression`` fails when the overall pass rate, or any check or judge after Holm's
@@ -46,6 +47,9 @@ class Gate(BaseModel):
     #: per judge: the share of its verdicts that could not be obtained (unparseable, refused,
     #: provider errors); a judge that cannot judge should fail the gate, not pass quietly
     max_judge_error_rate: float | None = Field(default=None, ge=0, le=1)
+    #: per check: the share of outputs it could not grade (an exception inside the check counts
+    #: like a provider error)
+    max_check_error_rate: float | None = Field(default=None, ge=0, le=1)
     fail_on: FailOn = "significant-regression"
 
 
@@ -81,7 +85,9 @@ def _pts(x: float) -> str:
     return f"{100 * abs(x):.1f} pts"
 
 
-def _minimum(rule: str, what: str, actual: float | None, threshold: float) -> RuleResult:
+def _minimum(
+    rule: str, what: str, actual: float | None, threshold: float, over: str = ""
+) -> RuleResult:
     if actual is None:
         return RuleResult(
             rule=rule,
@@ -98,7 +104,8 @@ def _minimum(rule: str, what: str, actual: float | None, threshold: float) -> Ru
         actual=actual,
         threshold=threshold,
         margin=margin,
-        message=f"{what} {_pct(actual)} is {_pts(margin)} {how} the minimum {_pct(threshold)}",
+        message=f"{what} {_pct(actual)}{over} is {_pts(margin)} {how} the minimum "
+        f"{_pct(threshold)}",
     )
 
 
@@ -119,19 +126,23 @@ def _maximum(rule: str, what: str, actual: float, threshold: float) -> RuleResul
 def _thresholds(head: RunSummary, gate: Gate) -> list[RuleResult]:
     rules: list[RuleResult] = []
     if gate.min_pass_rate is not None:
-        rules.append(_minimum("min_pass_rate", "pass rate", head.pass_rate, gate.min_pass_rate))
+        over = f" over {head.n_graded_cases} graded cases" if head.n_graded_cases else ""
+        rules.append(
+            _minimum("min_pass_rate", "pass rate", head.pass_rate, gate.min_pass_rate, over)
+        )
     if gate.max_error_rate is not None:
         rules.append(_maximum("max_error_rate", "error rate", head.error_rate, gate.max_error_rate))
-    if gate.max_judge_error_rate is not None:
-        rules += [
-            _maximum(
-                f"max_judge_error_rate.{judge}",
-                f"judge {judge!r} error rate",
-                rate,
-                gate.max_judge_error_rate,
-            )
-            for judge, rate in head.judge_error_rates.items()
-        ]
+    for kind, limit, grader_rates in (
+        ("check", gate.max_check_error_rate, head.check_error_rates),
+        ("judge", gate.max_judge_error_rate, head.judge_error_rates),
+    ):
+        if limit is not None:
+            rules += [
+                _maximum(
+                    f"max_{kind}_error_rate.{name}", f"{kind} {name!r} error rate", rate, limit
+                )
+                for name, rate in grader_rates.items()
+            ]
     for tag, minimum in sorted(gate.min_tag_pass_rate.items()):
         rules.append(
             _minimum(

@@ -1,4 +1,8 @@
-"""Aggregate a run's records into ``summary.json``: rates per outcome, check, judge and tag."""
+"""Aggregate a run's records into ``summary.json``: rates per outcome, check, judge and tag.
+
+Every pass rate here follows the one definition in :mod:`evalkit._caserates` (mean of per-case
+pass rates, errors set apart), the same one compare and the gate use.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from evalkit._caserates import PASS_RATE_DEFINITION, CaseTable, pass_at_k, rates
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
 
-
-def _rates(outcomes: list[Outcome]) -> dict[str, Any]:
-    n = len(outcomes)
-    passed = sum(o is Outcome.PASS for o in outcomes)
-    failed = sum(o is Outcome.FAIL for o in outcomes)
-    errored = n - passed - failed
-    graded = passed + failed
-    return {
-        "n": n,
-        "pass": passed,
-        "fail": failed,
-        "error": errored,
-        # pass rate among graded outputs: an error is never counted as pass or fail
-        "pass_rate": passed / graded if graded else None,
-        "error_rate": errored / n if n else None,
-    }
+#: a grader (check or judge) that could not grade more than this share of its outputs is called
+#: out in the headline; ``grader_error_warning:`` in a suite overrides it
+GRADER_ERROR_WARNING = 0.2
 
 
 def summarize(
@@ -36,21 +28,19 @@ def summarize(
     repeats: int = 1,
     project_root: Path | None = None,
     run_id: str | None = None,
+    grader_error_warning: float = GRADER_ERROR_WARNING,
 ) -> dict[str, Any]:
     """Everything ``summary.json`` holds. With ``project_root``, each judge's pass rate comes
     with its calibration status and, when calibrated, the bias-corrected estimate."""
+    from evalkit.stats.interval import case_mean_interval
+
     recs = list(records)
-    overall = _rates([r.outcome for r in recs])
-    checks: dict[str, list[Outcome]] = defaultdict(list)
-    judges: dict[str, list[Outcome]] = defaultdict(list)
-    tags: dict[str, list[Outcome]] = defaultdict(list)
-    for r in recs:
-        for c in r.checks:
-            checks[c.name].append(c.outcome)
-        for j in r.judges:
-            judges[j.name].append(j.outcome)
-        for t in r.tags:
-            tags[t].append(r.outcome)
+    table = CaseTable(recs)
+    overall = rates(table.overall)
+    interval, method = case_mean_interval(table.case_rates(), repeats)
+    checks = {name: rates(t) for name, t in sorted(table.checks.items())}
+    judges = {name: rates(t) for name, t in sorted(table.judges.items())}
+    tags = {tag: rates(table.overall, ids) for tag, ids in table.tag_cases().items()}
     # latency of calls made in this run; a fully cached run reports the latencies measured when
     # its cached answers were produced
     measured = [r.latency_ms for r in recs if r.latency_ms is not None]
@@ -58,11 +48,16 @@ def summarize(
     latencies = np.array(live or measured)
     summary: dict[str, Any] = {
         **overall,
-        "cases": len({r.case_id for r in recs}),
+        "pass_rate_definition": PASS_RATE_DEFINITION,
+        "pass_rate_interval": None if interval is None else interval.model_dump(),
+        # the method when an interval is shown, otherwise why it is not
+        "pass_rate_interval_note": method,
         "repeats": repeats,
-        "checks": {name: _rates(v) for name, v in sorted(checks.items())},
-        "judges": {name: _rates(v) for name, v in sorted(judges.items())},
-        "tags": {name: _rates(v) for name, v in sorted(tags.items())},
+        "checks": checks,
+        "judges": judges,
+        "tags": tags,
+        "grader_error_warning": grader_error_warning,
+        "warnings": grader_warnings(overall, checks, judges, grader_error_warning),
         "cost_usd": round(sum(r.cost_usd for r in recs), 6),
         "judge_cost_usd": round(sum(j.cost_usd for r in recs for j in r.judges), 6),
         "input_tokens": sum(r.usage.input_tokens for r in recs),
@@ -73,11 +68,14 @@ def summarize(
         "errors_by_kind": _error_kinds(recs),
     }
     if repeats > 1:
-        summary.update(_pass_at_k(recs, repeats))
+        summary.update(pass_at_k(table, repeats))
     if judges:
         from evalkit.judge import judge_stats
 
-        summary["judge_stats"] = judge_stats(recs)
+        stats = judge_stats(recs)
+        for name, row in stats.items():  # one pass-rate definition in every table
+            row.update({k: judges[name][k] for k in ("pass_rate", "error_rate") if name in judges})
+        summary["judge_stats"] = stats
         if project_root is not None:
             from evalkit.calibration import calibration_section
 
@@ -85,26 +83,40 @@ def summarize(
     return summary
 
 
+def grader_warnings(
+    overall: dict[str, Any],
+    checks: dict[str, dict[str, Any]],
+    judges: dict[str, dict[str, Any]],
+    threshold: float,
+) -> list[str]:
+    """Loud notes for the headline: a grader that errored on more than ``threshold`` of its
+    outputs, and a pass rate whose outputs mostly could not be graded."""
+    out: list[str] = []
+    for kind, rows in (("check", checks), ("judge", judges)):
+        for name, r in rows.items():
+            if r["error_rate"] is not None and r["error_rate"] > threshold:
+                out.append(
+                    f"{kind} {name!r} could not grade {r['error']} of {r['n']} outputs "
+                    f"({r['error_rate']:.1%}, above {threshold:.0%}): the pass rate leaves "
+                    "those outputs out"
+                )
+    if overall["n"] and overall["error"] * 2 > overall["n"]:
+        out.append(
+            f"most outputs could not be graded ({overall['error']} of {overall['n']}): the pass "
+            f"rate rests on {overall['graded_cases']} of {overall['cases']} cases"
+        )
+    return out
+
+
 def _error_kinds(records: list[CaseRecord]) -> dict[str, int]:
+    """Why outputs could not be graded: provider error kinds, and ``check`` / ``judge`` for
+    graders that errored (an exception inside a check counts like a provider error)."""
     kinds: dict[str, int] = defaultdict(int)
     for r in records:
         if r.error is not None:
             kinds[r.error.kind] += 1
+        if any(c.outcome is Outcome.ERROR for c in r.checks):
+            kinds["check"] += 1
+        if any(j.outcome is Outcome.ERROR for j in r.judges):
+            kinds["judge"] += 1
     return dict(sorted(kinds.items()))
-
-
-def _pass_at_k(records: list[CaseRecord], k: int) -> dict[str, Any]:
-    """pass^k (every sample passes: reliability) and pass@k (any sample passes), per case."""
-    by_case: dict[str, list[Outcome]] = defaultdict(list)
-    for r in records:
-        by_case[r.case_id].append(r.outcome)
-    complete = [v for v in by_case.values() if len(v) == k and Outcome.ERROR not in v]
-    if not complete:
-        return {"pass_all_k": None, "pass_any_k": None, "flaky_cases": 0}
-    all_pass = sum(all(o is Outcome.PASS for o in v) for v in complete)
-    any_pass = sum(any(o is Outcome.PASS for o in v) for v in complete)
-    return {
-        "pass_all_k": all_pass / len(complete),
-        "pass_any_k": any_pass / len(complete),
-        "flaky_cases": any_pass - all_pass,
-    }

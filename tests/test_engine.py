@@ -290,7 +290,7 @@ def test_summary_json_matches_records(tmp_path: Path, server: ScriptedServer) ->
     assert summary["n"] == 3 and summary["checks"]["contains"]["fail"] == 1
     assert summary["tags"]["t"]["pass"] == 2
     report = (outcome.path / "report.md").read_text()
-    assert "| b | 0 | contains: missing 'ok'" in report
+    assert "| b | 0 | check contains: missing 'ok'" in report
 
 
 def test_python_callable_target_gets_vars_and_errors_are_outcomes(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ def command(run: str, config_path: Path) -> None:
     """
     from evalkit.rundir import write_summary_and_report
     from evalkit.store import load_run, resolve_run
-    from evalkit.summary import summarize
+    from evalkit.summary import GRADER_ERROR_WARNING, summarize
 
     path = resolve_run(run, runs_root(config_path))
     stored = load_run(path)
@@ -33,6 +33,9 @@ def command(run: str, config_path: Path) -> None:
             repeats=int(stored.manifest.get("repeats", 1)),
             project_root=root,
             run_id=stored.run_id,
+            grader_error_warning=(stored.summary or {}).get(
+                "grader_error_warning", GRADER_ERROR_WARNING
+            ),
         ),
     }
     click.echo(write_summary_and_report(path, stored.manifest, summary, stored.records))

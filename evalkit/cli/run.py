@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from evalkit._format import pct
 from evalkit.cli._common import config_option, load_project
+from evalkit.report.headline import headline
 
 
 @click.command("run")
@@ -67,9 +67,9 @@ def command(
     # Ctrl-C, SIGTERM and a full disk end as RunAborted naming the run to resume (exit 3)
     outcome = run_suite(loaded, options)
     s = outcome.summary
-    click.echo(
-        f"{loaded.name} @ prompt {outcome.path.parent.name}: pass rate {pct(s['pass_rate'])} "
-        f"({s['pass']} pass, {s['fail']} fail, {s['error']} error); cost ${s['cost_usd']:.4f}; "
-        f"{outcome.requests} requests, {s['cached']} cached"
-    )
+    first, *rest = headline(s)
+    click.echo(f"{loaded.name} @ prompt {outcome.path.parent.name}: {first}")
+    for line in rest:
+        click.echo(line, err=line.startswith("WARNING"))
+    click.echo(f"cost ${s['cost_usd']:.4f}; {outcome.requests} requests, {s['cached']} cached")
     click.echo(f"report: {outcome.path / 'report.md'}")

@@ -13,6 +13,17 @@ from evalkit._format import pct
 from evalkit.cli._common import config_option, runs_root
 
 
+def _resummarized(path: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    """A run stored before evalkit 0.2 pooled repeats in its summary's pass rate: recompute its
+    rates from its records so every row uses today's one definition."""
+    from evalkit.store import load_run
+    from evalkit.summary import summarize
+
+    run = load_run(path)
+    repeats = int(run.manifest.get("repeats", 1))
+    return {**summary, **summarize(run.records, repeats=repeats)}
+
+
 @click.command("runs")
 @click.argument("suite", required=False)
 @config_option
@@ -44,6 +55,8 @@ def command(suite: str | None, config_path: Path) -> None:
             manifest["status"] = "abandoned"
         summary_path = path / SUMMARY
         summary = json.loads(summary_path.read_text("utf-8")) if summary_path.exists() else {}
+        if summary and "pass_rate_definition" not in summary:
+            summary = _resummarized(path, summary)
         groups[(manifest.get("suite", "?"), manifest.get("prompt_version", "?"))].append(
             (manifest, summary)
         )
@@ -57,21 +70,23 @@ def command(suite: str | None, config_path: Path) -> None:
             title=f"{suite_name} · prompt {version}" + (f" ({label})" if label else ""),
             title_justify="left",
         )
-        for col in ("run", "started", "status", "model", "n", "pass", "error", "cost"):
+        for col in ("run", "started", "status", "model", "cases", "pass", "error", "cost", "notes"):
             table.add_column(
                 col,
                 no_wrap=True,
                 justify="left" if col in ("run", "started", "status", "model") else "right",
             )
         for manifest, summary in rows:
+            warnings = len(summary.get("warnings") or [])
             table.add_row(
                 manifest["run_id"],
                 str(manifest.get("started_at", ""))[5:16].replace("T", " "),
                 manifest.get("status", "?"),
                 manifest.get("target", {}).get("model") or "-",
-                str(summary.get("n", "-")),
+                str(summary.get("cases", "-")),
                 pct(summary.get("pass_rate")),
                 pct(summary.get("error_rate")),
                 f"${summary.get('cost_usd', 0):.4f}",
+                f"{warnings} warning(s)" if warnings else "",
             )
         console.print(table)

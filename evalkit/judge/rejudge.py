@@ -91,7 +91,7 @@ async def rejudge_run_async(
     and a case's ``skip_judges`` is respected either way.
     """
     from evalkit.rundir import write_summary_and_report
-    from evalkit.summary import summarize
+    from evalkit.summary import GRADER_ERROR_WARNING, summarize
 
     old = run if isinstance(run, StoredRun) else load_run(run)
     by_case = dict(cases) if cases is not None else run_cases(old, project, warn)
@@ -99,8 +99,10 @@ async def rejudge_run_async(
     names = {j.name for j in judges}
     suite = old.manifest.get("suite")
     min_score = None
+    warn_share = GRADER_ERROR_WARNING
     if project is not None and suite in project.suites:
         min_score = project.suites[suite].min_score
+        warn_share = project.suites[suite].grader_error_warning
     run_id = new_run_id()
     path = old.path.parent / run_id
     path.mkdir(parents=False, exist_ok=False)
@@ -156,6 +158,7 @@ async def rejudge_run_async(
             repeats=int(old.manifest.get("repeats", 1)),
             project_root=project.root if project is not None else None,
             run_id=run_id,
+            grader_error_warning=warn_share,
         )
         summary["requests"] = 0  # no call to the system under test
         summary["judge_requests"] = sum(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from evalkit.compare import Comparison
+from evalkit._caserates import grader_reasons
+from evalkit.compare import Comparison, summarize_run
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
 from evalkit.store import StoredRun
@@ -17,16 +18,12 @@ _MAX_OUTPUT = 2000
 
 
 def _failure_text(rec: CaseRecord) -> tuple[str, str]:
-    names: list[str] = []
-    lines: list[str] = []
-    for c in rec.checks:
-        if c.outcome is Outcome.FAIL:
-            names.append(c.name)
-            lines.append(f"check {c.name}: {c.reason}")
-    for j in rec.judges:
-        if j.outcome is Outcome.FAIL:
-            names.append(f"judge {j.name}")
-            lines.append(f"judge {j.name}: {j.reasoning}")
+    names = [c.name for c in rec.checks if c.outcome is Outcome.FAIL]
+    names += [f"judge {j.name}" for j in rec.judges if j.outcome is Outcome.FAIL]
+    # a grader that could not grade stays visible even when another one failed the output
+    lines = grader_reasons(rec, Outcome.FAIL) + [
+        f"error: {why}" for why in grader_reasons(rec, Outcome.ERROR)
+    ]
     if rec.output is not None:
         lines.append(f"output: {rec.output[:_MAX_OUTPUT]}")
     return ", ".join(names) or "failed", "\n".join(lines)
@@ -35,13 +32,7 @@ def _failure_text(rec: CaseRecord) -> tuple[str, str]:
 def _error_text(rec: CaseRecord) -> tuple[str, str, str]:
     if rec.error is not None:
         return rec.error.kind, rec.error.message, rec.error.message
-    bad = [f"{c.name}: {c.reason}" for c in rec.checks if c.outcome is Outcome.ERROR]
-    bad += [
-        f"judge {j.name}: {j.error.message if j.error else j.reasoning}"
-        for j in rec.judges
-        if j.outcome is Outcome.ERROR
-    ]
-    return "ungraded", "could not be graded", "\n".join(bad)
+    return "ungraded", "could not be graded", "\n".join(grader_reasons(rec, Outcome.ERROR))
 
 
 def junit_xml(run: StoredRun, comparison: Comparison | None = None) -> str:
@@ -64,6 +55,17 @@ def junit_xml(run: StoredRun, comparison: Comparison | None = None) -> str:
     props = ET.SubElement(ts, "properties")
     for key in ("run_id", "prompt_version", "golden_sha"):
         ET.SubElement(props, "property", {"name": key, "value": str(run.manifest.get(key, ""))})
+    # the run's figures under the one definition every output uses (see evalkit._caserates)
+    summary = summarize_run(run)
+    figures = {
+        "pass_rate": summary.pass_rate,
+        "error_rate": summary.error_rate,
+        "cases": summary.n_cases,
+        "graded_cases": summary.n_graded_cases,
+    }
+    for key, value in figures.items():
+        text = "n/a" if value is None else f"{value:.4f}" if isinstance(value, float) else value
+        ET.SubElement(props, "property", {"name": key, "value": str(text)})
     for rec in run.records:
         name = f"{rec.case_id}#{rec.repeat}" if repeated else rec.case_id
         tc = ET.SubElement(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from evalkit._caserates import error_reason, grader_reasons
 from evalkit._format import pct as _pct
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
+from evalkit.report.headline import headline
 
 _MAX_LISTED = 50
 
@@ -56,13 +58,17 @@ def _cell(text: str, limit: int = 160) -> str:
 def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[CaseRecord]) -> str:
     target = manifest.get("target", {})
     label = f" ({manifest['prompt_label']})" if manifest.get("prompt_label") else ""
+    first, *rest = headline(summary)
     lines = [
         f"# evalkit run `{manifest.get('run_id')}`: suite `{manifest.get('suite')}`",
         "",
-        f"**Pass rate {_pct(summary['pass_rate'])}** ({summary['pass']} pass, {summary['fail']} "
-        f"fail, {summary['error']} error of {summary['n']}; error rate "
-        f"{_pct(summary['error_rate'])})",
+        f"**{first[0].upper()}{first[1:]}**",
         "",
+        *[
+            part
+            for line in rest
+            for part in (f"> **{line}**" if line.startswith("WARNING") else line, "")
+        ],
         f"- prompt version `{manifest.get('prompt_version')}`{label}",
         f"- target: {target.get('provider')} `{target.get('model') or target.get('callable')}` "
         f"params {target.get('params')}",
@@ -72,13 +78,14 @@ def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[
         f"{summary['input_tokens']} in / {summary['output_tokens']} out; latency p50 "
         f"{_ms(summary['latency_ms_p50'])}, p95 {_ms(summary['latency_ms_p95'])}",
     ]
-    if summary.get("pass_all_k") is not None:
-        lines.append(
-            f"- pass^{summary['repeats']} {_pct(summary['pass_all_k'])}, "
-            f"pass@{summary['repeats']} {_pct(summary['pass_any_k'])}, "
-            f"flaky cases {summary['flaky_cases']}"
-        )
-    lines.append("")
+    if summary.get("repeats", 1) > 1 and "pass_all_k" in summary:
+        lines.append(_pass_k_line(summary))
+    lines += [
+        "",
+        "Pass rates are the mean over graded cases of each case's share of graded repeats that "
+        "passed; pass, fail and error count outputs (case × repeat).",
+        "",
+    ]
     lines += _table("Checks", summary["checks"])
     lines += _judges_table(summary.get("judge_stats") or {}) or _table("Judges", summary["judges"])
     if summary.get("calibration"):
@@ -90,33 +97,46 @@ def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[
     if failing:
         lines += ["### Failing cases", "", "| case | repeat | why |", "|---|---:|---|"]
         for r in failing[:_MAX_LISTED]:
-            reasons = [f"{c.name}: {c.reason}" for c in r.checks if c.outcome is Outcome.FAIL]
-            reasons += [f"{j.name}: {j.reasoning}" for j in r.judges if j.outcome is Outcome.FAIL]
-            lines.append(f"| {r.case_id} | {r.repeat} | {_cell('; '.join(reasons))} |")
+            why = "; ".join(grader_reasons(r, Outcome.FAIL))
+            lines.append(f"| {_cell(r.case_id)} | {r.repeat} | {_cell(why)} |")
         if len(failing) > _MAX_LISTED:
             lines.append(f"| … | | {len(failing) - _MAX_LISTED} more |")
         lines.append("")
-    errored = [r for r in records if r.outcome is Outcome.ERROR]
+    # outputs that could not be (fully) graded, including a grader error beside a fail
+    errored = [r for r in records if r.outcome is Outcome.ERROR or _grader_errored(r)]
     if errored:
         lines += [
-            "### Cases that could not be graded",
+            "### Outputs that could not be graded",
             "",
-            "| case | repeat | error |",
-            "|---|---:|---|",
+            "| case | repeat | outcome | error |",
+            "|---|---:|---|---|",
         ]
         for r in errored[:_MAX_LISTED]:
-            if r.error is not None:
-                why = f"{r.error.kind}: {r.error.message}"
-            else:
-                why = "; ".join(
-                    f"{c.name}: {c.reason}" for c in [*r.checks] if c.outcome is Outcome.ERROR
-                )
-                why += "; ".join(
-                    f"{j.name}: {j.reasoning}" for j in r.judges if j.outcome is Outcome.ERROR
-                )
-            lines.append(f"| {r.case_id} | {r.repeat} | {_cell(why)} |")
+            why = _cell(error_reason(r))
+            lines.append(f"| {_cell(r.case_id)} | {r.repeat} | {r.outcome.value} | {why} |")
+        if len(errored) > _MAX_LISTED:
+            lines.append(f"| … | | | {len(errored) - _MAX_LISTED} more |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _grader_errored(rec: CaseRecord) -> bool:
+    graders = [c.outcome for c in rec.checks] + [j.outcome for j in rec.judges]
+    return Outcome.ERROR in graders
+
+
+def _pass_k_line(summary: dict[str, Any]) -> str:
+    """pass^k and pass@k over the cases with k graded repeats, saying how many were left out."""
+    k = summary["repeats"]
+    excluded = summary.get("pass_k_excluded", 0)
+    reasons = summary.get("pass_k_excluded_by_reason") or {}
+    why = ", ".join(f"{n} {r}" for r, n in reasons.items() if n)
+    left_out = f"; {excluded} case(s) left out ({why})" if excluded else ""
+    return (
+        f"- pass^{k} {_pct(summary['pass_all_k'])}, pass@{k} {_pct(summary['pass_any_k'])}, "
+        f"flaky cases {summary['flaky_cases']}, over {summary.get('pass_k_cases', '?')} cases "
+        f"with {k} graded repeats{left_out}"
+    )
 
 
 def _ms(value: float | None) -> str:

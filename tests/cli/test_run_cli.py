@@ -196,7 +196,7 @@ def test_report_rewrites_the_report_and_keeps_run_facts(
     assert done.value.code in (0, None)
     out = capsys.readouterr().out
     assert out.startswith(f"# evalkit run `{run_path.name}`")
-    assert "| case-03 | 0 | contains: missing 'ok'" in out
+    assert "| case-03 | 0 | check contains: missing 'ok'" in out
     assert (run_path / "report.md").read_text().rstrip() == out.rstrip()
     summary = json.loads((run_path / "summary.json").read_text())
     assert summary["requests"] == N_CASES and "timings" in summary
