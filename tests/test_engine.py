@@ -337,3 +337,42 @@ def test_bad_callable_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         load_suite(load_config(tmp_path / "evalkit.yaml"))
     assert err.value.field == "suites.demo.target.callable" and err.value.line is not None
+
+
+def test_a_check_that_raises_counts_against_the_error_budget(tmp_path: Path) -> None:
+    (tmp_path / "mybot.py").write_text("def answer(vars):\n    return 'ok: ' + vars['q']\n")
+    (tmp_path / "mychecks.py").write_text(
+        "def picky(output, case):\n"
+        "    if case.id.startswith('x'):\n"
+        "        raise KeyError('missing field')\n"
+        "    return True\n"
+    )
+    config = {
+        "suites": {
+            "demo": {
+                "goldens": "goldens.yaml",
+                "target": {"provider": "python", "callable": "mybot:answer"},
+                # the first check fails x1, so x1's outcome is fail; its check error still counts
+                "checks": [
+                    {"type": "not-contains", "value": "x1"},
+                    {"type": "python", "function": "mychecks:picky"},
+                ],
+                "error_budget": 0.25,
+                "concurrency": 1,
+            }
+        }
+    }
+    (tmp_path / "evalkit.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "goldens.yaml").write_text(yaml.safe_dump(cases("a", "b", "x1", "x2", "x3", "c")))
+    with pytest.raises(RunAborted) as err:
+        run(tmp_path / "evalkit.yaml")
+    # budget 0.25 * 6 = 1 error allowed: the second check error stops the run (exit 3)
+    assert err.value.exit_code == 3
+    assert "over the error budget of 1" in str(err.value)
+    assert "check python: check raised KeyError: 'missing field'" in str(err.value)
+    (run_path,) = (tmp_path / "runs" / "demo").glob("*/*")
+    records = {r.case_id: r for r in read_records(run_path)}
+    assert records["x1"].outcome is Outcome.FAIL and records["x2"].outcome is Outcome.ERROR
+    assert "x3" not in records and read_manifest(run_path)["status"] == "aborted"
+    summary = json.loads((run_path / "summary.json").read_text())
+    assert summary["errors_by_kind"] == {"check": 2}

@@ -38,6 +38,9 @@ def test_min_pass_rate(comparison: Comparison) -> None:
     bad = evaluate_gate(comparison, Gate(min_pass_rate=0.85, fail_on="none"))
     rule = _rule(bad, "min_pass_rate")
     assert not bad.passed and bad.exit_code == 1
+    assert (
+        rule.message == "pass rate 72.7% over 11 graded cases is 12.3 pts below the minimum 85.0%"
+    )
     assert rule.margin == pytest.approx(8 / 11 - 0.85)
     assert "12.3 pts below the minimum 85.0%" in rule.message
     with pytest.raises(GateFailed, match="below the minimum"):
@@ -234,3 +237,34 @@ def test_a_run_without_cases_never_passes(tmp_path: Path) -> None:
         summarize_run(load_run(write_run(tmp_path, random_records(3, 1), run_id="r2"))), Gate()
     )
     assert populated.passed and "cases" not in [r.rule for r in populated.rules]
+
+
+def test_max_check_error_rate_counts_a_check_that_raised_even_beside_a_fail(
+    tmp_path: Path,
+) -> None:
+    from evalkit.outcome import CheckResult, Outcome
+    from evalkit.record import CaseRecord
+
+    raised = CheckResult.errored("python", "check raised KeyError: 'x'")
+    records = [
+        CaseRecord(
+            case_id=f"c{i}",
+            # the other check failed c0, so the output's outcome is fail, not error
+            outcome=[Outcome.FAIL, Outcome.ERROR][i] if i < 2 else Outcome.PASS,
+            output="x",
+            checks=[
+                CheckResult.failed("contains", "no") if i == 0 else CheckResult.passed("contains"),
+                raised if i < 2 else CheckResult.passed("python"),
+            ],
+        )
+        for i in range(10)
+    ]
+    run = load_run(write_run(tmp_path, records))
+    summary = summarize_run(run)
+    assert summary.check_error_rates == {"contains": 0.0, "python": 0.2}
+    assert summary.error_rate == 0.1  # only c1's outcome is error
+    result = evaluate_gate(run, Gate(max_check_error_rate=0.0, fail_on="none"))
+    failed = _rule(result, "max_check_error_rate.python")
+    assert not result.passed and result.exit_code == 1 and not failed.passed
+    assert "check 'python' error rate 20.0% is 20.0 pts over the maximum 0.0%" in failed.message
+    assert _rule(result, "max_check_error_rate.contains").passed

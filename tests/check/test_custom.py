@@ -129,13 +129,30 @@ def test_decorator_forms_and_errors() -> None:
             REGISTRY.pop(name, None)
 
 
-def test_reimporting_the_same_function_replaces_it() -> None:
+def _version(result: bool) -> Any:
+    """The "same" function as a module reload makes it: same module and qualname, new object."""
+
     def again(output: str, case: Any) -> bool:
+        return result
+
+    return again
+
+
+def test_reimporting_the_same_function_replaces_it() -> None:
+    first, reloaded = _version(True), _version(False)
+    assert first is not reloaded and first.__qualname__ == reloaded.__qualname__
+
+    def other(output: str, case: Any) -> bool:
         return True
 
     try:
-        check("tmp-again")(again)
-        check("tmp-again")(again)
+        check("tmp-again")(first)
+        assert grade({"type": "tmp-again"}, "x").outcome is PASS
+        check("tmp-again")(reloaded)  # no "already registered": the reload replaces it
+        assert grade({"type": "tmp-again"}, "x").outcome is FAIL
+        with pytest.raises(ValueError, match="already registered"):
+            check("tmp-again")(other)  # a different function may not take the name
+        assert grade({"type": "tmp-again"}, "x").outcome is FAIL
     finally:
         REGISTRY.pop("tmp-again", None)
 
