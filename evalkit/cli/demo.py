@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from evalkit._format import pct
+from evalkit.report.headline import pass_rate_line
 
 if TYPE_CHECKING:
     from evalkit.config import ProjectConfig
@@ -110,10 +111,7 @@ def _run(project: ProjectConfig, prompt: str, *, use_cache: bool) -> RunOutcome:
     )
     outcome = run_suite(suite, options)
     s = outcome.summary
-    click.echo(
-        f"  pass rate {pct(s['pass_rate'])}: {s['pass']} pass, {s['fail']} fail, "
-        f"{s['error']} error over {s['n']} outputs; {outcome.requests} model requests"
-    )
+    click.echo(f"  {pass_rate_line(s)}; {outcome.requests} model requests")
     for name, stats in s.get("judge_stats", {}).items():
         cal = s.get("calibration", {}).get(name, {})
         status = cal.get("status", "uncalibrated")
