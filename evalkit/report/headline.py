@@ -34,21 +34,25 @@ def pass_rate_line(summary: dict[str, Any]) -> str:
     )
 
 
-def grader_line(summary: dict[str, Any]) -> str | None:
-    """Each check's and judge's pass and error rates, on one line (None without graders)."""
-    parts = [
-        f"{kind} {name}: pass {pct(r['pass_rate'])}, error {pct(r['error_rate'])}"
+def grader_lines(summary: dict[str, Any]) -> list[str]:
+    """Each check's and judge's pass and error rates, one indented line each."""
+    rows = [
+        (f"{kind} {name}", r)
         for kind, key in (("check", "checks"), ("judge", "judges"))
         for name, r in (summary.get(key) or {}).items()
     ]
-    return "graders: " + " · ".join(parts) if parts else None
+    width = max((len(label) for label, _ in rows), default=0)
+    return [
+        f"  {label:<{width}}  pass {pct(r['pass_rate']):>6}  error {pct(r['error_rate']):>6}"
+        for label, r in rows
+    ]
 
 
-def headline(summary: dict[str, Any]) -> list[str]:
-    """The pass-rate line, the graders line, then one ``WARNING:`` line per warning."""
+def headline(summary: dict[str, Any], *, graders: bool = True) -> list[str]:
+    """The pass-rate line, one ``WARNING:`` line per warning, then (with ``graders``) each
+    grader's pass and error rates (report.md has them in its tables instead)."""
     lines = [pass_rate_line(summary)]
-    graders = grader_line(summary)
-    if graders:
-        lines.append(graders)
     lines += [f"WARNING: {w}" for w in summary.get("warnings") or []]
+    if graders and (rows := grader_lines(summary)):
+        lines += ["graders:", *rows]
     return lines

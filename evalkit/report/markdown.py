@@ -58,7 +58,7 @@ def _cell(text: str, limit: int = 160) -> str:
 def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[CaseRecord]) -> str:
     target = manifest.get("target", {})
     label = f" ({manifest['prompt_label']})" if manifest.get("prompt_label") else ""
-    first, *rest = headline(summary)
+    first, *rest = headline(summary, graders=False)
     lines = [
         f"# evalkit run `{manifest.get('run_id')}`: suite `{manifest.get('suite')}`",
         "",

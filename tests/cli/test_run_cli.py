@@ -201,3 +201,38 @@ def test_report_rewrites_the_report_and_keeps_run_facts(
     summary = json.loads((run_path / "summary.json").read_text())
     assert summary["requests"] == N_CASES and "timings" in summary
     assert summary["fail"] == 1
+
+
+def test_run_headline_warns_about_a_grader_that_mostly_errored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bot.py").write_text("def answer(vars):\n    return 'ok ' + vars['q']\n")
+    (tmp_path / "checks.py").write_text(
+        "def picky(output, case):\n"
+        "    if case.id != 'a':\n"
+        "        raise KeyError('field')\n"
+        "    return True\n"
+    )
+    config = {
+        "suites": {
+            "demo": {
+                "goldens": "goldens.yaml",
+                "target": {"provider": "python", "callable": "bot:answer"},
+                "checks": [{"type": "python", "function": "checks:picky"}],
+                "error_budget": 1.0,
+                "grader_error_warning": 0.5,
+            }
+        }
+    }
+    (tmp_path / "evalkit.yaml").write_text(yaml.safe_dump(config))
+    goldens = [{"id": i, "vars": {"q": i}} for i in ("a", "b", "c")]
+    (tmp_path / "goldens.yaml").write_text(yaml.safe_dump(goldens))
+    with pytest.raises(SystemExit) as done:
+        main(["run", "demo", "-q", "-c", str(tmp_path / "evalkit.yaml")])
+        raise SystemExit(0)
+    assert done.value.code in (0, None)
+    out, err = capsys.readouterr()
+    assert "pass rate 100.0% over 1 of 3 cases (2 could not be graded)" in out
+    assert "  check python  pass 100.0%  error  66.7%" in out
+    assert "WARNING: check 'python' could not grade 2 of 3 outputs (66.7%, above 50%)" in err, err
+    assert "WARNING: most outputs could not be graded (2 of 3)" in err

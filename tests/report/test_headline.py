@@ -14,12 +14,14 @@ def test_the_issue_run_says_the_judge_errored_and_what_the_pass_rate_rests_on() 
         "pass rate 0.0% over 3 of 20 cases (17 could not be graded), interval not shown "
         "(fewer than 5 graded cases); 20 outputs: 0 pass, 3 fail, 17 error (error rate 85.0%)"
     )
-    assert lines[1] == (
-        "graders: check contains: pass 85.0%, error 0.0% · judge grounded: pass n/a, error 100.0%"
-    )
-    assert lines[2].startswith("WARNING: judge 'grounded' could not grade 20 of 20 outputs")
-    assert lines[3].startswith("WARNING: most outputs could not be graded")
-    assert len(lines) == 4
+    assert lines[1].startswith("WARNING: judge 'grounded' could not grade 20 of 20 outputs")
+    assert lines[2].startswith("WARNING: most outputs could not be graded")
+    assert lines[3:] == [
+        "graders:",
+        "  check contains  pass  85.0%  error   0.0%",
+        "  judge grounded  pass    n/a  error 100.0%",
+    ]
+    assert headline(summarize(judge_down()), graders=False) == lines[:3]
 
 
 def test_a_clean_run_shows_its_interval_and_no_warning() -> None:
