@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from evalkit._synthetic import write_run
@@ -84,6 +85,12 @@ def test_summary_json_and_compare_share_one_pass_rate(tmp_path: Path, repeats: i
     ]
     s = summarize(records, repeats=repeats)
     run = summarize_run(load_run(write_run(tmp_path, records, repeats=repeats)))
+    # the definition computed independently: pandas, graded outputs, mean per case, then mean
+    df = pd.DataFrame([(r.case_id, r.outcome.value) for r in records], columns=["case", "o"])
+    graded = df[df.o != "error"].assign(ok=lambda d: d.o == "pass")
+    expected = graded.groupby("case").ok.mean().mean()
+    assert s["pass_rate"] == pytest.approx(expected, abs=1e-12)
+    assert s["error_rate"] == pytest.approx((df.o == "error").mean(), abs=1e-12)
     assert s["pass_rate"] == pytest.approx(run.pass_rate, abs=1e-15)
     assert s["error_rate"] == pytest.approx(run.error_rate, abs=1e-15)
     assert s["judges"]["grounded"]["error_rate"] == run.judge_error_rates["grounded"]
