@@ -10,6 +10,8 @@ from statistics import NormalDist
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from evalkit.stats._beta import beta_ppf, t_ppf
+
 
 class Interval(BaseModel):
     """A two-sided confidence interval."""
@@ -75,8 +77,6 @@ def case_mean_interval(
     p = float(rates.mean())
     if repeats <= 1:
         return _clopper_pearson(p * n, n, confidence), "Clopper-Pearson on cases"
-    from scipy import stats
-
     var_mean = float(rates.var(ddof=1)) / n
     if var_mean <= 0:
         # every case alike: all pass or all fail (nothing beyond the cases is known), or all
@@ -85,22 +85,16 @@ def case_mean_interval(
     else:
         n_eff = min(p * (1 - p) / var_mean, float(n * repeats))
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
+    t = t_ppf(0.5 + confidence / 2, n - 1)
     n_eff *= (z / t) ** 2
     return _clopper_pearson(p * n_eff, n_eff, confidence), "Korn-Graubard on per-case means"
 
 
 def _clopper_pearson(successes: float, n: float, confidence: float) -> Interval:
     """Clopper-Pearson (exact binomial) interval; fractional counts for effective sizes."""
-    from scipy import stats
-
-    alpha = 1 - confidence
-    low = 0.0 if successes <= 0 else float(stats.beta.ppf(alpha / 2, successes, n - successes + 1))
-    high = (
-        1.0
-        if successes >= n
-        else float(stats.beta.ppf(1 - alpha / 2, successes + 1, n - successes))
-    )
+    x, q = successes, (1 - confidence) / 2
+    low = 0.0 if x <= 0 else beta_ppf(q, x, n - x + 1)
+    high = 1.0 if x >= n else beta_ppf(1 - q, x + 1, n - x)
     return Interval(low=low, high=high, confidence=confidence)
 
 
