@@ -56,7 +56,7 @@ def junit_xml(run: StoredRun, comparison: Comparison | None = None) -> str:
     for key in ("run_id", "prompt_version", "golden_sha"):
         ET.SubElement(props, "property", {"name": key, "value": str(run.manifest.get(key, ""))})
     # the run's figures under the one definition every output uses (see evalkit._caserates)
-    summary = summarize_run(run)
+    summary = comparison.head if comparison is not None else summarize_run(run)
     figures = {
         "pass_rate": summary.pass_rate,
         "error_rate": summary.error_rate,
