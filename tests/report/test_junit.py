@@ -55,3 +55,14 @@ def test_junit_repeats_and_escaping(tmp_path: Path) -> None:
     assert names == ["a<&>#0", "a<&>#1"]
     error = root.find(".//error")
     assert error is not None and error.get("message") == '429 "slow down"'
+
+
+def test_junit_properties_carry_the_run_pass_rate(tmp_path: Path) -> None:
+    b, h = example_pair(tmp_path)
+    head = load_run(h)
+    for comparison in (None, compare_runs(load_run(b), head)):
+        root = ET.fromstring(junit_xml(head, comparison))
+        props = {p.get("name"): p.get("value") for p in root.iter("property")}
+        # 8 of the head's 11 graded cases pass (one of its 12 cases errored)
+        assert props["pass_rate"] == f"{8 / 11:.4f}"
+        assert (props["cases"], props["graded_cases"]) == ("12", "11")
