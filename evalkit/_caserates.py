@@ -21,6 +21,9 @@ from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
 
 PASS_RATE_DEFINITION = "mean over graded cases of each case's share of graded repeats that passed"
+#: a grader (check or judge) that could not grade more than this share of its outputs is called
+#: out in the headline; ``grader_error_warning:`` in a suite overrides it
+GRADER_ERROR_WARNING = 0.2
 _RANK = {Outcome.PASS: 0, Outcome.ERROR: 1, Outcome.FAIL: 2}
 
 
@@ -193,3 +196,28 @@ def error_reason(rec: CaseRecord) -> str:
     if rec.error is not None:
         return f"{rec.error.kind}: {rec.error.message}"
     return "; ".join(grader_reasons(rec, Outcome.ERROR)) or "could not be graded"
+
+
+def grader_warnings(
+    overall: dict[str, Any],
+    checks: dict[str, dict[str, Any]],
+    judges: dict[str, dict[str, Any]],
+    threshold: float,
+) -> list[str]:
+    """Loud notes for the headline: a grader that errored on more than ``threshold`` of its
+    outputs, and a pass rate whose outputs mostly could not be graded."""
+    out: list[str] = []
+    for kind, rows in (("check", checks), ("judge", judges)):
+        for name, r in rows.items():
+            if r["error_rate"] is not None and r["error_rate"] > threshold:
+                out.append(
+                    f"{kind} {name!r} could not grade {r['error']} of {r['n']} outputs "
+                    f"({r['error_rate']:.1%}, above {threshold:.0%}): the pass rate leaves "
+                    "those outputs out"
+                )
+    if overall["n"] and overall["error"] * 2 > overall["n"]:
+        out.append(
+            f"most outputs could not be graded ({overall['error']} of {overall['n']}): the pass "
+            f"rate rests on {overall['graded_cases']} of {overall['cases']} cases"
+        )
+    return out

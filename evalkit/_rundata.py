@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from evalkit._caserates import CaseTable, rates
+from evalkit._caserates import GRADER_ERROR_WARNING, CaseTable, grader_warnings, rates
 from evalkit._caserates import Tally as Tally  # re-exported for compare
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
@@ -52,6 +52,10 @@ class RunSummary(BaseModel):
     error_rate: float = Field(description="share of outputs (case x repeat) that errored")
     tag_pass_rates: dict[str, float | None] = Field(default_factory=dict)
     tag_cases: dict[str, int] = Field(default_factory=dict)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="graders that mostly errored, a pass rate resting on few graded outputs",
+    )
     check_error_rates: dict[str, float] = Field(
         default_factory=dict, description="per check: share of its outputs it could not grade"
     )
@@ -88,6 +92,11 @@ def summarize(data: RunData) -> RunSummary:
     repeats = int(m.get("repeats") or max((len(v) for v in data.records.values()), default=1))
     interval, note = case_mean_interval(data.case_rates(), repeats)
     tags = {tag: rates(data.overall, ids) for tag, ids in data.tag_cases().items()}
+    checks = {name: rates(t) for name, t in sorted(data.checks.items())}
+    judges = {name: rates(t) for name, t in sorted(data.judges.items())}
+    # the suite's threshold as the run recorded it in summary.json
+    stored = run.summary or {}
+    threshold = float(stored.get("grader_error_warning", GRADER_ERROR_WARNING))
     records = run.records
     live = [r.latency_ms for r in records if r.latency_ms is not None and not r.cached]
     if not live:
@@ -109,8 +118,9 @@ def summarize(data: RunData) -> RunSummary:
         error_rate=overall["error_rate"] or 0.0,
         tag_pass_rates={t: r["pass_rate"] for t, r in tags.items()},
         tag_cases={t: r["cases"] for t, r in tags.items()},
-        check_error_rates=_error_rates(data.checks),
-        judge_error_rates=_error_rates(data.judges),
+        warnings=grader_warnings(overall, checks, judges, threshold),
+        check_error_rates=_error_rates(checks),
+        judge_error_rates=_error_rates(judges),
         cost_usd=sum(r.cost_usd for r in records),
         judge_cost_usd=sum(j.cost_usd for r in records for j in r.judges),
         input_tokens=sum(r.usage.input_tokens for r in records),
@@ -120,10 +130,9 @@ def summarize(data: RunData) -> RunSummary:
     )
 
 
-def _error_rates(tallies: dict[str, Tally]) -> dict[str, float]:
+def _error_rates(graders: dict[str, dict[str, Any]]) -> dict[str, float]:
     """Per grader: the share of its outputs it could not grade."""
-    out = {name: rates(t)["error_rate"] for name, t in sorted(tallies.items())}
-    return {name: r for name, r in out.items() if r is not None}
+    return {name: r["error_rate"] for name, r in graders.items() if r["error_rate"] is not None}
 
 
 def summarize_run(run: StoredRun) -> RunSummary:

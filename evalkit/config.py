@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from evalkit._caserates import GRADER_ERROR_WARNING
 from evalkit._files import read_text
 from evalkit._yamlpos import Positions, field_name, line_for, load_model
 from evalkit.exceptions import InputError, TemplateError
@@ -77,7 +78,10 @@ class SuiteConfig(BaseModel):
         default=None, ge=0, le=1, description="pass a case on its weighted check score"
     )
     grader_error_warning: float = Field(
-        default=0.2, ge=0, le=1, description="warn when a check or judge errors on more outputs"
+        default=GRADER_ERROR_WARNING,
+        ge=0,
+        le=1,
+        description="warn when a check or judge errors on more outputs",
     )
     cluster_key: str | None = None
     retry: RetryConfig = Field(default_factory=RetryConfig)

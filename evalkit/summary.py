@@ -13,13 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from evalkit._caserates import PASS_RATE_DEFINITION, CaseTable, pass_at_k, rates
+from evalkit._caserates import (
+    GRADER_ERROR_WARNING,
+    PASS_RATE_DEFINITION,
+    CaseTable,
+    grader_warnings,
+    pass_at_k,
+    rates,
+)
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
-
-#: a grader (check or judge) that could not grade more than this share of its outputs is called
-#: out in the headline; ``grader_error_warning:`` in a suite overrides it
-GRADER_ERROR_WARNING = 0.2
 
 
 def summarize(
@@ -81,31 +84,6 @@ def summarize(
 
             summary["calibration"] = calibration_section(recs, project_root, run_id=run_id)
     return summary
-
-
-def grader_warnings(
-    overall: dict[str, Any],
-    checks: dict[str, dict[str, Any]],
-    judges: dict[str, dict[str, Any]],
-    threshold: float,
-) -> list[str]:
-    """Loud notes for the headline: a grader that errored on more than ``threshold`` of its
-    outputs, and a pass rate whose outputs mostly could not be graded."""
-    out: list[str] = []
-    for kind, rows in (("check", checks), ("judge", judges)):
-        for name, r in rows.items():
-            if r["error_rate"] is not None and r["error_rate"] > threshold:
-                out.append(
-                    f"{kind} {name!r} could not grade {r['error']} of {r['n']} outputs "
-                    f"({r['error_rate']:.1%}, above {threshold:.0%}): the pass rate leaves "
-                    "those outputs out"
-                )
-    if overall["n"] and overall["error"] * 2 > overall["n"]:
-        out.append(
-            f"most outputs could not be graded ({overall['error']} of {overall['n']}): the pass "
-            f"rate rests on {overall['graded_cases']} of {overall['cases']} cases"
-        )
-    return out
 
 
 def _error_kinds(records: list[CaseRecord]) -> dict[str, int]:

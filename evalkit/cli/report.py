@@ -19,9 +19,10 @@ def command(run: str, config_path: Path) -> None:
     Example:
       evalkit report 20261123T101500-1a2b3c
     """
+    from evalkit._caserates import GRADER_ERROR_WARNING
     from evalkit.rundir import write_summary_and_report
     from evalkit.store import load_run, resolve_run
-    from evalkit.summary import GRADER_ERROR_WARNING, summarize
+    from evalkit.summary import summarize
 
     path = resolve_run(run, runs_root(config_path))
     stored = load_run(path)

@@ -90,8 +90,9 @@ async def rejudge_run_async(
     a judge outside it grades only the cases that add it (``judges:`` in the golden case),
     and a case's ``skip_judges`` is respected either way.
     """
+    from evalkit._caserates import GRADER_ERROR_WARNING
     from evalkit.rundir import write_summary_and_report
-    from evalkit.summary import GRADER_ERROR_WARNING, summarize
+    from evalkit.summary import summarize
 
     old = run if isinstance(run, StoredRun) else load_run(run)
     by_case = dict(cases) if cases is not None else run_cases(old, project, warn)

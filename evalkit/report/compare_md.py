@@ -239,6 +239,7 @@ def run_markdown(s: RunSummary, gate: GateResult | None = None) -> str:
         f"**Pass rate {pct(s.pass_rate)}**, error rate {pct(s.error_rate)} over "
         f"{s.n_cases} cases ({s.n_records} records) of {_run_label(s)}."
     )
+    out += ["", *(f"> ⚠️ {_esc(w)}" for w in s.warnings)] if s.warnings else []
     out += [
         "",
         "No baseline to compare with: set one with `evalkit baseline set RUN` and commit "

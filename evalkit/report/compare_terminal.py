@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from evalkit.compare import Comparison, MetricComparison, RunSummary
 from evalkit.gate import GateResult
@@ -113,5 +114,7 @@ def render_run(
         f"{pct(s.pass_rate)}, error rate {pct(s.error_rate)} over {s.n_cases} cases "
         "(no baseline)"
     )
+    for warning in s.warnings:
+        con.print(Text(f"WARNING: {warning}", style="bold yellow"))
     if gate is not None:
         con.print(_gate_table(gate))

@@ -3,7 +3,7 @@
 
 It gives the pass rate with the number of cases it rests on, its interval (or why none is
 shown), output counts and error rate, each grader's pass and error rates, and the warnings
-:func:`evalkit.summary.grader_warnings` raised (a grader that mostly errored, a pass rate whose
+:func:`evalkit._caserates.grader_warnings` raised (a grader that mostly errored, a pass rate whose
 outputs mostly could not be graded).
 """
 
