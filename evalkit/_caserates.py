@@ -55,8 +55,8 @@ class Tally:
 
     def passed_graded(self, case_id: str) -> tuple[int, int]:
         """``(passed, graded)`` repeats of a case (``(0, 0)`` when none was graded)."""
-        c = self.counts.get(case_id)
-        return (c[0], c[1]) if c else (0, 0)
+        p = self.passed.get(case_id, 0)
+        return p, p + self.failed.get(case_id, 0)
 
     def rate(self, case_id: str) -> float:
         """The case's pass rate; NaN when none of its repeats was graded (or it has none)."""
