@@ -7,6 +7,10 @@ custom, compose). The reference of every check is generated from the registry in
 
 from __future__ import annotations
 
+import sys
+import types
+from typing import Any
+
 from evalkit.check import compose, custom, grounding, json, operational, text
 from evalkit.check.base import (
     REGISTRY,
@@ -18,6 +22,21 @@ from evalkit.check.base import (
 )
 from evalkit.check.compose import score_case
 from evalkit.check.custom import check, load_plugins
+
+
+class _CallableModule(types.ModuleType):
+    """``evalkit.check`` is both this subpackage and the ``@check`` decorator.
+
+    Importing the subpackage binds ``evalkit.check`` to the module (the import system sets the
+    attribute on the parent package), so ``@evalkit.check`` would otherwise fail with "'module'
+    object is not callable". Calling the module calls the decorator instead.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return check(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = [
     "REGISTRY",
