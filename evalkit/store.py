@@ -27,6 +27,7 @@ from evalkit.record import CaseRecord
 MANIFEST = "manifest.json"
 RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
+LATEST = "latest"
 REPORT_MD = "report.md"
 # flush() already survives a killed process; fsync also survives power loss, at a cost per case.
 _FSYNC = bool(os.environ.get("EVALKIT_FSYNC"))
@@ -227,7 +228,15 @@ def _trim_torn_line(p: Path) -> None:
             back = min(size, back * 2)
 
 
-def load_run(path: Path) -> StoredRun:
+def load_run(run: str | Path, runs_dir: str | Path = "runs") -> StoredRun:
+    """Read a stored run: a run directory, a run id (or unique prefix), or ``latest``.
+
+    Ids and ``latest``/``SUITE/latest`` are looked up under ``runs_dir`` (see
+    :func:`resolve_run`).
+    """
+    path = Path(run)
+    if not (path / MANIFEST).exists():
+        path = resolve_run(str(run), Path(runs_dir))
     return StoredRun(path=path, manifest=read_manifest(path), records=read_records(path))
 
 
@@ -241,10 +250,16 @@ def iter_run_dirs(root: Path) -> Iterator[Path]:
 
 
 def resolve_run(ref: str, root: Path) -> Path:
-    """A RUN argument is a run directory or a run id (or a unique prefix of one)."""
+    """A RUN argument is a run directory, a run id (or a unique prefix of one), or ``latest``.
+
+    ``latest`` is the newest run when every stored run belongs to one suite; with several
+    suites it is ambiguous and ``SUITE/latest`` names the suite.
+    """
     p = Path(ref)
     if (p / MANIFEST).exists():
         return p
+    if ref == LATEST or ref.endswith("/" + LATEST):
+        return _latest_run(ref[: -len(LATEST)].rstrip("/") or None, root)
     matches = [d for d in iter_run_dirs(root) if d.name == ref or d.name.startswith(ref)]
     exact = [d for d in matches if d.name == ref]
     if len(exact) == 1:
@@ -257,6 +272,23 @@ def resolve_run(ref: str, root: Path) -> Path:
         )
     names = ", ".join(d.name for d in matches[:5])
     raise InputError(f"run id prefix {ref!r} is ambiguous: {names}", field="RUN")
+
+
+def _latest_run(suite: str | None, root: Path) -> Path:
+    """The newest run (run ids sort by time) of ``suite``, or of the only suite stored."""
+    runs = list(iter_run_dirs(root))
+    suites = sorted({d.parent.parent.name for d in runs})
+    if suite is None and len(suites) > 1:
+        raise InputError(
+            f"`latest` is ambiguous: runs of several suites under {root} "
+            f"({', '.join(suites)}); say SUITE/latest, e.g. {suites[0]}/latest",
+            field="RUN",
+        )
+    mine = [d for d in runs if suite is None or d.parent.parent.name == suite]
+    if not mine:
+        where = f"of suite {suite!r} " if suite else ""
+        raise InputError(f"no stored run {where}under {root}", field="RUN")
+    return mine[-1]
 
 
 def open_results(path: Path) -> ResultsWriter:

@@ -18,6 +18,7 @@ from evalkit.store import (
     encode_record,
     iter_all_records,
     latest_records,
+    load_run,
     open_results,
     read_records,
     resolve_run,
@@ -61,6 +62,48 @@ def test_resolve_run_by_dir_id_and_prefix(tmp_path: Path) -> None:
         resolve_run("2026110", tmp_path)
     with pytest.raises(InputError, match="no run"):
         resolve_run("nope", tmp_path)
+
+
+def _store(root: Path, suite: str, pv: str, run_id: str) -> Path:
+    d = root / suite / pv / run_id
+    d.mkdir(parents=True)
+    write_manifest(d, {"run_id": run_id, "suite": suite})
+    with open_results(d) as fh:
+        append_record(fh, rec(f"{suite}-{run_id[-1]}"))
+    return d
+
+
+def test_latest_is_the_newest_run_of_the_only_suite_or_of_suite_latest(tmp_path: Path) -> None:
+    _store(tmp_path, "support", "pv2", "20261101T000000-aaaaaa")
+    newest = _store(tmp_path, "support", "pv1", "20261103T000000-cccccc")
+    _store(tmp_path, "support", "pv2", "20261102T000000-bbbbbb")
+    assert resolve_run("latest", tmp_path) == newest  # newest by run id, across prompt versions
+    other = _store(tmp_path, "triage", "pv1", "20261102T120000-dddddd")
+    with pytest.raises(InputError, match=r"ambiguous.*support, triage.*SUITE/latest"):
+        resolve_run("latest", tmp_path)
+    assert resolve_run("support/latest", tmp_path) == newest
+    assert resolve_run("triage/latest", tmp_path) == other
+    with pytest.raises(InputError, match="no stored run of suite 'nope'"):
+        resolve_run("nope/latest", tmp_path)
+    with pytest.raises(InputError, match="no stored run under"):
+        resolve_run("latest", tmp_path / "empty")
+
+
+def test_load_run_takes_a_str_path_a_run_id_or_latest(tmp_path: Path) -> None:
+    d = _store(tmp_path / "runs", "support", "pv", "20261101T000000-aaaaaa")
+    by_str = load_run(str(d))
+    assert by_str.path == d and by_str.run_id == "20261101T000000-aaaaaa"
+    assert [r.case_id for r in by_str.records] == ["support-a"]
+    assert load_run("20261101T000000-aaaaaa", tmp_path / "runs").path == d
+    assert load_run("latest", str(tmp_path / "runs")).path == d
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert load_run("20261101").path.resolve() == d.resolve()  # default runs_dir: ./runs
+    finally:
+        os.chdir(cwd)
+    with pytest.raises(InputError, match="no run 'missing'"):
+        load_run("missing", tmp_path / "runs")
 
 
 SURROGATES = ["\ud800", "a\udfffb", "\udc80\ud800", "pair \U0001f600 then lone \ud83d"]
