@@ -37,10 +37,12 @@ def command(
     prompt: Path | None,
     quiet: bool,
 ) -> None:
-    """Run SUITE and store the run under runs/<suite>/<prompt-version>/<run-id>/.
+    """Run SUITE (every suite when none is named) and store each run under
+    runs/<suite>/<prompt-version>/<run-id>/, printing its run id.
 
     \b
     Examples:
+      evalkit run                 # every suite in evalkit.yaml
       evalkit run support
       evalkit run support --prompt prompts/support_v2.yaml -j 32
       evalkit run --resume 20261123T101500-1a2b3c
@@ -57,19 +59,25 @@ def command(
         suite = suite or manifest.get("suite")
         if prompt is None and manifest.get("prompt_path"):
             prompt = project.resolve(manifest["prompt_path"])
-    loaded = load_suite(project, suite, prompt_override=prompt)
+    if suite is None and len(project.suites) > 1 and prompt is not None:
+        raise click.UsageError("--prompt replaces one suite's prompt: name the SUITE")
+    names = [suite] if suite is not None else list(project.suites)
+    # load (validate) every suite before the first request, so a typo fails fast
+    suites = [load_suite(project, name, prompt_override=prompt) for name in names]
     options = RunOptions(
         concurrency=concurrency,
         use_cache=not no_cache,
         resume=resume_path,
         progress=False if quiet else None,
     )
-    # Ctrl-C, SIGTERM and a full disk end as RunAborted naming the run to resume (exit 3)
-    outcome = run_suite(loaded, options)
-    s = outcome.summary
-    first, *rest = headline(s)
-    click.echo(f"{loaded.name} @ prompt {outcome.path.parent.name}: {first}")
-    for line in rest:
-        click.echo(line, err=line.startswith("WARNING"))
-    click.echo(f"cost ${s['cost_usd']:.4f}; {outcome.requests} requests, {s['cached']} cached")
-    click.echo(f"report: {outcome.path / 'report.md'}")
+    for loaded in suites:
+        # Ctrl-C, SIGTERM and a full disk end as RunAborted naming the run to resume (exit 3)
+        outcome = run_suite(loaded, options)
+        s = outcome.summary
+        first, *rest = headline(s)
+        click.echo(f"{loaded.name} @ prompt {outcome.path.parent.name}: {first}")
+        for line in rest:
+            click.echo(line, err=line.startswith("WARNING"))
+        click.echo(f"cost ${s['cost_usd']:.4f}; {outcome.requests} requests, {s['cached']} cached")
+        click.echo(f"run id: {outcome.path.name}")
+        click.echo(f"report: {outcome.path / 'report.md'}")

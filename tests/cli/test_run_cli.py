@@ -236,3 +236,36 @@ def test_run_headline_warns_about_a_grader_that_mostly_errored(
     assert "  check python  pass 100.0%  error  66.7%" in out
     assert "WARNING: check 'python' could not grade 2 of 3 outputs (66.7%, above 50%)" in err, err
     assert "WARNING: most outputs could not be graded (2 of 3)" in err
+
+
+def test_run_without_suite_runs_every_suite_and_prints_run_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    srv = ScriptedServer({"default": {"text": "ok"}}).start()
+    try:
+        config = project(tmp_path, srv.url)
+        raw = yaml.safe_load(config.read_text())
+        raw["suites"]["second"] = raw["suites"]["demo"]
+        config.write_text(yaml.safe_dump(raw))
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(SystemExit) as done:
+            main(["run", "-q"])
+            raise SystemExit(0)
+        assert done.value.code in (0, None)
+    finally:
+        srv.stop()
+    out = capsys.readouterr().out
+    printed = [line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("run id: ")]
+    stored = {p.parent.parent.name: p.name for p in (tmp_path / "runs").glob("*/*/*")}
+    assert set(stored) == {"demo", "second"}
+    assert printed == [stored["demo"], stored["second"]]  # in config order, one per suite
+
+    with pytest.raises(SystemExit) as done:
+        main(["report", "latest"])  # two suites: ambiguous, a usage error
+    assert done.value.code == 2
+    assert "SUITE/latest" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as done:
+        main(["report", "second/latest"])
+        raise SystemExit(0)
+    assert done.value.code in (0, None)
+    assert capsys.readouterr().out.startswith(f"# evalkit run `{stored['second']}`")
