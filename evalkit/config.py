@@ -88,10 +88,39 @@ class SuiteConfig(BaseModel):
     gate: Gate = Field(default_factory=Gate)
 
 
+class ThresholdsConfig(BaseModel):
+    """Calibration thresholds in evalkit.yaml; unset fields fall back judge → project → default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_per_class: int | None = Field(default=None, ge=0)
+    min_kappa: float | None = Field(default=None, ge=-1, le=1)
+    min_tpr: float | None = Field(default=None, ge=0, le=1)
+    min_tnr: float | None = Field(default=None, ge=0, le=1)
+
+    def set_fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump(exclude={"judges"}).items() if v is not None}
+
+
+class CalibrationConfig(ThresholdsConfig):
+    """``calibration:`` of evalkit.yaml: project thresholds, and per judge under ``judges:``."""
+
+    judges: dict[str, ThresholdsConfig] = Field(default_factory=dict)
+
+    def thresholds_for(self, judge: str, **overrides: Any) -> dict[str, Any]:
+        """Keyword arguments for ``Thresholds``: project, then judge, then non-None overrides."""
+        merged = self.set_fields()
+        if judge in self.judges:
+            merged.update(self.judges[judge].set_fields())
+        merged.update({k: v for k, v in overrides.items() if v is not None})
+        return merged
+
+
 class ProjectConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     suites: dict[str, SuiteConfig]
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
     plugins: list[str] = Field(default_factory=list, description="modules imported for @check")
     prices: str | None = None
     runs_dir: str = "runs"
@@ -119,6 +148,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> ProjectConfig:
     config.root = p.parent.resolve() if str(p.parent) else Path.cwd()
     config.path = p
     config.positions = positions
+    _check_calibration_judges(config)
     if config.plugins:
         from evalkit.check import load_plugins
 
@@ -132,6 +162,20 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> ProjectConfig:
                 field="plugins",
             ) from None
     return config
+
+
+def _check_calibration_judges(config: ProjectConfig) -> None:
+    """A threshold for a judge that does not exist is a typo: say where."""
+    from evalkit.judge.definition import judge_path
+
+    for name in config.calibration.judges:
+        if not judge_path(config, name).exists():
+            raise InputError(
+                f"no judge {name!r} (expected {judge_path(config, name)})",
+                path=config.path,
+                line=config.line("calibration", "judges", name),
+                field=f"calibration.judges.{name}",
+            )
 
 
 @dataclass

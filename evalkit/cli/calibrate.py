@@ -14,31 +14,23 @@ from evalkit.cli._common import config_option, load_project
 @config_option
 @click.option(
     "--min-per-class",
-    default=30,
-    show_default=True,
     type=click.IntRange(0),
-    help="Human labels needed in each class (pass and fail).",
+    help="Human labels needed in each class (pass and fail) [default: 30].",
 )
 @click.option(
     "--min-kappa",
-    default=0.6,
-    show_default=True,
     type=float,
-    help="Cohen's kappa needed (quadratic-weighted for likert judges).",
+    help="Cohen's kappa needed (quadratic-weighted for likert judges) [default: 0.6].",
 )
 @click.option(
     "--min-tpr",
-    default=0.7,
-    show_default=True,
     type=float,
-    help="TPR needed: share of human passes the judge passes.",
+    help="TPR needed: share of human passes the judge passes [default: 0.7].",
 )
 @click.option(
     "--min-tnr",
-    default=0.7,
-    show_default=True,
     type=float,
-    help="TNR needed: share of human fails the judge fails.",
+    help="TNR needed: share of human fails the judge fails [default: 0.7].",
 )
 @click.option(
     "--judge-script",
@@ -59,10 +51,10 @@ from evalkit.cli._common import config_option, load_project
 def command(
     judge: str,
     config_path: Path,
-    min_per_class: int,
-    min_kappa: float,
-    min_tpr: float,
-    min_tnr: float,
+    min_per_class: int | None,
+    min_kappa: float | None,
+    min_tpr: float | None,
+    min_tnr: float | None,
     judge_script: Path | None,
     no_cache: bool,
     concurrency: int,
@@ -74,8 +66,10 @@ def command(
     unchanged judge makes no requests), prints the confusion matrix, kappa, TPR/TNR with
     intervals on all labels and on the fixed dev/holdout split, lists every disagreement with
     the human critique beside the judge's reasoning, and writes judges/JUDGE.calibration.json
-    tied to the judge version. Exits 0 whether or not the judge is calibrated (the last line
-    says which); editing the rubric makes it uncalibrated until re-measured.
+    tied to the judge version. Thresholds come from `calibration:` in evalkit.yaml (per project,
+    or per judge under `judges:`); these flags override them. Exits 0 whether or not the judge
+    is calibrated (the last line says which); editing the rubric makes it uncalibrated until
+    re-measured.
 
     \b
     Examples:
@@ -87,7 +81,13 @@ def command(
 
     project = load_project(config_path)
     thresholds = Thresholds(
-        min_per_class=min_per_class, min_kappa=min_kappa, min_tpr=min_tpr, min_tnr=min_tnr
+        **project.calibration.thresholds_for(
+            judge,
+            min_per_class=min_per_class,
+            min_kappa=min_kappa,
+            min_tpr=min_tpr,
+            min_tnr=min_tnr,
+        )
     )
     result = calibrate(
         project,

@@ -172,3 +172,56 @@ def test_errors_and_help(
     assert exit_code(["calibrate", "nosuch", "-c", str(root / "evalkit.yaml")]) == 2
     help_text = CliRunner().invoke(cli, ["calibrate", "--help"]).output
     assert "Example" in help_text and "--judge-script" in help_text
+
+
+def test_thresholds_from_evalkit_yaml_per_project_and_judge_flags_override(
+    example: Path, tmp_path: Path, exit_code: Callable[[list[str]], int]
+) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(example, root)
+    config = root / "evalkit.yaml"
+    config.write_text(
+        config.read_text()
+        + "calibration:\n  min_kappa: 0.95\n  min_tpr: 0.8\n"
+        + "  judges:\n    grounded: {min_tpr: 0.5}\n"
+    )
+    argv = ["calibrate", "grounded", "-c", str(config), "--min-tnr", "0.6"]
+    assert exit_code([*argv, "--judge-script", str(root / "scripts/judges.yaml")]) == 0
+    data = json.loads((root / "judges/grounded.calibration.json").read_text())
+    # default, project, judge (over project), flag
+    assert data["thresholds"] == {
+        "min_per_class": 30,
+        "min_kappa": 0.95,
+        "min_tpr": 0.5,
+        "min_tnr": 0.6,
+    }
+    assert data["state"] == "below thresholds"  # kappa on the example is below 0.95
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        (
+            "calibration:\n  judges:\n    grundead: {min_kappa: 0.5}\n",
+            "calibration.judges.grundead: no judge 'grundead'",
+        ),
+        ("calibration:\n  min_tpr: 1.5\n", "calibration.min_tpr: Input should be less than"),
+        ("calibration:\n  min_kapa: 0.5\n", "calibration.min_kapa: unknown field"),
+    ],
+)
+def test_bad_thresholds_in_evalkit_yaml_name_file_line_and_field(
+    example: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    exit_code: Callable[[list[str]], int],
+    block: str,
+    expected: str,
+) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(example, root)
+    config = root / "evalkit.yaml"
+    text = config.read_text()
+    config.write_text(text + block)
+    line = text.count("\n") + block.count("\n")  # the last line of the block holds the error
+    assert exit_code(["calibrate", "grounded", "-c", str(config)]) == 2
+    assert f"evalkit.yaml:{line}: {expected}" in capsys.readouterr().err
