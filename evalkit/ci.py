@@ -14,10 +14,12 @@ from typing import Any
 
 from rich.console import Console
 
+from evalkit._console import make_console
 from evalkit._files import write_atomic
+from evalkit._format import pct
 from evalkit.baseline import baseline_run, get_baseline
-from evalkit.compare import compare_runs, summarize_run
-from evalkit.gate import Gate, evaluate_gate
+from evalkit.compare import Comparison, RunSummary, compare_runs, summarize_run
+from evalkit.gate import Gate, GateResult, evaluate_gate
 from evalkit.report.compare_md import full_markdown, run_markdown
 from evalkit.report.compare_terminal import render_comparison, render_run
 from evalkit.report.junit import junit_xml
@@ -33,6 +35,21 @@ def _append_step_summary(markdown: str) -> None:
     if target:
         with open(target, "a", encoding="utf-8") as fh:
             fh.write(markdown + "\n")
+
+
+def verdict_line(suite: str, gate: GateResult, seen: Comparison | RunSummary) -> str:
+    """The first line ``evalkit ci`` prints: the verdict and why, readable in a CI log alone."""
+    if isinstance(seen, Comparison):
+        o = seen.overall
+        what = (
+            f"pass rate {pct(o.base_rate)} → {pct(o.head_rate)} against baseline "
+            f"{seen.base.run_id} ({o.verdict})"
+        )
+    else:
+        what = f"pass rate {pct(seen.pass_rate)}, no baseline"
+    line = f"evalkit ci {suite}: gate {'PASSED' if gate.passed else 'FAILED'}: {what}"
+    why = "; ".join(r.message for r in gate.failures)
+    return f"{line}; failed: {why}" if why else line
 
 
 def finish_ci(
@@ -56,20 +73,27 @@ def finish_ci(
         "head_run": str(head_run_path),
         "baseline": pointer.model_dump() if pointer else None,
     }
+    con = console or make_console()
     if pointer is not None:
         base = baseline_run(suite, pointer, project_root=project_root, runs_dir=runs_dir)
         comparison = compare_runs(base, head, cluster_key=cluster_key)
         result = evaluate_gate(comparison, gate)
         markdown = full_markdown(comparison, base, head, Path(project_root), gate=result)
         payload["comparison"] = comparison.model_dump(mode="json")
-        render_comparison(comparison, result, console)
+        con.print(
+            verdict_line(suite, result, comparison), markup=False, highlight=False, soft_wrap=True
+        )
+        render_comparison(comparison, result, con)
     else:
         comparison = None
         summary = summarize_run(head)
         result = evaluate_gate(summary, gate)
         markdown = run_markdown(summary, result)
         payload["run"] = summary.model_dump(mode="json")
-        render_run(summary, result, console)
+        con.print(
+            verdict_line(suite, result, summary), markup=False, highlight=False, soft_wrap=True
+        )
+        render_run(summary, result, con)
     payload["gate"] = {"config": gate.model_dump(mode="json"), **result.model_dump(mode="json")}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

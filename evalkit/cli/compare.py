@@ -71,6 +71,7 @@ def command(
       evalkit compare runs/support/3f9a/20250101T120000-a1b2c3 d4e5 --markdown pr.md
       evalkit compare a1b2 d4e5 --pairwise preference   # judges/preference.yaml
     """
+    from evalkit._console import make_console
     from evalkit._files import write_atomic
     from evalkit.compare import compare_runs
     from evalkit.report.compare_terminal import render_comparison
@@ -81,7 +82,7 @@ def command(
     base_run = load_run(resolve_run(base, runs))
     head_run = load_run(resolve_run(head, runs))
     comparison = compare_runs(base_run, head_run, cluster_key=cluster_key)
-    render_comparison(comparison)
+    render_comparison(comparison, console=make_console())
     pairwise = (
         _pairwise(pairwise_judge, config_path, base_run, head_run) if pairwise_judge else None
     )

@@ -133,6 +133,7 @@ def _run(project: ProjectConfig, prompt: str, *, use_cache: bool) -> RunOutcome:
 
 def _compare(project: ProjectConfig, base_path: Path, head_path: Path) -> None:
     """Job 3: is the new version worse? Paired statistics, then a position-swapped judge."""
+    from evalkit._console import make_console
     from evalkit._files import write_atomic
     from evalkit.compare import compare_runs
     from evalkit.judge import build_judges, load_judges, run_cases
@@ -145,7 +146,7 @@ def _compare(project: ProjectConfig, base_path: Path, head_path: Path) -> None:
     click.echo("\n▶ compare v1 (base) with v2 (head): paired, case by case")
     base, head = load_run(base_path), load_run(head_path)
     comparison = compare_runs(base, head)
-    render_comparison(comparison)
+    render_comparison(comparison, console=make_console())
 
     cache, prices, policy = judge_runtime(project, DEMO_SUITE)
     (judge,) = build_judges(

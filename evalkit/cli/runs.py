@@ -38,9 +38,9 @@ def command(suite: str | None, config_path: Path) -> None:
       evalkit runs
       evalkit runs support
     """
-    from rich.console import Console
     from rich.table import Table
 
+    from evalkit._console import make_console
     from evalkit.runlock import is_live
     from evalkit.store import SUMMARY, iter_run_dirs, read_manifest
 
@@ -63,7 +63,7 @@ def command(suite: str | None, config_path: Path) -> None:
     if not groups:
         click.echo(f"no runs under {root}")
         return
-    console = Console(width=max(Console().width, 110))
+    console = make_console(min_width=110)
     for (suite_name, version), rows in sorted(groups.items(), key=lambda kv: kv[1][0][0]["run_id"]):
         label = rows[0][0].get("prompt_label")
         table = Table(

@@ -41,7 +41,7 @@ def evalkit(
         text=True,
         capture_output=True,
         timeout=120,
-        env={**os.environ, **(env or {})},
+        env={**{k: v for k, v in os.environ.items() if k != "COLUMNS"}, **(env or {})},
     )
 
 
@@ -62,6 +62,11 @@ def test_ci_passes_against_its_baseline_then_fails_on_a_regression(
     for name in ("summary.md", "summary.json", "junit.xml"):
         assert (root / "out" / name).exists()
     assert step_summary.read_text().strip()
+    verdict = json.loads((root / "out" / "summary.json").read_text())["comparison"]["overall"]
+    assert ok.stdout.splitlines()[0] == (
+        f"evalkit ci demo: gate PASSED: pass rate 100.0% → 100.0% against baseline {run_id} "
+        f"({verdict['verdict']})"
+    )
 
     (root / "script.yaml").write_text(BAD)  # the "new prompt" breaks 12 of 30 cases
     bad = evalkit(root, "ci", "demo", "--out", "out")
@@ -69,6 +74,15 @@ def test_ci_passes_against_its_baseline_then_fails_on_a_regression(
     summary = json.loads((root / "out" / "summary.json").read_text())
     failed = [r["rule"] for r in summary["gate"]["rules"] if not r["passed"]]
     assert failed == ["fail_on: significant-regression"]
+    first_line = bad.stdout.splitlines()[0]
+    message = next(r["message"] for r in summary["gate"]["rules"] if not r["passed"])
+    assert first_line.startswith("evalkit ci demo: gate FAILED: pass rate 100.0% → 60.0% ")
+    assert first_line.endswith(f"; failed: {message}")
+    # piped: tables keep their rows whole instead of folding at 80 columns
+    assert max(len(line) for line in bad.stdout.splitlines()[1:]) > 80
+    clause = message.split(";")[0]  # ~90 characters: folded at 80 columns
+    assert len(clause) > 80
+    assert any(clause in line for line in bad.stdout.splitlines()[1:])
     markdown = (root / "out" / "summary.md").read_text()
     assert "c0" in markdown and "regressed" in markdown.lower()
 
@@ -81,6 +95,9 @@ def test_ci_without_a_baseline_applies_thresholds(make_project: MakeProject) -> 
     summary = json.loads((root / "out" / "summary.json").read_text())
     assert summary["baseline"] is None
     assert [r["rule"] for r in summary["gate"]["rules"] if not r["passed"]] == ["min_pass_rate"]
+    assert result.stdout.startswith(
+        "evalkit ci demo: gate FAILED: pass rate 0.0%, no baseline; failed: "
+    )
 
 
 @pytest.mark.parametrize("args", [["ci", "nosuch"], ["baseline", "set", "nosuch"]])
