@@ -269,3 +269,17 @@ def test_run_without_suite_runs_every_suite_and_prints_run_ids(
         raise SystemExit(0)
     assert done.value.code in (0, None)
     assert capsys.readouterr().out.startswith(f"# evalkit run `{stored['second']}`")
+
+
+def test_prompt_override_without_suite_needs_one_suite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project(tmp_path, "http://127.0.0.1:9")  # never reached: refused before any request
+    raw = yaml.safe_load(config.read_text())
+    raw["suites"]["second"] = raw["suites"]["demo"]
+    config.write_text(yaml.safe_dump(raw))
+    with pytest.raises(SystemExit) as done:
+        main(["run", "-c", str(config), "--prompt", str(tmp_path / "p.yaml")])
+    assert done.value.code == 2
+    assert "name the SUITE" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
