@@ -22,7 +22,6 @@ by annotating them with :data:`REGEX` / :data:`JSON_PATH`, so an invalid one nam
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +36,12 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     ValidationInfo,
+    model_validator,
 )
 
 from evalkit._template import compile_template, is_template, render, template_variables
 from evalkit.check._jsonpath import compile_path
+from evalkit.check._regex import RegexTimeout, compile_regex
 from evalkit.exceptions import InputError, TemplateError
 from evalkit.golden import Case
 from evalkit.outcome import CheckResult, Outcome
@@ -92,6 +93,35 @@ class Check(BaseModel):
     #: names of parameters holding templates, found once per instance (not per output)
     _templated: tuple[str, ...] | None = PrivateAttr(default=None)
 
+    @model_validator(mode="after")
+    def _templates_compile(self) -> Check:
+        """Compile templated parameters at load: a syntax error or an unsafe access (the
+        sandbox's static guard) is a config error naming the parameter, not a per-case error."""
+        for name in self._find_template_names():
+            value = getattr(self, name)
+            for item in [value] if isinstance(value, str) else value:
+                if isinstance(item, str) and is_template(item):
+                    try:
+                        compile_template(item)
+                    except TemplateError as exc:
+                        raise ValueError(f"parameter {name!r}: {exc.message}") from None
+        return self
+
+    def _find_template_names(self) -> tuple[str, ...]:
+        return tuple(
+            name
+            for name, value in self
+            if name not in self.no_template
+            and name not in ("type", "label")
+            and (
+                (isinstance(value, str) and is_template(value))
+                or (
+                    isinstance(value, list)
+                    and any(isinstance(v, str) and is_template(v) for v in value)
+                )
+            )
+        )
+
     @property
     def display_name(self) -> str:
         if self.label:
@@ -105,19 +135,7 @@ class Check(BaseModel):
         """Parameters holding templates, found once per instance (not per output)."""
         names = self._templated
         if names is None:
-            names = self._templated = tuple(
-                name
-                for name, value in self
-                if name not in self.no_template
-                and name not in ("type", "label")
-                and (
-                    (isinstance(value, str) and is_template(value))
-                    or (
-                        isinstance(value, list)
-                        and any(isinstance(v, str) and is_template(v) for v in value)
-                    )
-                )
-            )
+            names = self._templated = self._find_template_names()
         return names
 
     def _templates(self) -> list[tuple[str, str]]:
@@ -186,7 +204,7 @@ class Check(BaseModel):
             result = concrete.run(ctx)
         except TemplateError as exc:
             return CheckResult.errored(name, f"could not render check parameters: {exc.message}")
-        except CannotGrade as exc:
+        except (CannotGrade, RegexTimeout) as exc:
             return CheckResult.errored(name, str(exc))
         except Exception as exc:  # a check that crashed could not grade: error, not fail
             return CheckResult.errored(name, f"check raised {type(exc).__name__}: {exc}")
@@ -248,26 +266,6 @@ def register(name: str) -> Callable[[C], C]:
         return cls
 
     return deco
-
-
-REGEX_FLAGS = {
-    "i": re.IGNORECASE,
-    "m": re.MULTILINE,
-    "s": re.DOTALL,
-    "x": re.VERBOSE,
-    "a": re.ASCII,
-}
-
-
-def compile_regex(pattern: str, flags: str = "") -> re.Pattern[str]:
-    """Compile at config load; ``ValueError`` (→ file:line error) on an invalid pattern."""
-    bits = 0
-    for flag in flags:
-        bits |= REGEX_FLAGS[flag]
-    try:
-        return re.compile(pattern, bits)
-    except re.error as exc:
-        raise ValueError(f"invalid regex {pattern!r}: {exc}") from None
 
 
 def _compiles(compile_one: Callable[[str], object]) -> AfterValidator:

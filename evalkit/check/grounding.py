@@ -14,12 +14,12 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from evalkit.check._jsonparse import EXTRACT_HELP, load_output, snippet
 from evalkit.check._jsonpath import JsonPath, compile_path
+from evalkit.check._regex import Pattern, compile_regex, finditer
 from evalkit.check.base import (
     JSON_PATH,
     REGEX,
     Check,
     CheckContext,
-    compile_regex,
     register,
     verdict,
 )
@@ -52,7 +52,7 @@ class Citations(Check):
     require: bool = Field(default=False, description="fail when nothing is cited")
     extract: bool = Field(default=False, description=EXTRACT_HELP)
     _path: JsonPath | None = PrivateAttr(default=None)
-    _regex: re.Pattern[str] | None = PrivateAttr(default=None)
+    _regex: Pattern | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _compile(self) -> Citations:
@@ -68,7 +68,7 @@ class Citations(Check):
         """The cited ids, or a failure reason."""
         if self._regex is not None:
             return [
-                m.group(1) if m.groups() else m.group() for m in self._regex.finditer(ctx.output)
+                m.group(1) if m.groups() else m.group() for m in finditer(self._regex, ctx.output)
             ]
         assert self._path is not None
         parsed = load_output(ctx.output, self.extract)
@@ -236,14 +236,15 @@ class NoPii(Check):
         default_factory=list, description="extra regexes that are PII"
     )
     allow: list[str] = Field(default_factory=list, description="exact strings that are allowed")
-    _detectors: tuple[tuple[str, re.Pattern[str]], ...] = PrivateAttr(default=())
+    _detectors: tuple[tuple[str, re.Pattern[str] | Pattern], ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _compile(self) -> NoPii:
         # cards before phones, so a card number is reported once and as a card
         order = [k for k in ("card", "email", "phone") if k in self.kinds]
-        custom = [("pattern", compile_regex(p)) for p in self.patterns]
-        self._detectors = tuple([(k, _PII[k]) for k in order] + custom)
+        builtin: list[tuple[str, re.Pattern[str] | Pattern]] = [(k, _PII[k]) for k in order]
+        builtin += [("pattern", compile_regex(p)) for p in self.patterns]
+        self._detectors = tuple(builtin)
         return self
 
     def run(self, ctx: CheckContext) -> CheckResult:
@@ -251,8 +252,8 @@ class NoPii(Check):
         allowed = {a.casefold() for a in self.allow}
         findings: list[str] = []
         taken: list[tuple[int, int]] = []
-        for kind, regex in self._detectors:
-            for match in regex.finditer(ctx.output):
+        for kind, pattern in self._detectors:
+            for match in finditer(pattern, ctx.output):
                 text = match.group()
                 if text.casefold() in allowed:
                     continue

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -39,11 +38,11 @@ from evalkit.check._jsonparse import (
     snippet,
 )
 from evalkit.check._jsonpath import JsonPath, compile_path
+from evalkit.check._regex import Pattern, compile_regex, search
 from evalkit.check.base import (
     JSON_PATH,
     Check,
     CheckContext,
-    compile_regex,
     context_base_dir,
     reference,
     register,
@@ -230,7 +229,7 @@ class JsonPathCheck(_JsonCheck):
     contains: Any = Field(default=None, description="every value found contains this")
     matches: str | None = Field(default=None, description="every value found matches this regex")
     _path: JsonPath = PrivateAttr()
-    _regex: re.Pattern[str] | None = PrivateAttr(default=None)
+    _regex: Pattern | None = PrivateAttr(default=None)
     _mode: str = PrivateAttr(default="exists")
 
     @model_validator(mode="after")
@@ -285,7 +284,7 @@ class JsonPathCheck(_JsonCheck):
                 return isinstance(self.contains, str) and self.contains in value
             return False
         assert self._regex is not None
-        return self._regex.search(as_text(value)) is not None
+        return search(self._regex, as_text(value)) is not None
 
 
 def _show(values: list[Any]) -> str:

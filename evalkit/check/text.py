@@ -15,13 +15,12 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq, Levenshtein
 
 from evalkit.check._jsonparse import snippet
+from evalkit.check._regex import REGEX_FLAGS, Pattern, compile_regex, search
 from evalkit.check.base import (
     REGEX,
-    REGEX_FLAGS,
     CannotGrade,
     Check,
     CheckContext,
-    compile_regex,
     reference,
     register,
     verdict,
@@ -197,7 +196,7 @@ class Regex(Check):
     no_template = frozenset({"pattern", "flags"})
     pattern: Annotated[str, REGEX] = Field(description="Python regular expression; never templated")
     flags: str = Field(default="", description="any of i (ignore case), m, s, x, a")
-    _compiled: re.Pattern[str] = PrivateAttr()
+    _compiled: Pattern = PrivateAttr()
 
     @field_validator("flags")
     @classmethod
@@ -213,7 +212,7 @@ class Regex(Check):
         return self
 
     def run(self, ctx: CheckContext) -> CheckResult:
-        match = self._compiled.search(ctx.output)
+        match = search(self._compiled, ctx.output)
         if match:
             return CheckResult.passed(
                 self.type_name, f"matched {match.group()!r} at char {match.start()}"
