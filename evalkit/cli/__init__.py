@@ -74,9 +74,10 @@ def main(argv: list[str] | None = None) -> Any:
     try:
         return cli.main(args=argv, prog_name="evalkit", standalone_mode=False)
     except EvalkitError as exc:
+        from evalkit._escape import terminal
         from evalkit._redact import redact
 
-        click.echo(f"error: {redact(str(exc))}", err=True)
+        click.echo(f"error: {terminal(redact(str(exc)))}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

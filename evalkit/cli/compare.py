@@ -108,6 +108,7 @@ def _pairwise(name: str, config_path: Path, base: StoredRun, head: StoredRun) ->
     """Judge both runs' outputs pairwise (``judges/<name>.yaml``) and print the headline."""
     import asyncio
 
+    from evalkit._escape import terminal
     from evalkit.cli._common import load_project
     from evalkit.judge import build_judges, judge_pairs, load_judges, run_cases
     from evalkit.judge.judge import judge_runtime
@@ -133,5 +134,5 @@ def _pairwise(name: str, config_path: Path, base: StoredRun, head: StoredRun) ->
         result = asyncio.run(go())
     finally:
         cache.close()
-    click.echo("\n".join(pairwise_summary_lines(result)))
+    click.echo(terminal("\n".join(pairwise_summary_lines(result))))
     return result

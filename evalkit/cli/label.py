@@ -149,28 +149,40 @@ def _cases(project: ProjectConfig, stored: StoredRun, judge: str) -> dict[str, C
     return cases
 
 
+#: characters of one shown field (an output can be megabytes); the label binds the whole output
+_MAX_SHOWN = 4000
+
+
+def _text(value: Any) -> str:
+    """A field as the labeller sees it: cut to :data:`_MAX_SHOWN`, control sequences inert."""
+    from evalkit._escape import terminal, truncate
+
+    return terminal(truncate(str(value), _MAX_SHOWN))
+
+
 def _show(item: Drawn, case: Case | None, position: int, total: int) -> None:
     rec = item.candidate.record
     click.echo("")
     click.secho(
-        f"── output {position} of {total} · case {rec.case_id} (repeat {rec.repeat}) " + "─" * 20,
+        f"── output {position} of {total} · case {_text(rec.case_id)} (repeat {rec.repeat}) "
+        + "─" * 20,
         bold=True,
     )
     variables: dict[str, Any] = dict(case.vars if case else {})
     variables.update(rec.vars)
     click.secho("Input:", bold=True)
     for key, value in variables.items():
-        click.echo(f"  {key}: {value}")
+        click.echo(f"  {_text(key)}: {_text(value)}")
     if case and case.context:
         click.secho("Context:", bold=True)
         for doc in case.context:
-            click.echo(f"  [{doc.id}] {doc.text}")
+            click.echo(f"  [{_text(doc.id)}] {_text(doc.text)}")
     expected = case.expected if case else None
     if expected is not None:
         click.secho("Reference:", bold=True)
-        click.echo(f"  {expected}")
+        click.echo(f"  {_text(expected)}")
     click.secho("Output:", bold=True)
-    click.echo(rec.output or "")
+    click.echo(_text(rec.output or ""))
 
 
 def _ask(scale: Scale) -> tuple[str, LabelValue | None]:
@@ -247,7 +259,7 @@ def _session(
                     continue
                 prev, label = session.pop()
                 remove_label(path, label)
-                click.echo(f"  undone: {label.case_id} ({label.label}); showing it again")
+                click.echo(f"  undone: {_text(label.case_id)} ({label.label}); showing it again")
                 queue.insert(i, prev)
                 continue
             critique = click.prompt(

@@ -20,6 +20,7 @@ def command(run: str, config_path: Path) -> None:
       evalkit report 20261123T101500-1a2b3c
     """
     from evalkit._caserates import GRADER_ERROR_WARNING
+    from evalkit._escape import terminal
     from evalkit.rundir import write_summary_and_report
     from evalkit.store import load_run, resolve_run
     from evalkit.summary import summarize
@@ -39,4 +40,5 @@ def command(run: str, config_path: Path) -> None:
             ),
         ),
     }
-    click.echo(write_summary_and_report(path, stored.manifest, summary, stored.records))
+    report = write_summary_and_report(path, stored.manifest, summary, stored.records)
+    click.echo(terminal(report))

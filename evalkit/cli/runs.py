@@ -41,6 +41,7 @@ def command(suite: str | None, config_path: Path) -> None:
     from rich.table import Table
 
     from evalkit._console import make_console
+    from evalkit._escape import terminal
     from evalkit.runlock import is_live
     from evalkit.store import SUMMARY, iter_run_dirs, read_manifest
 
@@ -66,8 +67,9 @@ def command(suite: str | None, config_path: Path) -> None:
     console = make_console(min_width=110)
     for (suite_name, version), rows in sorted(groups.items(), key=lambda kv: kv[1][0][0]["run_id"]):
         label = rows[0][0].get("prompt_label")
+        title = f"{suite_name} · prompt {version}" + (f" ({label})" if label else "")
         table = Table(
-            title=f"{suite_name} · prompt {version}" + (f" ({label})" if label else ""),
+            title=terminal(title, markup=True),
             title_justify="left",
         )
         for col in ("run", "started", "status", "model", "cases", "pass", "error", "cost", "notes"):
@@ -79,10 +81,10 @@ def command(suite: str | None, config_path: Path) -> None:
         for manifest, summary in rows:
             warnings = len(summary.get("warnings") or [])
             table.add_row(
-                manifest["run_id"],
+                terminal(str(manifest["run_id"]), markup=True),
                 str(manifest.get("started_at", ""))[5:16].replace("T", " "),
-                manifest.get("status", "?"),
-                manifest.get("target", {}).get("model") or "-",
+                terminal(str(manifest.get("status", "?")), markup=True),
+                terminal(str(manifest.get("target", {}).get("model") or "-"), markup=True),
                 str(summary.get("cases", "-")),
                 pct(summary.get("pass_rate")),
                 pct(summary.get("error_rate")),

@@ -21,6 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from evalkit._escape import markdown, markdown_code, truncate
 from evalkit._format import pct
 from evalkit.golden import Case
 from evalkit.judge.judge import Judge
@@ -211,7 +212,8 @@ def pairwise_markdown(result: PairwiseResult, *, max_cases: int = 20) -> str:
     """A short markdown section for the comparison report / PR comment."""
     r = result
     lines = [
-        f"### Pairwise judge `{r.judge}`: {r.head_label} vs {r.base_label}",
+        f"### Pairwise judge {markdown_code(r.judge)}: {markdown(r.head_label)} vs "
+        f"{markdown(r.base_label)}",
         "",
         f"Each of {r.n_matched} cases judged in both orders (A/B swapped); a verdict that flips "
         "with the order counts as a tie.",
@@ -240,8 +242,8 @@ def pairwise_markdown(result: PairwiseResult, *, max_cases: int = 20) -> str:
                 why = f"{c.base_first.verdict} / {c.head_first.verdict} with base / head first"
             else:
                 what, why = "base wins", c.base_first.reasoning
-            why = " ".join(why.split()).replace("|", "\\|")[:160]
-            lines.append(f"| {c.case_id} | {what} | {why} |")
+            why = markdown(truncate(" ".join(why.split()), 160))
+            lines.append(f"| {markdown(c.case_id)} | {what} | {why} |")
         if len(notable) > max_cases:
             lines.append(f"| … | {len(notable) - max_cases} more | |")
         lines += ["", "</details>", ""]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit._escape import markdown, markdown_code, truncate
 from evalkit._format import pct as format_pct
 from evalkit.compare import Comparison, MetricComparison, RunSummary
 from evalkit.gate import GateResult
@@ -59,13 +60,14 @@ def fmt_p(x: float | None) -> str:
     return "<0.001" if x < 0.001 else f"{x:.3f}"
 
 
-def _esc(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _esc(text: str, limit: int = 300) -> str:
+    """Hostile text (reasons, messages, ids) as literal inline markdown, cut to ``limit``."""
+    return markdown(truncate(text, limit))
 
 
 def _run_label(s: RunSummary) -> str:
-    label = f' "{s.prompt_label}"' if s.prompt_label else ""
-    return f"`{s.run_id}` (prompt {s.prompt_version}{label})"
+    label = f' "{_esc(s.prompt_label)}"' if s.prompt_label else ""
+    return f"{markdown_code(s.run_id)} (prompt {_esc(s.prompt_version)}{label})"
 
 
 _TABLE_HEAD = "| | Base | Head | Δ pts | 95% CI | p | n | Verdict |"
@@ -79,10 +81,10 @@ def _verdict_text(m: MetricComparison) -> str:
 
 def _headline(suite: str, gate: GateResult | None, verdict: str) -> str:
     if gate is None:
-        return f"## evalkit · {suite}: {verdict}"
+        return f"## evalkit · {_esc(suite)}: {verdict}"
     if gate.passed:
-        return f"## ✅ evalkit · {suite}: gate passed ({verdict})"
-    return f"## ❌ evalkit · {suite}: gate failed ({gate.failures[0].rule})"
+        return f"## ✅ evalkit · {_esc(suite)}: gate passed ({verdict})"
+    return f"## ❌ evalkit · {_esc(suite)}: gate failed ({gate.failures[0].rule})"
 
 
 def _gate_lines(gate: GateResult | None) -> list[str]:
@@ -95,9 +97,9 @@ def _gate_lines(gate: GateResult | None) -> list[str]:
 
 
 def _metric_row(m: MetricComparison) -> str:
-    name = "**overall**" if m.kind == "overall" else f"{m.kind} `{m.name}`"
+    name = "**overall**" if m.kind == "overall" else f"{m.kind} {markdown_code(m.name)}"
     if m.kind == "tag":
-        name = f"`{m.name}`"
+        name = markdown_code(m.name)
     return (
         f"| {name} | {pct(m.base_rate)} | {pct(m.head_rate)} | {pts(m.diff)} "
         f"| {metric_interval(m)} | {fmt_p(m.p)} | {m.n} | {_verdict_text(m)} |"
@@ -119,9 +121,9 @@ def _case_lines(c: Comparison, status: str, title: str, max_cases: int) -> list[
         return []
     out = [f"### {title} ({len(cases)})", ""]
     for case in cases[:max_cases]:
-        tags = f" [{', '.join(case.tags)}]" if case.tags else ""
+        tags = f" [{_esc(', '.join(case.tags))}]" if case.tags else ""
         why = "; ".join(case.reasons) or "no reason recorded"
-        out.append(f"- `{case.case_id}`{tags}: {_esc(why)}")
+        out.append(f"- {markdown_code(truncate(case.case_id, 200))}{tags}: {_esc(why)}")
     if len(cases) > max_cases:
         out.append(f"- … and {len(cases) - max_cases} more (see summary.json)")
     return [*out, ""]
@@ -152,7 +154,9 @@ def comparison_markdown(
     out += ["", f"Base {_run_label(c.base)} → head {_run_label(c.head)}.", ""]
     if gate is not None and not gate.passed:
         out += [f"- **{r.rule}**: {_esc(r.message)}" for r in gate.failures] + [""]
-    out += [f"> ⚠️ {_esc(w)}" for w in c.warnings] + ([""] if c.warnings else [])
+    out += [f"> ⚠️ {markdown(truncate(w, 500), code_spans=True)}" for w in c.warnings] + (
+        [""] if c.warnings else []
+    )
     out += _case_lines(c, "regressed", "Regressed cases", max_cases)
     out += _case_lines(c, "newly erroring", "Newly erroring cases", max_cases)
     out += _case_lines(c, "now failing", "Erroring in base, failing in head", max_cases)
@@ -165,8 +169,9 @@ def comparison_markdown(
         "",
     ]
     counts = " · ".join(f"{k} {v}" for k, v in c.status_counts.items() if v)
-    clustered = f", cluster-robust by `{c.cluster_key}`, {c.n_clusters} clusters" * bool(
-        c.cluster_key
+    clustered = (
+        f", cluster-robust by {markdown_code(c.cluster_key or '')}, {c.n_clusters} clusters"
+        * bool(c.cluster_key)
     )
     out += [
         f"Cases: {counts or 'none'} · added {len(c.added)} · removed {len(c.removed)}. "
@@ -252,7 +257,8 @@ def run_markdown(s: RunSummary, gate: GateResult | None = None) -> str:
     if s.tag_pass_rates:
         out += ["| Tag | Pass rate | Cases |", "|---|---|---|"]
         out += [
-            f"| `{t}` | {pct(r)} | {s.tag_cases.get(t, 0)} |" for t, r in s.tag_pass_rates.items()
+            f"| {markdown_code(t)} | {pct(r)} | {s.tag_cases.get(t, 0)} |"
+            for t, r in s.tag_pass_rates.items()
         ]
         out.append("")
     return "\n".join(out)

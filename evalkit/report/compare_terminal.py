@@ -6,9 +6,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from evalkit._escape import terminal, truncate
 from evalkit.compare import Comparison, MetricComparison, RunSummary
 from evalkit.gate import GateResult
 from evalkit.report.compare_md import fmt_p, metric_interval, pct, pts, resource
+
+#: a reason or id longer than this is cut in the terminal (the stored record keeps it whole)
+_MAX_TEXT = 300
+
+
+def _safe(text: object) -> str:
+    """Hostile text (ids, reasons, messages) for a rich markup string or table cell."""
+    return terminal(truncate(str(text), _MAX_TEXT), markup=True)
+
 
 _STYLE = {"regressed": "bold red", "improved": "green", "inconclusive, underpowered": "yellow"}
 
@@ -21,7 +31,7 @@ def _metrics_table(c: Comparison) -> Table:
     t.add_column("verdict", overflow="fold")
     rows: list[MetricComparison] = [*c.metrics(), *c.tags]
     for m in rows:
-        name = "overall" if m.kind == "overall" else f"{m.kind} {m.name}"
+        name = "overall" if m.kind == "overall" else f"{m.kind} {_safe(m.name)}"
         verdict: str = m.verdict
         if verdict == "inconclusive, underpowered" and m.cases_needed:
             verdict = f"underpowered (~{m.cases_needed} cases)"
@@ -50,7 +60,9 @@ def _gate_table(gate: GateResult) -> Table:
     t.add_column("result")
     t.add_column("detail")
     for r in gate.rules:
-        t.add_row(r.rule, "[green]pass[/]" if r.passed else "[bold red]FAIL[/]", r.message)
+        t.add_row(
+            _safe(r.rule), "[green]pass[/]" if r.passed else "[bold red]FAIL[/]", _safe(r.message)
+        )
     return t
 
 
@@ -65,13 +77,14 @@ def render_comparison(
     con = console or Console()
     o = c.overall
     con.print(
-        f"[bold]{c.head.suite}[/]: {c.base.run_id} ({c.base.prompt_version}) → "
-        f"{c.head.run_id} ({c.head.prompt_version}): pass rate {pct(o.base_rate)} → "
+        f"[bold]{_safe(c.head.suite)}[/]: {_safe(c.base.run_id)} ({_safe(c.base.prompt_version)})"
+        f" → {_safe(c.head.run_id)} ({_safe(c.head.prompt_version)}): pass rate "
+        f"{pct(o.base_rate)} → "
         f"{pct(o.head_rate)} ({pts(o.diff)} pts) on {o.n} cases: "
         f"[{_STYLE.get(o.verdict, 'bold')}]{o.verdict}[/]"
     )
     for w in c.warnings:
-        con.print(f"[yellow]warning:[/] {w}")
+        con.print(f"[yellow]warning:[/] {_safe(w)}")
     regressed = [x for x in c.cases if x.status in ("regressed", "newly erroring", "now failing")]
     if regressed:
         t = Table(title=f"Regressed / erroring / failing ({len(regressed)})", title_justify="left")
@@ -79,7 +92,7 @@ def render_comparison(
         t.add_column("status")
         t.add_column("why")
         for case in regressed[:max_cases]:
-            t.add_row(case.case_id, case.status, "\n".join(case.reasons))
+            t.add_row(_safe(case.case_id), case.status, "\n".join(_safe(r) for r in case.reasons))
         if len(regressed) > max_cases:
             t.add_row(f"… {len(regressed) - max_cases} more", "", "")
         con.print(t)
@@ -87,7 +100,7 @@ def render_comparison(
     counts = ", ".join(f"{k} {v}" for k, v in c.status_counts.items() if v)
     con.print(
         f"cases: {counts}; added {len(c.added)}, removed {len(c.removed)}"
-        + (f"; clustered by {c.cluster_key} ({c.n_clusters})" if c.cluster_key else "")
+        + (f"; clustered by {_safe(c.cluster_key)} ({c.n_clusters})" if c.cluster_key else "")
     )
     res = Table(title="Cost and latency", title_justify="left")
     for col in ("", "base", "head", "Δ"):
@@ -110,7 +123,7 @@ def render_run(
     """Print a lone run's figures (no baseline) and the gate."""
     con = console or Console()
     con.print(
-        f"[bold]{s.suite}[/]: {s.run_id} ({s.prompt_version}): pass rate "
+        f"[bold]{_safe(s.suite)}[/]: {_safe(s.run_id)} ({_safe(s.prompt_version)}): pass rate "
         f"{pct(s.pass_rate)}, error rate {pct(s.error_rate)} over {s.n_cases} cases "
         "(no baseline)"
     )

@@ -2,6 +2,9 @@
 
 A *fail* outcome is a ``<failure>`` (the output was graded wrong), an *error* outcome an
 ``<error>`` (it could not be graded): CI UIs show the two differently, as evalkit does.
+
+Every text and attribute goes through :func:`evalkit._escape.xml` (ElementTree escapes ``<&>``
+but writes control characters and lone surrogates that make the file unparseable).
 """
 
 from __future__ import annotations
@@ -9,30 +12,43 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from evalkit._caserates import grader_reasons
+from evalkit._escape import truncate, xml
 from evalkit.compare import Comparison, summarize_run
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
 from evalkit.store import StoredRun
 
 _MAX_OUTPUT = 2000
+_MAX_ATTR = 500
 
 
 def _failure_text(rec: CaseRecord) -> tuple[str, str]:
     names = [c.name for c in rec.checks if c.outcome is Outcome.FAIL]
     names += [f"judge {j.name}" for j in rec.judges if j.outcome is Outcome.FAIL]
     # a grader that could not grade stays visible even when another one failed the output
-    lines = grader_reasons(rec, Outcome.FAIL) + [
-        f"error: {why}" for why in grader_reasons(rec, Outcome.ERROR)
+    lines = [truncate(why, _MAX_OUTPUT) for why in grader_reasons(rec, Outcome.FAIL)] + [
+        f"error: {truncate(why, _MAX_OUTPUT)}" for why in grader_reasons(rec, Outcome.ERROR)
     ]
     if rec.output is not None:
-        lines.append(f"output: {rec.output[:_MAX_OUTPUT]}")
+        lines.append(f"output: {truncate(rec.output, _MAX_OUTPUT)}")
     return ", ".join(names) or "failed", "\n".join(lines)
 
 
 def _error_text(rec: CaseRecord) -> tuple[str, str, str]:
     if rec.error is not None:
-        return rec.error.kind, rec.error.message, rec.error.message
-    return "ungraded", "could not be graded", "\n".join(grader_reasons(rec, Outcome.ERROR))
+        return rec.error.kind, rec.error.message, truncate(rec.error.message, _MAX_OUTPUT)
+    bad = [truncate(why, _MAX_OUTPUT) for why in grader_reasons(rec, Outcome.ERROR)]
+    return "ungraded", "could not be graded", "\n".join(bad)
+
+
+def _sub(
+    parent: ET.Element, tag: str, attrs: dict[str, str], text: str | None = None
+) -> ET.Element:
+    """A child element with every attribute and the text made XML-safe."""
+    el = ET.SubElement(parent, tag, {k: xml(truncate(v, _MAX_ATTR)) for k, v in attrs.items()})
+    if text is not None:
+        el.text = xml(text)
+    return el
 
 
 def junit_xml(run: StoredRun, comparison: Comparison | None = None) -> str:
@@ -51,10 +67,10 @@ def junit_xml(run: StoredRun, comparison: Comparison | None = None) -> str:
         "time": f"{total_time:.3f}",
     }
     root = ET.Element("testsuites", {"name": "evalkit", **counts})
-    ts = ET.SubElement(root, "testsuite", {"name": suite, **counts})
+    ts = _sub(root, "testsuite", {"name": suite, **counts})
     props = ET.SubElement(ts, "properties")
     for key in ("run_id", "prompt_version", "golden_sha"):
-        ET.SubElement(props, "property", {"name": key, "value": str(run.manifest.get(key, ""))})
+        _sub(props, "property", {"name": key, "value": str(run.manifest.get(key, ""))})
     # the run's figures under the one definition every output uses (see evalkit._caserates)
     summary = comparison.head if comparison is not None else summarize_run(run)
     figures = {
@@ -68,7 +84,7 @@ def junit_xml(run: StoredRun, comparison: Comparison | None = None) -> str:
         ET.SubElement(props, "property", {"name": key, "value": str(text)})
     for rec in run.records:
         name = f"{rec.case_id}#{rec.repeat}" if repeated else rec.case_id
-        tc = ET.SubElement(
+        tc = _sub(
             ts,
             "testcase",
             {
@@ -80,11 +96,9 @@ def junit_xml(run: StoredRun, comparison: Comparison | None = None) -> str:
         prefix = "regressed: " if status.get(rec.case_id) == "regressed" else ""
         if rec.outcome is Outcome.FAIL:
             message, text = _failure_text(rec)
-            el = ET.SubElement(tc, "failure", {"message": prefix + message, "type": "fail"})
-            el.text = text
+            _sub(tc, "failure", {"message": prefix + message, "type": "fail"}, text)
         elif rec.outcome is Outcome.ERROR:
             kind, message, text = _error_text(rec)
-            el = ET.SubElement(tc, "error", {"message": message, "type": kind})
-            el.text = text
+            _sub(tc, "error", {"message": message, "type": kind}, text)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from evalkit._caserates import error_reason, grader_reasons
+from evalkit._escape import markdown, markdown_code, truncate
 from evalkit._format import pct as _pct
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
@@ -24,7 +25,7 @@ def _table(title: str, rows: dict[str, dict[str, Any]]) -> list[str]:
     ]
     for name, r in rows.items():
         out.append(
-            f"| {name} | {_pct(r['pass_rate'])} | {r['pass']} | {r['fail']} | "
+            f"| {markdown(name)} | {_pct(r['pass_rate'])} | {r['pass']} | {r['fail']} | "
             f"{r['error']} | {_pct(r['error_rate'])} |"
         )
     return [*out, ""]
@@ -43,24 +44,28 @@ def _judges_table(stats: dict[str, dict[str, Any]]) -> list[str]:
     ]
     for name, r in stats.items():
         out.append(
-            f"| {name} | {_pct(r['pass_rate'])} | {r['pass']} | {r['fail']} | {r['error']} | "
-            f"{_pct(r['error_rate'])} | {_pct(r['flip_rate'])} | {r['requests']} | "
+            f"| {markdown(name)} | {_pct(r['pass_rate'])} | {r['pass']} | {r['fail']} | "
+            f"{r['error']} | {_pct(r['error_rate'])} | {_pct(r['flip_rate'])} | {r['requests']} | "
             f"{r['tokens']} | ${r['cost_usd']:.4f} |"
         )
     return [*out, ""]
 
 
 def _cell(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split()).replace("|", "\\|")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Hostile text (outputs, reasons) as one literal table cell, cut to ``limit`` characters."""
+    return markdown(truncate(" ".join(text.split()), limit))
+
+
+def _code(value: Any) -> str:
+    return markdown_code(str(value))
 
 
 def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[CaseRecord]) -> str:
     target = manifest.get("target", {})
-    label = f" ({manifest['prompt_label']})" if manifest.get("prompt_label") else ""
+    label = f" ({markdown(manifest['prompt_label'])})" if manifest.get("prompt_label") else ""
     first, *rest = headline(summary, graders=False)
     lines = [
-        f"# evalkit run `{manifest.get('run_id')}`: suite `{manifest.get('suite')}`",
+        f"# evalkit run {_code(manifest.get('run_id'))}: suite {_code(manifest.get('suite'))}",
         "",
         f"**{first[0].upper()}{first[1:]}**",
         "",
@@ -69,13 +74,15 @@ def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[
             for line in rest
             for part in (f"> **{line}**" if line.startswith("WARNING") else line, "")
         ],
-        f"- prompt version `{manifest.get('prompt_version')}`{label}",
-        f"- target: {target.get('provider')} `{target.get('model') or target.get('callable')}` "
-        f"params {target.get('params')}",
-        f"- golden set `{manifest.get('golden_path')}` (sha `{manifest.get('golden_sha')}`), "
+        f"- prompt version {_code(manifest.get('prompt_version'))}{label}",
+        f"- target: {markdown(str(target.get('provider')))} "
+        f"{_code(target.get('model') or target.get('callable'))} "
+        f"params {markdown(str(target.get('params')))}",
+        f"- golden set {_code(manifest.get('golden_path'))} "
+        f"(sha {_code(manifest.get('golden_sha'))}), "
         f"{summary['cases']} cases × {summary['repeats']} repeat(s)",
-        f"- status: {manifest.get('status')}; cost ${summary['cost_usd']:.4f}; tokens "
-        f"{summary['input_tokens']} in / {summary['output_tokens']} out; latency p50 "
+        f"- status: {markdown(str(manifest.get('status')))}; cost ${summary['cost_usd']:.4f}; "
+        f"tokens {summary['input_tokens']} in / {summary['output_tokens']} out; latency p50 "
         f"{_ms(summary['latency_ms_p50'])}, p95 {_ms(summary['latency_ms_p95'])}",
     ]
     if summary.get("repeats", 1) > 1 and "pass_all_k" in summary:

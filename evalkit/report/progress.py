@@ -38,7 +38,10 @@ class RunProgress:
             transient=False,
         )
         self._progress.start()
-        task = self._progress.add_task(self.name, total=self.total, p=0, f=0, e=0)
+        from evalkit._escape import terminal
+
+        name = terminal(self.name, markup=True)
+        task = self._progress.add_task(name, total=self.total, p=0, f=0, e=0)
         counts = self.counts
 
         def advance(record: CaseRecord) -> None:
