@@ -46,7 +46,10 @@ invalid regex, a missing schema file or a bad JSON path is an error naming file,
 field (exit code 2). String parameters may use the case's variables as Jinja2 templates
 (`{{ expected }}`, `{{ question }}`, `{{ output }}`), except regex patterns and paths; they are
 rendered for every case when the suite loads, so a template syntax error, or a variable that
-some case lacks, is an error naming the case, file and line before any model call.
+some case lacks, is an error naming the case, file and line before any model call. Templates
+render in a sandbox (no `_`-prefixed attributes, no code). Regex parameters are Python-compatible
+patterns (the `regex` package in its `re`-compatible mode) matched under a time limit of 0.5 s
+of CPU per match: a pattern that backtracks catastrophically gives an **error**, never a hang.
 
 ## Parameters every check accepts
 

@@ -190,7 +190,8 @@ class Equals(Check):
 
 @register("regex")
 class Regex(Check):
-    """The output matches a regular expression (``re.search``: anywhere, unless anchored)."""
+    """The output matches a regular expression (searched anywhere, unless anchored; a match
+    running past the time limit is an error)."""
 
     example = r'- {type: regex, pattern: "order #\\d{6}", flags: i}'
     no_template = frozenset({"pattern", "flags"})
