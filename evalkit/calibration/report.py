@@ -11,11 +11,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from evalkit._escape import terminal, truncate
 from evalkit._format import pct
 from evalkit.calibration.measure import CalibrationResult
 from evalkit.stats.agreement import CalibrationSummary
 from evalkit.stats.correction import PPI_MIN_LABELS, RG_MIN_PER_CLASS
 from evalkit.stats.interval import Interval, Proportion
+
+
+def _shown(text: str) -> str:
+    """Labels, critiques and judge reasoning are data: cut, with control sequences inert."""
+    return terminal(truncate(text, 2000))
 
 
 def _pct(x: float | None) -> str:
@@ -103,12 +109,12 @@ def render_calibration(result: CalibrationResult, console: Console | None = None
         dis.add_column("judge reasoning", overflow="fold", ratio=2)
         for d in result.disagreements:
             who = f"{d.case_id} ({d.split}): {d.human} → {d.judge}"
-            dis.add_row(Text(who), Text(d.critique or "–"), Text(d.reasoning or "–"))
+            dis.add_row(*(Text(_shown(x)) for x in (who, d.critique or "–", d.reasoning or "–")))
         c.print(dis)
     if result.judge_errors:
         c.print(Text(f"Judge errors ({result.n_judge_errors}):", style="yellow"))
         for e in result.judge_errors:
-            c.print(Text(f"  {e.case_id} ({e.output_sha[:10]}): {e.message}"))
+            c.print(Text(_shown(f"  {e.case_id} ({e.output_sha[:10]}): {e.message}")))
     t = result.thresholds
     needs = (
         f"at least {t.min_per_class} labels per class, kappa ≥ {t.min_kappa}, "

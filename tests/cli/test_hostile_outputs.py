@@ -31,8 +31,8 @@ from tests.hostile import (
 
 #: a golden-set id is hostile too (a pull request writes the golden set)
 HOSTILE_ID = "id [/INST] <b>|x</b> `y` #z"
-#: what a run can store today: a lone surrogate crashes the response cache and results.jsonl
-#: before any output point sees it (the "runs" part of issue 11); the escapers handle it, see
+#: what a run can store on this branch: a lone surrogate crashes the response cache before any
+#: output point sees it (fixed on the "runs" branch of issue 11); the renderers handle it, see
 #: tests/report/test_hostile_rendering.py, and test_lone_surrogate_end_to_end below
 CORPUS = {name: text for name, text in HOSTILE.items() if name != "surrogate"}
 
@@ -221,3 +221,30 @@ def test_junit_xml_parses_and_is_inert(shown: Shown) -> None:
 def test_json_outputs_parse(shown: Shown) -> None:
     for name, data in shown.json.items():
         assert isinstance(json.loads(data.decode("utf-8")), dict), name
+
+
+@pytest.mark.xfail(
+    reason="needs lossless lone surrogates in the cache and store (the runs branch of issue 11)",
+    strict=False,
+)
+def test_lone_surrogate_end_to_end(tmp_path: Path) -> None:
+    corpus = {"surrogate": HOSTILE["surrogate"]}
+    _write_project(tmp_path, "openai", corpus)
+    out = Shown()
+    _evalkit(tmp_path, out, "run base", "run", "demo", "--prompt", "prompts/v1.yaml", "-q")
+    _evalkit(tmp_path, out, "run", "run", "demo", "-q")
+    runs = sorted(p.parent for p in tmp_path.glob("runs/demo/*/*/manifest.json"))
+    head = next(
+        p for p in runs if json.loads((p / "manifest.json").read_text())["prompt_label"] == "v2"
+    )
+    base = next(p for p in runs if p != head)
+    _evalkit(tmp_path, out, "report", "report", str(head))
+    _evalkit(tmp_path, out, "compare", "compare", str(base), str(head), "--junit", "j.xml",
+             "--markdown", "c.md")  # fmt: skip
+    assert out.codes == {"run base": 0, "run": 0, "report": 0, "compare": 0}, out.terminal
+    assert [r.output for r in load_run(head).records] == [HOSTILE["surrogate"]]
+    for name, text in out.terminal.items():
+        assert_terminal_safe(text, name)
+    assert "\\ud800" in out.terminal["report"]
+    assert_markdown_safe((tmp_path / "c.md").read_text("utf-8"), "compare --markdown")
+    assert_xml_safe((tmp_path / "j.xml").read_bytes(), "compare --junit")
