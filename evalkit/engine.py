@@ -22,7 +22,7 @@ from evalkit._redact import redact
 from evalkit._runstop import StopSignals, close_all
 from evalkit.cache import ResponseCache, cache_key
 from evalkit.check.base import CheckContext
-from evalkit.check.compose import case_outcome
+from evalkit.check.compose import case_outcome, evaluate_checks
 from evalkit.config import LoadedSuite, PreparedCase
 from evalkit.exceptions import (
     AuthError,
@@ -378,7 +378,7 @@ async def _run_case(
         output_tokens=completion.output_tokens,
         base_dir=suite.project.root,
     )
-    results = [c.evaluate(check_ctx) for c in pc.checks]
+    results = await evaluate_checks(pc.checks, check_ctx)
     applicable = [g for g in graders if judge_applies(g.name, case, suite.config.judges)]
     verdicts = list(
         await asyncio.gather(*(g.grade(case, completion.text, ctx) for g in applicable))

@@ -8,6 +8,7 @@ minimum score).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,19 @@ def _score(result: CheckResult) -> float:
     if result.score is not None:
         return result.score
     return 1.0 if result.outcome is Outcome.PASS else 0.0
+
+
+async def evaluate_checks(checks: Sequence[Check], ctx: CheckContext) -> list[CheckResult]:
+    """Every check on one output, in order. Checks are synchronous and run on the event loop;
+    after an error (a regex past its time limit, a crash) they yield to it, so a cancelled run
+    (Ctrl-C) stops there instead of waiting for every slow check of the case."""
+    results: list[CheckResult] = []
+    for check in checks:
+        result = check.evaluate(ctx)
+        results.append(result)
+        if result.outcome is Outcome.ERROR:
+            await asyncio.sleep(0)
+    return results
 
 
 def score_case(

@@ -95,7 +95,8 @@ def _slowdown() -> float:
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
 def test_ctrl_c_stops_a_run_stuck_in_catastrophic_regexes(make_project: MakeProject) -> None:
     config = yaml.safe_load(CONFIG)
-    config["suites"]["demo"]["checks"] = [{"type": "regex", "pattern": CATASTROPHIC}]
+    # several per case: the run must stop after the running match, not after all of them
+    config["suites"]["demo"]["checks"] = [{"type": "regex", "pattern": CATASTROPHIC}] * 4
     config["suites"]["demo"]["concurrency"] = 2
     cases = [{"id": f"c{i}", "vars": {"question": "q"}} for i in range(40)]
     root = make_project(
