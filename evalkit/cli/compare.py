@@ -87,14 +87,11 @@ def command(
         _pairwise(pairwise_judge, config_path, base_run, head_run) if pairwise_judge else None
     )
     if json_path:
-        if pairwise is None:
-            write_atomic(json_path, comparison.model_dump_json(indent=2) + "\n")
-        else:
-            data = {
-                **comparison.model_dump(mode="json"),
-                "pairwise": pairwise.model_dump(mode="json"),
-            }
-            write_atomic(json_path, json.dumps(data, indent=2) + "\n")
+        # json.dumps, not model_dump_json: it writes a lone surrogate from an output as \ud800
+        data = comparison.model_dump(mode="json")
+        if pairwise is not None:
+            data["pairwise"] = pairwise.model_dump(mode="json")
+        write_atomic(json_path, json.dumps(data, indent=2) + "\n")
     if md_path:
         root = config_path.resolve().parent if config_path.exists() else None
         from evalkit.report.compare_md import full_markdown

@@ -240,7 +240,7 @@ def test_lone_surrogate_end_to_end(tmp_path: Path) -> None:
     base = next(p for p in runs if p != head)
     _evalkit(tmp_path, out, "report", "report", str(head))
     _evalkit(tmp_path, out, "compare", "compare", str(base), str(head), "--junit", "j.xml",
-             "--markdown", "c.md")  # fmt: skip
+             "--markdown", "c.md", "--json", "c.json")  # fmt: skip
     assert out.codes == {"run base": 0, "run": 0, "report": 0, "compare": 0}, out.terminal
     assert [r.output for r in load_run(head).records] == [HOSTILE["surrogate"]]
     for name, text in out.terminal.items():
@@ -248,3 +248,4 @@ def test_lone_surrogate_end_to_end(tmp_path: Path) -> None:
     assert "\\ud800" in out.terminal["report"]
     assert_markdown_safe((tmp_path / "c.md").read_text("utf-8"), "compare --markdown")
     assert_xml_safe((tmp_path / "j.xml").read_bytes(), "compare --junit")
+    assert json.loads((tmp_path / "c.json").read_text("utf-8"))["cases"]
