@@ -52,11 +52,16 @@ TAGS = (
     "output_b",
 )
 _TAG_RE = re.compile(r"<(\s*/?\s*(?:" + "|".join(TAGS) + r")\b)", re.IGNORECASE)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def neutralise(text: str) -> str:
-    """Escape anything in ``text`` that could open or close one of the prompt's blocks."""
-    return _TAG_RE.sub(r"&lt;\1", text)
+    """Escape anything in ``text`` that could open or close one of the prompt's blocks.
+
+    A lone surrogate (an output can hold one) cannot be sent as UTF-8: it becomes U+FFFD, so
+    the judge grades the rest instead of the request failing.
+    """
+    return _TAG_RE.sub(r"&lt;\1", _SURROGATE.sub("\ufffd", text))
 
 
 def block(tag: str, text: str, attrs: str = "") -> str:

@@ -56,6 +56,14 @@ def test_neutralise_only_touches_the_prompts_own_tags():
     assert neutralise(text) == "<b>bold</b> &lt;context> &lt;/Expected> <documentary>"
 
 
+def test_an_output_with_a_lone_surrogate_is_still_graded(serve, make_judge):
+    server = serve({"default": {"json": pass_verdict()}})
+    verdict = grade(make_judge(server), "lone \ud800 surrogate")
+    assert verdict.outcome.value == "pass", verdict  # not a UnicodeEncodeError in the request
+    _system, user = _system_and_user(server.requests[0].body)
+    assert "lone \ufffd surrogate" in user
+
+
 def test_the_judge_sees_only_what_it_is_told_to():
     sees_all = make_def(sees=["question", "input", "context", "expected", "output"])
     user = judge_messages(sees_all, CASE, ["out"])[1]["content"]
