@@ -99,7 +99,7 @@ def test_unsafe_check_parameter_is_refused_at_load() -> None:
     with pytest.raises(InputError) as info:
         parse_check(raw, path="goldens/x.yaml", line=7, field_prefix="c1.checks[0]")
     assert info.value.line == 7 and info.value.path == "goldens/x.yaml"
-    assert "'value'" in info.value.message and "unsafe template" in info.value.message
+    assert info.value.field == "c1.checks[0].value" and "unsafe template" in info.value.message
 
 
 def test_computed_unsafe_check_parameter_is_an_error_outcome() -> None:

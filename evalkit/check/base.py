@@ -36,7 +36,6 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     ValidationInfo,
-    model_validator,
 )
 
 from evalkit._template import compile_template, is_template, render, template_variables
@@ -93,35 +92,6 @@ class Check(BaseModel):
     #: names of parameters holding templates, found once per instance (not per output)
     _templated: tuple[str, ...] | None = PrivateAttr(default=None)
 
-    @model_validator(mode="after")
-    def _templates_compile(self) -> Check:
-        """Compile templated parameters at load: a syntax error or an unsafe access (the
-        sandbox's static guard) is a config error naming the parameter, not a per-case error."""
-        for name in self._find_template_names():
-            value = getattr(self, name)
-            for item in [value] if isinstance(value, str) else value:
-                if isinstance(item, str) and is_template(item):
-                    try:
-                        compile_template(item)
-                    except TemplateError as exc:
-                        raise ValueError(f"parameter {name!r}: {exc.message}") from None
-        return self
-
-    def _find_template_names(self) -> tuple[str, ...]:
-        return tuple(
-            name
-            for name, value in self
-            if name not in self.no_template
-            and name not in ("type", "label")
-            and (
-                (isinstance(value, str) and is_template(value))
-                or (
-                    isinstance(value, list)
-                    and any(isinstance(v, str) and is_template(v) for v in value)
-                )
-            )
-        )
-
     @property
     def display_name(self) -> str:
         if self.label:
@@ -135,7 +105,19 @@ class Check(BaseModel):
         """Parameters holding templates, found once per instance (not per output)."""
         names = self._templated
         if names is None:
-            names = self._templated = self._find_template_names()
+            names = self._templated = tuple(
+                name
+                for name, value in self
+                if name not in self.no_template
+                and name not in ("type", "label")
+                and (
+                    (isinstance(value, str) and is_template(value))
+                    or (
+                        isinstance(value, list)
+                        and any(isinstance(v, str) and is_template(v) for v in value)
+                    )
+                )
+            )
         return names
 
     def _templates(self) -> list[tuple[str, str]]:
