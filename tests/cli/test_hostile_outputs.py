@@ -14,12 +14,16 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from evalkit.outcome import Outcome
+from evalkit.scripted import ScriptedServer
 from evalkit.store import load_run
 from tests.hostile import (
     HOSTILE,
@@ -31,17 +35,14 @@ from tests.hostile import (
 
 #: a golden-set id is hostile too (a pull request writes the golden set)
 HOSTILE_ID = "id [/INST] <b>|x</b> `y` #z"
-#: what a run can store on this branch: a lone surrogate crashes the response cache before any
-#: output point sees it (fixed on the "runs" branch of issue 11); the renderers handle it, see
-#: tests/report/test_hostile_rendering.py, and test_lone_surrogate_end_to_end below
-CORPUS = {name: text for name, text in HOSTILE.items() if name != "surrogate"}
+CORPUS = HOSTILE
 
 
 def _case_id(name: str) -> str:
     return HOSTILE_ID if name == "rich-markup" else name
 
 
-def _config(wire: str) -> dict[str, object]:
+def _config(wire: str, url: str) -> dict[str, object]:
     return {
         "suites": {
             "demo": {
@@ -50,7 +51,7 @@ def _config(wire: str) -> dict[str, object]:
                     "provider": "scripted",
                     "model": "fake-model",
                     "prompt": "prompts/v2.yaml",
-                    "script": "script.yaml",
+                    "base_url": url,
                     "wire": wire,
                     "params": {"max_tokens": 64},
                 },
@@ -63,34 +64,31 @@ def _config(wire: str) -> dict[str, object]:
     }
 
 
-def _script(corpus: dict[str, str]) -> dict[str, object]:
-    rules = [{"when": {"case": _case_id(n), "prompt": "v2"}, "text": t} for n, t in corpus.items()]
+def _script(corpus: dict[str, str]) -> dict[str, Any]:
+    """Target and judge answers: each case's hostile text (as the judge's reasoning too).
+
+    Served from this process (a script *file* is YAML, which cannot hold a lone surrogate)."""
+    rules: list[dict[str, Any]] = []
+    for n, text in corpus.items():
+        when = {"case": _case_id(n), "prompt": "v2"}
+        rules.append({"when": {**when, "purpose": "target"}, "text": text})
+        rules.append(
+            {"when": {**when, "purpose": "judge"}, "json": {"reasoning": text, "passed": False}}
+        )
+    rules.append({"when": {"purpose": "judge"}, "json": {"reasoning": "fine", "passed": True}})
     return {"default": {"text": "ok fine"}, "responses": rules}
 
 
-def _judge_script(corpus: dict[str, str]) -> dict[str, object]:
-    rules = [
-        {
-            "when": {"case": _case_id(n), "prompt": "v2", "purpose": "judge"},
-            "json": {"reasoning": text, "passed": False},
-        }
-        for n, text in corpus.items()
-    ]
-    return {"default": {"json": {"reasoning": "fine", "passed": True}}, "responses": rules}
-
-
-def _write_project(root: Path, wire: str, corpus: dict[str, str]) -> None:
+def _write_project(root: Path, wire: str, url: str, corpus: dict[str, str]) -> None:
     files = {
-        "evalkit.yaml": _config(wire),
+        "evalkit.yaml": _config(wire, url),
         "goldens/demo.yaml": [{"id": _case_id(n), "vars": {"question": n}} for n in corpus],
         "prompts/v1.yaml": {"label": "v1", "user": "Q: {{ question }}"},
         "prompts/v2.yaml": {"label": "v2", "user": "Question: {{ question }}"},
-        "script.yaml": _script(corpus),
-        "judge.yaml": _judge_script(corpus),
         "judges/tone.yaml": {
             "name": "tone",
             "scale": "binary",
-            "model": {"provider": "scripted", "script": "judge.yaml", "wire": wire},
+            "model": {"provider": "scripted", "base_url": url, "wire": wire},
             "rubric": "PASS if the reply is polite.",
             "sees": ["question", "output"],
         },
@@ -129,10 +127,18 @@ def _evalkit(root: Path, shown: Shown, name: str, *args: str, stdin: str = "") -
 
 
 @pytest.fixture(scope="module", params=["anthropic", "openai"])
-def shown(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Shown:
+def shown(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Shown]:
     wire = str(request.param)
     root = tmp_path_factory.mktemp(f"hostile-{wire}")
-    _write_project(root, wire, CORPUS)
+    with ScriptedServer(_script(CORPUS)) as server:
+        url = server.url if wire == "anthropic" else server.openai_base_url
+        _write_project(root, wire, url, CORPUS)
+        yield _show_everything(root)
+
+
+def _show_everything(root: Path) -> Shown:
     out = Shown()
     _evalkit(root, out, "run base", "run", "demo", "--prompt", "prompts/v1.yaml", "-q")
     _evalkit(root, out, "run", "run", "demo", "-q")
@@ -182,8 +188,13 @@ def test_the_stored_record_keeps_every_output_exactly(shown: Shown) -> None:
     assert shown.head is not None
     outputs = {r.case_id: r.output for r in load_run(shown.head).records}
     assert outputs == {_case_id(n): text for n, text in CORPUS.items()}
-    verdicts = {r.case_id: r.judges[0].reasoning for r in load_run(shown.head).records}
-    assert verdicts == {_case_id(n): text for n, text in CORPUS.items()}
+    verdicts = {r.case_id: r.judges[0] for r in load_run(shown.head).records}
+    # a judge *reply* with a lone surrogate fails instructor's validation: an error outcome
+    surrogate = verdicts.pop("surrogate")
+    assert surrogate.outcome is Outcome.ERROR and surrogate.error is not None
+    assert {k: v.reasoning for k, v in verdicts.items()} == {
+        _case_id(n): text for n, text in CORPUS.items() if n != "surrogate"
+    }
 
 
 def test_terminal_output_is_inert(shown: Shown) -> None:
@@ -221,31 +232,3 @@ def test_junit_xml_parses_and_is_inert(shown: Shown) -> None:
 def test_json_outputs_parse(shown: Shown) -> None:
     for name, data in shown.json.items():
         assert isinstance(json.loads(data.decode("utf-8")), dict), name
-
-
-@pytest.mark.xfail(
-    reason="needs lossless lone surrogates in the cache and store (the runs branch of issue 11)",
-    strict=False,
-)
-def test_lone_surrogate_end_to_end(tmp_path: Path) -> None:
-    corpus = {"surrogate": HOSTILE["surrogate"]}
-    _write_project(tmp_path, "openai", corpus)
-    out = Shown()
-    _evalkit(tmp_path, out, "run base", "run", "demo", "--prompt", "prompts/v1.yaml", "-q")
-    _evalkit(tmp_path, out, "run", "run", "demo", "-q")
-    runs = sorted(p.parent for p in tmp_path.glob("runs/demo/*/*/manifest.json"))
-    head = next(
-        p for p in runs if json.loads((p / "manifest.json").read_text())["prompt_label"] == "v2"
-    )
-    base = next(p for p in runs if p != head)
-    _evalkit(tmp_path, out, "report", "report", str(head))
-    _evalkit(tmp_path, out, "compare", "compare", str(base), str(head), "--junit", "j.xml",
-             "--markdown", "c.md", "--json", "c.json")  # fmt: skip
-    assert out.codes == {"run base": 0, "run": 0, "report": 0, "compare": 0}, out.terminal
-    assert [r.output for r in load_run(head).records] == [HOSTILE["surrogate"]]
-    for name, text in out.terminal.items():
-        assert_terminal_safe(text, name)
-    assert "\\ud800" in out.terminal["report"]
-    assert_markdown_safe((tmp_path / "c.md").read_text("utf-8"), "compare --markdown")
-    assert_xml_safe((tmp_path / "j.xml").read_bytes(), "compare --junit")
-    assert json.loads((tmp_path / "c.json").read_text("utf-8"))["cases"]
