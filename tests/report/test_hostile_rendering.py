@@ -58,7 +58,7 @@ def _run(tmp_path: Path, run_id: str, failing: bool) -> StoredRun:
 
 def test_every_renderer_is_inert_on_the_corpus(tmp_path: Path) -> None:
     base, head = _run(tmp_path, "base", False), _run(tmp_path, "head", True)
-    comparison = compare_runs(base, head, n_boot=50)
+    comparison = compare_runs(base, head)
     gate = evaluate_gate(comparison, Gate(min_pass_rate=0.9, fail_on="any-regression"))
     assert comparison.status_counts.get("regressed")
 
