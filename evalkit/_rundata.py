@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from evalkit._caserates import GRADER_ERROR_WARNING, CaseTable, grader_warnings, rates
 from evalkit._caserates import Tally as Tally  # re-exported for compare
 from evalkit.outcome import Outcome
+from evalkit.pricing import total_cost
 from evalkit.record import CaseRecord
 from evalkit.stats.interval import Interval, case_mean_interval
 from evalkit.store import StoredRun
@@ -62,8 +63,11 @@ class RunSummary(BaseModel):
     judge_error_rates: dict[str, float] = Field(
         default_factory=dict, description="per judge: share of its verdicts that are errors"
     )
-    cost_usd: float
-    judge_cost_usd: float
+    truncated_rate: float = Field(
+        default=0.0, description="share of records cut off at the token limit"
+    )
+    cost_usd: float | None = Field(description="None (unknown) when a model had no price")
+    judge_cost_usd: float | None
     input_tokens: int
     output_tokens: int
     latency_p50_ms: float | None
@@ -121,8 +125,9 @@ def summarize(data: RunData) -> RunSummary:
         warnings=grader_warnings(overall, checks, judges, threshold),
         check_error_rates=_error_rates(checks),
         judge_error_rates=_error_rates(judges),
-        cost_usd=sum(r.cost_usd for r in records),
-        judge_cost_usd=sum(j.cost_usd for r in records for j in r.judges),
+        truncated_rate=sum(r.truncated for r in records) / len(records) if records else 0.0,
+        cost_usd=total_cost([r.cost_usd for r in records]),
+        judge_cost_usd=total_cost([j.cost_usd for r in records for j in r.judges]),
         input_tokens=sum(r.usage.input_tokens for r in records),
         output_tokens=sum(r.usage.output_tokens for r in records),
         latency_p50_ms=_percentile(live, 50),

@@ -288,8 +288,8 @@ def _data_warnings(
 
 
 def _resources(b: RunSummary, h: RunSummary) -> list[ResourceDelta]:
-    def per_case(total: float, s: RunSummary) -> float | None:
-        return total / s.n_records if s.n_records else None
+    def per_case(total: float | None, s: RunSummary) -> float | None:
+        return total / s.n_records if s.n_records and total is not None else None
 
     rows: list[tuple[str, _Unit, float | None, float | None]] = [
         ("error rate", "rate", b.error_rate, h.error_rate),

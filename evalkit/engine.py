@@ -50,7 +50,9 @@ class Grader(Protocol):
     """A judge as the engine sees it (implemented in :mod:`evalkit.judge`)."""
 
     name: str
-    version: str
+
+    @property
+    def version(self) -> str: ...
 
     async def prepare(self) -> None: ...
 
@@ -219,6 +221,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
             "startup_s": round(cases_started - started, 4),
             "cases_s": round(finished - cases_started, 4),
         }
+        _note_judges_and_prices(manifest, graders, prices)
         manifest.update(status=status, finished_at=now_iso(), records=len(records))
         try:
             write_manifest(path, manifest)
@@ -367,7 +370,11 @@ async def _run_case(
     case = pc.case
     completion = generated.completion
     cost = state.prices.cost(
-        completion.model or suite.target.model, completion.input_tokens, completion.output_tokens
+        completion.model or suite.target.model,
+        completion.input_tokens,
+        completion.output_tokens,
+        cache_read=completion.cache_read_tokens,
+        cache_write=completion.cache_write_tokens,
     )
     check_ctx = CheckContext(
         output=completion.text,
@@ -393,8 +400,15 @@ async def _run_case(
         output=completion.text,
         checks=results,
         judges=verdicts,
-        usage=Usage(input_tokens=completion.input_tokens, output_tokens=completion.output_tokens),
-        cost_usd=cost or 0.0,
+        usage=Usage(
+            input_tokens=completion.input_tokens,
+            output_tokens=completion.output_tokens,
+            cache_read_input_tokens=completion.cache_read_tokens,
+            cache_creation_input_tokens=completion.cache_write_tokens,
+        ),
+        cost_usd=cost,
+        finish_reason=completion.finish_reason,
+        truncated=completion.truncated,
         latency_ms=generated.latency_ms,
         attempts=generated.attempts,
         cached=generated.cached,
@@ -432,6 +446,23 @@ def _build_judges(
         manifest.setdefault("warnings", []).append(warning)
         print(f"warning: {warning}", file=sys.stderr)
     return list(judges)
+
+
+def _note_judges_and_prices(
+    manifest: dict[str, Any], graders: list[Grader], prices: PriceTable
+) -> None:
+    """At the end of a run: judge versions of the output modes ``auto`` settled on, and one
+    warning naming the models without a price (their cost is unknown, not $0)."""
+    if graders:
+        manifest["judge_versions"] = {g.name: g.version for g in graders}
+    from evalkit.pricing import unpriced_warning
+
+    warning = unpriced_warning(prices.unpriced())
+    if warning:
+        import sys
+
+        manifest.setdefault("warnings", []).append(warning)
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _default_provider(suite: LoadedSuite) -> Provider:

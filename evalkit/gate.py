@@ -8,6 +8,7 @@ Embedded in ``evalkit.yaml`` as ``suites.<name>.gate``::
       min_tag_pass_rate: {refunds: 0.9}
       max_judge_error_rate: 0.02     # per judge: verdicts that could not be obtained
       max_check_error_rate: 0        # per check: outputs it could not grade (it raised)
+      max_truncated_rate: 0.0        # outputs cut off at the token limit
       fail_on: significant-regression   # | any-regression | none
 
 ``significant-regression`` fails when the overall pass rate, or any check or judge after Holm's
@@ -50,6 +51,8 @@ class Gate(BaseModel):
     #: per check: the share of outputs it could not grade (an exception inside the check counts
     #: like a provider error)
     max_check_error_rate: float | None = Field(default=None, ge=0, le=1)
+    #: the share of outputs cut off at the token limit (finish reason length / max_tokens)
+    max_truncated_rate: float | None = Field(default=None, ge=0, le=1)
     fail_on: FailOn = "significant-regression"
 
 
@@ -132,6 +135,12 @@ def _thresholds(head: RunSummary, gate: Gate) -> list[RuleResult]:
         )
     if gate.max_error_rate is not None:
         rules.append(_maximum("max_error_rate", "error rate", head.error_rate, gate.max_error_rate))
+    if gate.max_truncated_rate is not None:
+        rules.append(
+            _maximum(
+                "max_truncated_rate", "truncated rate", head.truncated_rate, gate.max_truncated_rate
+            )
+        )
     for kind, limit, grader_rates in (
         ("check", gate.max_check_error_rate, head.check_error_rates),
         ("judge", gate.max_judge_error_rate, head.judge_error_rates),

@@ -21,8 +21,13 @@ class ErrorInfo(BaseModel):
 
 
 class Usage(BaseModel):
+    """Tokens of one call. ``input_tokens`` counts every input token, cached ones included;
+    the two cache fields say how many of them were read from / written to a prompt cache."""
+
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
 
 
 class JudgeVerdict(BaseModel):
@@ -38,7 +43,8 @@ class JudgeVerdict(BaseModel):
     reasoning: str = ""
     error: ErrorInfo | None = None
     usage: Usage = Field(default_factory=Usage)
-    cost_usd: float = 0.0
+    #: None when the judge model has no known price ("unknown", never $0)
+    cost_usd: float | None = 0.0
     samples: list[Any] = Field(default_factory=list)
     cached: bool = False
     #: the judge's samples disagreed (``samples: k`` > 1): its self-consistency, per verdict
@@ -47,6 +53,8 @@ class JudgeVerdict(BaseModel):
     requests: int = 0
     #: the model that answered, for pricing and the self-preference warning
     model: str = ""
+    #: how the verdict was asked for (tools, json_schema, json, text); see evalkit.judge.modes
+    output_mode: str = ""
 
 
 class CaseRecord(BaseModel):
@@ -64,7 +72,11 @@ class CaseRecord(BaseModel):
     checks: list[CheckResult] = Field(default_factory=list)
     judges: list[JudgeVerdict] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
-    cost_usd: float = 0.0
+    #: None when the model has no known price ("unknown", never $0)
+    cost_usd: float | None = 0.0
+    #: the server's finish / stop reason; ``truncated`` when it hit the token limit
+    finish_reason: str | None = None
+    truncated: bool = False
     latency_ms: float | None = None
     attempts: int = 0
     cached: bool = False

@@ -22,6 +22,7 @@ from evalkit._caserates import (
     rates,
 )
 from evalkit.outcome import Outcome
+from evalkit.pricing import total_cost
 from evalkit.record import CaseRecord
 
 
@@ -61,8 +62,12 @@ def summarize(
         "tags": tags,
         "grader_error_warning": grader_error_warning,
         "warnings": grader_warnings(overall, checks, judges, grader_error_warning),
-        "cost_usd": round(sum(r.cost_usd for r in recs), 6),
-        "judge_cost_usd": round(sum(j.cost_usd for r in recs for j in r.judges), 6),
+        "cost_usd": total_cost([r.cost_usd for r in recs]),
+        "judge_cost_usd": total_cost([j.cost_usd for r in recs for j in r.judges]),
+        "truncated": sum(r.truncated for r in recs),
+        "truncated_rate": sum(r.truncated for r in recs) / len(recs) if recs else None,
+        "cache_read_input_tokens": sum(r.usage.cache_read_input_tokens for r in recs),
+        "cache_creation_input_tokens": sum(r.usage.cache_creation_input_tokens for r in recs),
         "input_tokens": sum(r.usage.input_tokens for r in recs),
         "output_tokens": sum(r.usage.output_tokens for r in recs),
         "latency_ms_p50": float(np.percentile(latencies, 50)) if latencies.size else None,

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from evalkit._format import pct
+from evalkit._format import pct, usd
 from evalkit.cli._common import config_option, load_project
 
 
@@ -120,6 +120,6 @@ def command(
         click.echo(
             f"  {judge.name} ({judge.version}): pass rate {pct(s['pass_rate'])}, error rate "
             f"{pct(s['error_rate'])}{flips}; {s['requests']} requests, {s['cached']} cached, "
-            f"${s['cost_usd']:.4f}"
+            f"{usd(s['cost_usd'])}"
         )
     click.echo(f"  report: {new_path / REPORT_MD}")

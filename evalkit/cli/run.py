@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from evalkit._format import pct, usd
 from evalkit.cli._common import config_option, load_project
 from evalkit.report.headline import headline
 
@@ -78,6 +79,13 @@ def command(
         click.echo(f"{loaded.name} @ prompt {outcome.path.parent.name}: {first}")
         for line in rest:
             click.echo(line, err=line.startswith("WARNING"))
-        click.echo(f"cost ${s['cost_usd']:.4f}; {outcome.requests} requests, {s['cached']} cached")
+        click.echo(f"cost {usd(s['cost_usd'])}; {outcome.requests} requests, {s['cached']} cached")
+        if s.get("truncated"):
+            click.secho(
+                f"warning: {s['truncated']} output(s) ({pct(s['truncated_rate'])}) were "
+                "truncated at the token limit; raise params.max_tokens",
+                fg="yellow",
+                err=True,
+            )
         click.echo(f"run id: {outcome.path.name}")
         click.echo(f"report: {outcome.path / 'report.md'}")

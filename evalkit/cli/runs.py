@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from evalkit._format import pct
+from evalkit._format import pct, usd
 from evalkit.cli._common import config_option, runs_root
 
 
@@ -88,7 +88,7 @@ def command(suite: str | None, config_path: Path) -> None:
                 str(summary.get("cases", "-")),
                 pct(summary.get("pass_rate")),
                 pct(summary.get("error_rate")),
-                f"${summary.get('cost_usd', 0):.4f}",
+                usd(summary.get("cost_usd")),
                 f"{warnings} warning(s)" if warnings else "",
             )
         console.print(table)

@@ -12,14 +12,16 @@ A judge file::
     samples: 1                     # ask k times, take the majority
     pass_threshold: 4              # likert-5 only (default 4)
     max_validation_retries: 2      # re-asks after an invalid verdict
+    output: auto                   # auto | tools | json_schema | json | text (judge.modes)
 
 What the judge sees (``sees``): ``question`` is the case's ``vars.question`` (or, when the case
 has no such variable, all its vars), ``input`` is all the case's vars, ``context`` its grounding
 documents, ``expected`` its reference answer, ``output`` the output under judgement (required).
 
 The **judge version** is a short hash of everything that changes verdicts: rubric, model,
-params, endpoint, scale, examples, sees, samples, threshold, and :data:`PROMPT_TEMPLATE_VERSION`
-(evalkit's own judge prompt). Comments and key order do not change it.
+params, endpoint, scale, examples, sees, samples, threshold, output mode (the one used, for a
+verdict) and :data:`PROMPT_TEMPLATE_VERSION` (evalkit's own judge prompt). Comments and key
+order do not change it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from pydantic import (
 from evalkit._files import read_text
 from evalkit._yamlpos import Positions, load_yaml, pydantic_error_to_input_error
 from evalkit.exceptions import InputError
+from evalkit.judge.modes import OutputMode
 from evalkit.judge.prompt import PROMPT_TEMPLATE_VERSION
 from evalkit.judge.scale import REGISTRY, Scale, get_scale
 from evalkit.provider.base import TargetSpec
@@ -94,6 +97,8 @@ class JudgeDef(BaseModel):
     samples: int = Field(default=1, ge=1, le=25)
     pass_threshold: float | None = Field(default=None, validate_default=True)
     max_validation_retries: int = Field(default=2, ge=0, le=10)
+    #: how the verdict is asked for; ``auto`` picks the best mode the server honours
+    output: OutputMode = "auto"
 
     path: Path = Field(default=Path("."), exclude=True)
 
@@ -147,12 +152,15 @@ def _fingerprint_model(definition: JudgeDef, target: TargetSpec | None) -> dict[
     return spec
 
 
-def judge_version(definition: JudgeDef, target: TargetSpec | None = None) -> str:
+def judge_version(
+    definition: JudgeDef, target: TargetSpec | None = None, *, mode: str | None = None
+) -> str:
     """Short hash of everything that changes verdicts.
 
     With ``target`` (the model that will really answer, e.g. a scripted stand-in), the model
     part comes from it, so a scripted judge never shares a version with the real one; for a
-    scripted target the script's content is part of the version.
+    scripted target the script's content is part of the version. ``mode`` is the output mode
+    a verdict was obtained in (default: the configured one, ``auto`` included).
     """
     scale = definition.scale_impl
     payload = {
@@ -174,6 +182,7 @@ def judge_version(definition: JudgeDef, target: TargetSpec | None = None) -> str
         ],
         "samples": definition.samples,
         "threshold": definition.pass_threshold,
+        "output": mode or definition.output,
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]

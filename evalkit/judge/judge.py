@@ -57,9 +57,9 @@ class Judge:
         self.name = definition.name
         self.scale = definition.scale_impl
         self.target = target
-        #: hash of the definition and the model that really answers (a scripted stand-in
-        #: gets its own version); recorded with every verdict
-        self.version = judge_version(definition, target)
+        #: hash of the definition, its configured output mode and the model that really
+        #: answers (a scripted stand-in gets its own version): the verdict cache's key
+        self.cache_version = judge_version(definition, target)
         #: the same for every verdict of this judge: built once, not per case
         self._system = system_message(definition)
         self.requests = 0
@@ -72,9 +72,19 @@ class Judge:
     def pairwise(self) -> bool:
         return self.scale.pairwise
 
+    @property
+    def version(self) -> str:
+        """The judge version of the output mode in use now (for ``output: auto``, the rung of
+        the ladder reached so far); every verdict records the version of its own mode."""
+        return self.version_for(self._get_client().mode)
+
+    def version_for(self, mode: str) -> str:
+        """The judge version of verdicts obtained in output mode ``mode``."""
+        return judge_version(self.definition, self.target, mode=mode)
+
     def _get_client(self) -> VerdictClient:
         if self._client is None:
-            self._client = VerdictClient(self.target)
+            self._client = VerdictClient(self.target, self.definition.output)
         return self._client
 
     async def prepare(self) -> None:
@@ -113,7 +123,7 @@ class Judge:
         return self._combine(list(samples))
 
     def _key(self, messages: list[Message], ctx: CallContext, index: int) -> str:
-        extra: dict[str, Any] = {"judge_version": self.version}
+        extra: dict[str, Any] = {"judge_version": self.cache_version}
         if self.target.provider == "scripted":
             extra["ctx"] = _common.context_headers(ctx)  # a script answers per case and label
         return cache_key(self.target, messages, dict(self.target.params), index, extra=extra)
@@ -126,12 +136,15 @@ class Judge:
                 verdict=hit["verdict"],
                 input_tokens=int(hit.get("input_tokens", 0)),
                 output_tokens=int(hit.get("output_tokens", 0)),
+                cache_read_tokens=int(hit.get("cache_read_tokens", 0)),
+                cache_write_tokens=int(hit.get("cache_write_tokens", 0)),
                 model=str(hit.get("model", "")),
+                mode=str(hit.get("mode", "")) or self._get_client().mode,
                 cached=True,
             )
         sample = await self._get_client().ask(
             messages,
-            self.scale.verdict_model,
+            self.scale,
             ctx=ctx,
             validation_retries=self.definition.max_validation_retries,
             policy=self._policy,
@@ -144,7 +157,10 @@ class Judge:
                     "verdict": sample.verdict,
                     "input_tokens": sample.input_tokens,
                     "output_tokens": sample.output_tokens,
+                    "cache_read_tokens": sample.cache_read_tokens,
+                    "cache_write_tokens": sample.cache_write_tokens,
                     "model": sample.model,
+                    "mode": sample.mode,
                 },
             )
         return sample
@@ -160,19 +176,30 @@ class Judge:
         """Majority over the samples that gave a verdict (see the module docstring)."""
         threshold = self.definition.pass_threshold
         field = self.scale.verdict_field
-        cost = sum(
-            self._prices.cost(s.model or self.target.model, s.input_tokens, s.output_tokens) or 0.0
+        costs = [
+            self._prices.cost(
+                s.model or self.target.model,
+                s.input_tokens,
+                s.output_tokens,
+                cache_read=s.cache_read_tokens,
+                cache_write=s.cache_write_tokens,
+            )
             for s in samples
-        )
+        ]
         ok = [s for s in samples if s.verdict is not None]
+        mode = next((s.mode for s in ok), "") or next((s.mode for s in samples if s.mode), "")
+        mode = mode or self._get_client().mode
         common: dict[str, Any] = {
             "name": self.name,
-            "version": self.version,
+            "version": self.version_for(mode),
+            "output_mode": mode,
             "usage": Usage(
                 input_tokens=sum(s.input_tokens for s in samples),
                 output_tokens=sum(s.output_tokens for s in samples),
+                cache_read_input_tokens=sum(s.cache_read_tokens for s in samples),
+                cache_creation_input_tokens=sum(s.cache_write_tokens for s in samples),
             ),
-            "cost_usd": cost,
+            "cost_usd": None if None in costs else sum(c for c in costs if c is not None),
             "cached": all(s.cached for s in samples),
             "requests": sum(s.requests for s in samples),
             "model": next((s.model for s in ok), "") or self.target.model,
@@ -205,10 +232,10 @@ class Judge:
         )
 
     async def aclose(self) -> None:
-        """Close the judge model's client (and release a scripted server)."""
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        """Close the judge model's client (and release a scripted server); the output mode
+        ``auto`` settled on is kept (the run's manifest records its version afterwards)."""
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def _sample_record(index: int, sample: Sample, field: str) -> dict[str, Any]:

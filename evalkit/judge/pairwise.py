@@ -22,11 +22,12 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from evalkit._escape import markdown, markdown_code, truncate
-from evalkit._format import pct
+from evalkit._format import pct, usd
 from evalkit.golden import Case
 from evalkit.judge.judge import Judge
 from evalkit.judge.rejudge import stored_case
 from evalkit.outcome import Outcome
+from evalkit.pricing import total_cost
 from evalkit.provider.base import CallContext
 from evalkit.record import CaseRecord, JudgeVerdict, Usage
 from evalkit.store import StoredRun
@@ -65,7 +66,7 @@ class PairwiseResult(BaseModel):
     position_consistency: float | None
     first_position_preference: float | None
     usage: Usage = Field(default_factory=Usage)
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0
     requests: int = 0
     cases: list[PairCase] = Field(default_factory=list)
 
@@ -184,7 +185,7 @@ def _result(
             input_tokens=sum(v.usage.input_tokens for v in verdicts),
             output_tokens=sum(v.usage.output_tokens for v in verdicts),
         ),
-        cost_usd=round(sum(v.cost_usd for v in verdicts), 6),
+        cost_usd=total_cost([v.cost_usd for v in verdicts]),
         requests=sum(v.requests for v in verdicts),
         cases=results,
     )
@@ -204,7 +205,7 @@ def pairwise_summary_lines(result: PairwiseResult) -> list[str]:
         f"({r.head_losses}), ties {_pct(r.tie_rate)} ({r.ties}); errors {r.n_errors}",
         f"  position consistency {_pct(r.position_consistency)}; first-position preference "
         f"{_pct(r.first_position_preference)} (50% = unbiased); {r.requests} judge requests, "
-        f"${r.cost_usd:.4f}",
+        f"{usd(r.cost_usd)}",
     ]
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from evalkit.outcome import Outcome
+from evalkit.pricing import total_cost
 from evalkit.provider.base import TargetSpec
 from evalkit.record import CaseRecord, JudgeVerdict
 
@@ -59,7 +60,7 @@ def _stats(verdicts: list[JudgeVerdict]) -> dict[str, Any]:
         "input_tokens": tokens_in,
         "output_tokens": tokens_out,
         "tokens": tokens_in + tokens_out,
-        "cost_usd": round(sum(v.cost_usd for v in verdicts), 6),
+        "cost_usd": total_cost([v.cost_usd for v in verdicts]),
         "requests": sum(v.requests for v in verdicts),
         "cached": sum(v.cached for v in verdicts),
         "versions": sorted({v.version for v in verdicts}),

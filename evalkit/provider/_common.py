@@ -161,6 +161,29 @@ def split_params(
     return kwargs, extra
 
 
+def usage_counts(usage: Any) -> tuple[int, int, int, int]:
+    """``(input, output, cache_read, cache_write)`` tokens of either wire's ``usage``.
+
+    Anthropic reports cached input apart from ``input_tokens`` (``cache_read_input_tokens``,
+    ``cache_creation_input_tokens``): all three are input. OpenAI's ``prompt_tokens`` already
+    include ``prompt_tokens_details.cached_tokens``. Local servers may omit usage: zeros.
+    """
+    if usage is None:
+        return 0, 0, 0, 0
+
+    def num(obj: Any, name: str) -> int:
+        value = getattr(obj, name, None)
+        return int(value) if isinstance(value, int | float) else 0
+
+    if getattr(usage, "prompt_tokens", None) is not None:
+        details = getattr(usage, "prompt_tokens_details", None)
+        cached = num(details, "cached_tokens") if details is not None else 0
+        return num(usage, "prompt_tokens"), num(usage, "completion_tokens"), cached, 0
+    read = num(usage, "cache_read_input_tokens")
+    write = num(usage, "cache_creation_input_tokens")
+    return num(usage, "input_tokens") + read + write, num(usage, "output_tokens"), read, write
+
+
 def aiohttp_client(sdk: Any, timeout: float) -> Any | None:
     """The SDK's aiohttp transport when its extra is installed (faster at high concurrency)."""
     try:

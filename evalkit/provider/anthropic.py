@@ -93,10 +93,13 @@ def _completion(reply: Any) -> Completion:
             "response is not an Anthropic message", kind="malformed", retryable=True
         )
     text = "".join(block.text for block in content if getattr(block, "type", None) == "text")
+    tokens_in, tokens_out, read, write = _common.usage_counts(usage)
     return Completion(
         text=text,
-        input_tokens=usage.input_tokens or 0,
-        output_tokens=usage.output_tokens or 0,
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
         model=reply.model or "",
         finish_reason=reply.stop_reason,
+        cache_read_tokens=read,
+        cache_write_tokens=write,
     )

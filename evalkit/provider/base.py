@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypedDict
 
+#: finish / stop reasons that mean "cut off at the token limit" on the OpenAI / Anthropic wire
+TRUNCATED_REASONS = frozenset({"length", "max_tokens"})
+
 
 class Message(TypedDict):
     role: Literal["system", "user", "assistant"]
@@ -24,11 +27,21 @@ class Completion:
     """One model answer, with what it cost."""
 
     text: str
+    #: every input token, including those read from or written to a prompt cache
     input_tokens: int = 0
     output_tokens: int = 0
     model: str = ""
+    #: as the server said it: ``length`` (OpenAI) or ``max_tokens`` (Anthropic) = truncated
     finish_reason: str | None = None
+    #: of ``input_tokens``, how many were read from / written to the prompt cache (priced apart)
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the answer was cut off at the token limit (either wire's wording)."""
+        return self.finish_reason in TRUNCATED_REASONS
 
 
 @dataclass(frozen=True)

@@ -78,11 +78,13 @@ def _completion(reply: Any) -> Completion:
     if not isinstance(choices, list) or not choices or getattr(choices[0], "message", None) is None:
         raise ProviderError("response has no choices", kind="malformed", retryable=True)
     choice = choices[0]
-    usage = getattr(reply, "usage", None)  # local servers may omit it
+    tokens_in, tokens_out, read, write = _common.usage_counts(getattr(reply, "usage", None))
     return Completion(
         text=choice.message.content or "",
-        input_tokens=(usage.prompt_tokens or 0) if usage else 0,
-        output_tokens=(usage.completion_tokens or 0) if usage else 0,
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
         model=getattr(reply, "model", "") or "",
         finish_reason=choice.finish_reason,
+        cache_read_tokens=read,
+        cache_write_tokens=write,
     )

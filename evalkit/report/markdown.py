@@ -7,6 +7,7 @@ from typing import Any
 from evalkit._caserates import error_reason, grader_reasons
 from evalkit._escape import markdown, markdown_code, truncate
 from evalkit._format import pct as _pct
+from evalkit._format import usd
 from evalkit.outcome import Outcome
 from evalkit.record import CaseRecord
 from evalkit.report.headline import headline
@@ -46,7 +47,7 @@ def _judges_table(stats: dict[str, dict[str, Any]]) -> list[str]:
         out.append(
             f"| {markdown(name)} | {_pct(r['pass_rate'])} | {r['pass']} | {r['fail']} | "
             f"{r['error']} | {_pct(r['error_rate'])} | {_pct(r['flip_rate'])} | {r['requests']} | "
-            f"{r['tokens']} | ${r['cost_usd']:.4f} |"
+            f"{r['tokens']} | {usd(r['cost_usd'])} |"
         )
     return [*out, ""]
 
@@ -81,12 +82,18 @@ def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[
         f"- golden set {_code(manifest.get('golden_path'))} "
         f"(sha {_code(manifest.get('golden_sha'))}), "
         f"{summary['cases']} cases × {summary['repeats']} repeat(s)",
-        f"- status: {markdown(str(manifest.get('status')))}; cost ${summary['cost_usd']:.4f}; "
+        f"- status: {markdown(str(manifest.get('status')))}; cost {usd(summary['cost_usd'])}; "
         f"tokens {summary['input_tokens']} in / {summary['output_tokens']} out; latency p50 "
         f"{_ms(summary['latency_ms_p50'])}, p95 {_ms(summary['latency_ms_p95'])}",
     ]
     if summary.get("repeats", 1) > 1 and "pass_all_k" in summary:
         lines.append(_pass_k_line(summary))
+    if summary.get("truncated"):
+        lines.append(
+            f"- **truncated: {summary['truncated']} output(s) ({_pct(summary['truncated_rate'])})"
+            "** cut off at the token limit (finish reason length / max_tokens); raise "
+            "`params.max_tokens` or gate on `max_truncated_rate`"
+        )
     lines += [
         "",
         "Pass rates are the mean over graded cases of each case's share of graded repeats that "
@@ -104,7 +111,10 @@ def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[
     if failing:
         lines += ["### Failing cases", "", "| case | repeat | why |", "|---|---:|---|"]
         for r in failing[:_MAX_LISTED]:
-            why = "; ".join(grader_reasons(r, Outcome.FAIL))
+            reasons = grader_reasons(r, Outcome.FAIL)
+            if r.truncated:
+                reasons = ["output truncated at the token limit", *reasons]
+            why = "; ".join(reasons)
             lines.append(f"| {_cell(r.case_id)} | {r.repeat} | {_cell(why)} |")
         if len(failing) > _MAX_LISTED:
             lines.append(f"| … | | {len(failing) - _MAX_LISTED} more |")

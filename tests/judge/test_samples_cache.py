@@ -95,8 +95,8 @@ def test_cache_hits_make_zero_requests(serve, make_judge, tmp_path):
 
 def test_errors_are_not_cached(serve, make_judge):
     server = serve({"default": {"text": "no verdict"}})
-    grade(make_judge(server, max_validation_retries=0), "out")
-    grade(make_judge(server, max_validation_retries=0), "out")
+    grade(make_judge(server, max_validation_retries=0, output="tools"), "out")
+    grade(make_judge(server, max_validation_retries=0, output="tools"), "out")
     assert len(server.requests) == 2
 
 

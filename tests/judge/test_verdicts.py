@@ -62,7 +62,7 @@ def test_validation_retry_uses_the_valid_answer(serve, make_judge):
 
 def test_exhausted_validation_retries_are_an_error_not_a_verdict(serve, make_judge):
     server = serve({"default": {"text": "(no scripted verdict for this request)"}})
-    verdict = grade(make_judge(server, max_validation_retries=1), "output")
+    verdict = grade(make_judge(server, max_validation_retries=1, output="tools"), "output")
     assert verdict.outcome is Outcome.ERROR and verdict.verdict is None and verdict.score is None
     assert verdict.error is not None and verdict.error.kind == "unparseable"
     assert "2 attempt" in verdict.error.message

@@ -27,6 +27,8 @@ class Scale:
     output_blocks: ClassVar[tuple[str, ...]] = ("output_to_grade",)
     #: default ``pass_threshold`` (None: the scale has no threshold)
     default_threshold: ClassVar[float | None] = None
+    #: the allowed verdict values as a ``text``-mode judge must write them
+    text_values: ClassVar[str]
 
     @property
     def pairwise(self) -> bool:

@@ -24,6 +24,7 @@ class BinaryScale(Scale):
     name = "binary"
     verdict_model: ClassVar[type[BaseModel]] = Verdict
     verdict_field = "passed"
+    text_values = "pass or fail"
 
     def instructions(self, threshold: float | None) -> str:
         return (

@@ -27,6 +27,7 @@ class Likert5Scale(Scale):
     name = "likert-5"
     verdict_model: ClassVar[type[BaseModel]] = Verdict
     verdict_field = "score"
+    text_values = "an integer from 1 to 5"
     default_threshold = 4.0
 
     def instructions(self, threshold: float | None) -> str:

@@ -30,6 +30,7 @@ class PairwiseScale(Scale):
     name = "pairwise"
     verdict_model: ClassVar[type[BaseModel]] = Verdict
     verdict_field = "verdict"
+    text_values = "A, B or tie"
     output_blocks = ("output_a", "output_b")
 
     def instructions(self, threshold: float | None) -> str:
