@@ -65,8 +65,10 @@ class TemplateError(InputError):
 class ProviderError(EvalkitError):
     """A model call that failed; ``kind`` is a stable short label used in reports.
 
-    kinds: ``rate_limit``, ``server``, ``overloaded``, ``timeout``, ``connection``, ``auth``,
-    ``bad_request``, ``malformed``, ``not_found``, ``callable``, ``other``.
+    kinds: ``rate_limit``, ``server``, ``overloaded``, ``unavailable`` (503), ``timeout``,
+    ``connection``, ``auth``, ``bad_request``, ``context_length`` (a 400: the prompt does not
+    fit), ``too_large`` (413), ``unprocessable`` (422), ``malformed``, ``not_found``,
+    ``callable``, ``other``.
     """
 
     exit_code = 3

@@ -11,6 +11,7 @@ import asyncio
 import email.utils
 import inspect
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -82,10 +83,34 @@ def retry_after(headers: Mapping[str, str] | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+#: what servers say when the prompt does not fit (OpenAI, Anthropic, llama-server, vLLM)
+_CONTEXT_RE = re.compile(
+    r"context[_ ]length|context (size|window)|maximum context|prompt is too long"
+    r"|too many tokens|exceeds? the (available )?context",
+    re.IGNORECASE,
+)
+
+
+def server_message(body: Any, fallback: str) -> str:
+    """The server's own error message out of a JSON error body (either wire's envelope, or
+    llama-server's ``{"error": {"code", "message", "type"}}``), else ``fallback``."""
+    error = body.get("error", body) if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    if isinstance(error, str):
+        return error
+    return fallback
+
+
 def status_error(
     status: int, message: str, headers: Mapping[str, str] | None, secret: str | None
 ) -> ProviderError:
-    """Classify an HTTP error status; ``x-should-retry`` from the server overrides the default."""
+    """Classify an HTTP error status; ``x-should-retry`` from the server overrides the default.
+
+    Kinds real servers send, named in reports: ``context_length`` (a 400 whose message says
+    the prompt does not fit), ``too_large`` (413), ``unprocessable`` (422), ``unavailable``
+    (503, e.g. llama-server still loading its model; retried after its ``retry-after``).
+    """
     text = scrub(message, secret)
     if status in (401, 403):
         return AuthError(text, kind="auth", status=status)
@@ -93,14 +118,21 @@ def status_error(
         kind, retryable = "rate_limit", True
     elif status == 529:
         kind, retryable = "overloaded", True
+    elif status == 503:
+        kind, retryable = "unavailable", True
     elif status >= 500:
         kind, retryable = "server", True
     elif status == 408:
         kind, retryable = "timeout", True
     elif status == 404:
         kind, retryable = "not_found", False
-    elif status in (400, 413, 422):
-        kind, retryable = "bad_request", False
+    elif status == 413:
+        kind, retryable = "too_large", False
+    elif status == 422:
+        kind, retryable = "unprocessable", False
+    elif status == 400:
+        kind = "context_length" if _CONTEXT_RE.search(message) else "bad_request"
+        retryable = False
     else:
         kind, retryable = "other", status == 409
     hint = (headers or {}).get("x-should-retry")

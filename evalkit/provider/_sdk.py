@@ -31,7 +31,9 @@ def map_sdk_error(sdk: ModuleType, exc: BaseException, secret: str | None) -> Pr
         return ProviderError(message, kind="malformed", retryable=True)
     if isinstance(exc, sdk.APIStatusError):
         headers = exc.response.headers
-        return _common.status_error(exc.status_code, str(exc), headers, secret)
+        said = _common.server_message(getattr(exc, "body", None), str(exc))
+        message = f"HTTP {exc.status_code}: {said}"
+        return _common.status_error(exc.status_code, message, headers, secret)
     message = _common.scrub(f"{type(exc).__name__}: {exc}", secret)
     return ProviderError(message, kind="other")
 

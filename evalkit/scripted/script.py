@@ -53,6 +53,9 @@ class Usage(BaseModel):
 
     input_tokens: int = Field(ge=0)
     output_tokens: int = Field(ge=0)
+    #: Anthropic-style cached input, reported beside ``input_tokens`` (the uncached rest)
+    cache_read_input_tokens: int = Field(default=0, ge=0)
+    cache_creation_input_tokens: int = Field(default=0, ge=0)
 
 
 class ReplyFields(BaseModel):
@@ -89,6 +92,8 @@ class Fault(BaseModel):
     malformed: bool = False
     drop: bool = False
     times: int | None = Field(default=None, ge=1, description="omitted: always")
+    #: the error message a ``status`` fault carries (as a real server words it)
+    message: str | None = None
 
     @model_validator(mode="after")
     def _one_fault(self) -> Fault:
@@ -130,6 +135,8 @@ class Script(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     latency_ms: float = Field(default=0, ge=0)
+    #: answer like a real server: llama-server, truncating, anthropic-cache (scripted.profiles)
+    profile: Literal["llama-server", "truncating", "anthropic-cache"] | None = None
     default: Reply | None = None
     responses: list[Rule] = Field(default_factory=list)
 

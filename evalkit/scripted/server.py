@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from evalkit.scripted import profiles as _profiles
 from evalkit.scripted import wire as _wire
 from evalkit.scripted.script import (
     Answer,
@@ -61,7 +62,8 @@ class ScriptedServer:
     """Serve ``script`` on ``127.0.0.1`` (an ephemeral port unless ``port`` is given).
 
     ``url`` is the Anthropic ``base_url``; ``openai_base_url`` adds ``/v1``. Use it as a context
-    manager, or call :meth:`start` and :meth:`stop`.
+    manager, or call :meth:`start` and :meth:`stop`. ``profile`` (else the script's own) makes
+    it answer like a real server (:mod:`evalkit.scripted.profiles`).
     """
 
     def __init__(
@@ -70,8 +72,11 @@ class ScriptedServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        profile: _profiles.Profile | None = None,
     ) -> None:
         self.script = coerce_script(script)
+        self.profile: _profiles.Profile | None = profile or self.script.profile
+        self._prompt_cache = _profiles.PromptCache()
         self._scripter = Scripter(self.script)
         self._address = (host, port)
         self._log: list[RecordedRequest] = []
@@ -226,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.reply is None:
             who = ", ".join(f"{k}={v}" for k, v in context.items()) or "no context headers"
             return self._send_error(wire, 404, f"no scripted reply matches ({who})")
-        return self._send(200, _success_body(wire, parsed, answer.reply))
+        return self._send(200, self._success_body(wire, parsed, answer.reply))
 
     def _serve_fault(
         self,
@@ -242,14 +247,50 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.hang is not None:
             if self.server.owner._stopping.wait(fault.hang) or reply is None:
                 return self._hang_up()
-            return self._send(200, _success_body(wire, parsed, reply))
+            return self._send(200, self._success_body(wire, parsed, reply))
         headers = {}
         if fault.retry_after is not None:
             headers["retry-after"] = f"{fault.retry_after:g}"
         if fault.retry_after_ms is not None:
             headers["retry-after-ms"] = f"{fault.retry_after_ms:g}"
         status = fault.status or 500
-        return self._send_error(wire, status, f"scripted fault {fault.label}", headers)
+        message = fault.message or f"scripted fault {fault.label}"
+        return self._send_error(wire, status, message, headers)
+
+    def _success_body(
+        self, wire: _wire.Wire, parsed: _wire.ParsedRequest, reply: ReplyFields
+    ) -> bytes:
+        owner = self.server.owner
+        obj = reply.json_ if reply.text is None else None
+        out = reply.text if reply.text is not None else json.dumps(obj, ensure_ascii=False)
+        given = reply.usage
+        served = _profiles.Served(
+            text=reply.text,
+            obj=obj,
+            as_tool=parsed.structured == "tool",
+            truncated=reply.finish_reason == "length",
+            usage=(given.input_tokens, given.output_tokens)
+            if given
+            else (_profiles.tokens(parsed.input_chars), _profiles.tokens(len(out))),
+            cache=(given.cache_read_input_tokens, given.cache_creation_input_tokens)
+            if given
+            else (0, 0),
+        )
+        served = _profiles.apply(owner.profile, parsed, served, owner._prompt_cache)
+        payload = _wire.reply_body(
+            wire,
+            parsed,
+            text=served.text,
+            obj=served.obj,
+            usage=served.usage,
+            truncated=served.truncated,
+            cache=served.cache,
+            as_tool=served.as_tool,
+        )
+        try:
+            return json.dumps(payload, ensure_ascii=False).encode()
+        except UnicodeEncodeError:  # a lone surrogate in the script: send it escaped, valid JSON
+            return json.dumps(payload).encode()
 
     def _route(self) -> _wire.Wire:
         path = urlsplit(self.path).path.rstrip("/")
@@ -283,25 +324,3 @@ def _status_of(answer: Answer) -> int | None:
     if fault is not None:
         return None if fault.drop else fault.status or 200
     return 200 if answer.reply is not None else 404
-
-
-def _success_body(wire: _wire.Wire, parsed: _wire.ParsedRequest, reply: ReplyFields) -> bytes:
-    obj = reply.json_ if reply.text is None else None
-    out = reply.text if reply.text is not None else json.dumps(obj, ensure_ascii=False)
-    usage = (
-        (reply.usage.input_tokens, reply.usage.output_tokens)
-        if reply.usage
-        else (max(1, parsed.input_chars // 4), max(1, len(out) // 4))
-    )
-    payload = _wire.reply_body(
-        wire,
-        parsed,
-        text=reply.text,
-        obj=obj,
-        usage=usage,
-        truncated=reply.finish_reason == "length",
-    )
-    try:
-        return json.dumps(payload, ensure_ascii=False).encode()
-    except UnicodeEncodeError:  # a lone surrogate in the script: send it escaped, valid JSON
-        return json.dumps(payload).encode()

@@ -22,6 +22,7 @@ _ANTHROPIC_ERRORS = {
     404: "not_found_error",
     413: "request_too_large",
     429: "rate_limit_error",
+    503: "api_error",
     529: "overloaded_error",
 }
 _OPENAI_ERRORS = {
@@ -43,6 +44,12 @@ class ParsedRequest:
     #: "tool" (forced/offered tool use) or "json" (response_format) or None (plain text)
     structured: Literal["tool", "json"] | None = None
     tool_name: str | None = None
+    #: ``tool_choice`` was the object form (a named tool), which llama-server ignores
+    tool_choice_object: bool = False
+    #: ``max_tokens`` (or ``max_completion_tokens``) of the request, if any
+    max_tokens: int | None = None
+    #: the system prompt's text (a prompt cache keys on it)
+    system_text: str = ""
 
 
 def parse_request(wire: Wire, body: dict[str, Any]) -> ParsedRequest:
@@ -67,7 +74,22 @@ def parse_request(wire: Wire, body: dict[str, Any]) -> ParsedRequest:
         fmt = body.get("response_format")
         if isinstance(fmt, dict) and fmt.get("type") in ("json_schema", "json_object"):
             structured = "json"
-    return ParsedRequest(model, "\n".join(users), input_chars, structured, name)
+    limit = body.get("max_tokens", body.get("max_completion_tokens"))
+    system = _text_of(body.get("system")) + "".join(
+        _text_of(m.get("content"))
+        for m in messages
+        if isinstance(m, dict) and m.get("role") == "system"
+    )
+    return ParsedRequest(
+        model,
+        "\n".join(users),
+        input_chars,
+        structured,
+        name,
+        tool_choice_object=isinstance(body.get("tool_choice"), dict),
+        max_tokens=limit if isinstance(limit, int) and not isinstance(limit, bool) else None,
+        system_text=system,
+    )
 
 
 def _text_of(content: Any) -> str:
@@ -105,12 +127,19 @@ def reply_body(
     obj: Any,
     usage: tuple[int, int],
     truncated: bool,
+    cache: tuple[int, int] = (0, 0),
+    as_tool: bool | None = None,
 ) -> dict[str, Any]:
-    """A success body: ``obj`` becomes a tool call when the request asked for one."""
-    as_tool = obj is not None and req.structured == "tool"
+    """A success body: ``obj`` becomes a tool call when the request asked for one (unless
+    ``as_tool`` says otherwise). ``usage`` is (uncached input, output) tokens and ``cache``
+    (read, written) input tokens, reported the way each wire does."""
+    if as_tool is None:
+        as_tool = req.structured == "tool"
+    as_tool = as_tool and obj is not None
     content = json.dumps(obj, ensure_ascii=False) if text is None else text
     model = req.model or "scripted"
     input_tokens, output_tokens = usage
+    cache_read, cache_write = cache
     if wire == "anthropic":
         block: dict[str, Any] = (
             {"type": "tool_use", "id": _id("toolu_"), "name": req.tool_name, "input": obj}
@@ -118,6 +147,13 @@ def reply_body(
             else {"type": "text", "text": content}
         )
         stop = "max_tokens" if truncated else "tool_use" if as_tool else "end_turn"
+        anthropic_usage: dict[str, Any] = {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+        }
+        if cache_read or cache_write:
+            anthropic_usage["cache_read_input_tokens"] = cache_read
+            anthropic_usage["cache_creation_input_tokens"] = cache_write
         return {
             "id": _id("msg_"),
             "type": "message",
@@ -126,7 +162,7 @@ def reply_body(
             "content": [block],
             "stop_reason": stop,
             "stop_sequence": None,
-            "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens},
+            "usage": anthropic_usage,
         }
     message: dict[str, Any] = {"role": "assistant", "content": None if as_tool else content}
     if as_tool:
@@ -138,17 +174,21 @@ def reply_body(
             }
         ]
     finish = "length" if truncated else "tool_calls" if as_tool else "stop"
+    prompt_tokens = input_tokens + cache_read + cache_write  # OpenAI counts cached input in it
+    openai_usage: dict[str, Any] = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": output_tokens,
+        "total_tokens": prompt_tokens + output_tokens,
+    }
+    if cache_read:
+        openai_usage["prompt_tokens_details"] = {"cached_tokens": cache_read}
     return {
         "id": _id("chatcmpl-"),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
-        "usage": {
-            "prompt_tokens": input_tokens,
-            "completion_tokens": output_tokens,
-            "total_tokens": input_tokens + output_tokens,
-        },
+        "usage": openai_usage,
     }
 
 

@@ -106,7 +106,7 @@ def test_a_provider_error_over_budget_is_an_error_with_its_kind(serve, make_judg
     )
     verdict = grade(make_judge(server), "output")
     assert verdict.outcome is Outcome.ERROR
-    assert verdict.error is not None and verdict.error.kind == "server"
+    assert verdict.error is not None and verdict.error.kind == "unavailable"
     assert len(server.requests) == FAST.max_attempts
 
 

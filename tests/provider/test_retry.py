@@ -152,11 +152,13 @@ def test_retry_after_http_date():
     [
         (429, "rate_limit", True),
         (500, "server", True),
-        (503, "server", True),
+        (502, "server", True),
+        (503, "unavailable", True),
         (529, "overloaded", True),
         (408, "timeout", True),
         (400, "bad_request", False),
-        (422, "bad_request", False),
+        (422, "unprocessable", False),
+        (413, "too_large", False),
         (404, "not_found", False),
         (401, "auth", False),
         (418, "other", False),
@@ -166,6 +168,20 @@ def test_status_classification(status, kind, retryable):
     error = status_error(status, "msg", {"retry-after": "2"}, None)
     assert (error.kind, error.status, error.retryable) == (kind, status, retryable)
     assert error.retry_after == (2.0 if retryable else None)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the request exceeds the available context size, try increasing it",  # llama-server
+        "This model's maximum context length is 8192 tokens. However, you requested 9000",
+        "prompt is too long: 210000 tokens > 200000 maximum",  # Anthropic
+    ],
+)
+def test_a_400_about_the_context_is_context_length(message):
+    error = status_error(400, message, None, None)
+    assert (error.kind, error.retryable) == ("context_length", False)
+    assert error.message == message
 
 
 def test_server_can_veto_or_force_a_retry():
