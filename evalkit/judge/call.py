@@ -178,7 +178,10 @@ class VerdictClient:
             spent = Sample(model=self.model)
             while True:
                 mode = self.mode
-                sample = await self._ask_in(mode, messages, scale, ctx, validation_retries, policy)
+                # a probe is not re-asked: the next rung is the better second try
+                last = self._rung + 1 >= len(self._ladder)
+                retries = validation_retries if last else 0
+                sample = await self._ask_in(mode, messages, scale, ctx, retries, policy)
                 sample.add_cost_of(spent)
                 if self._settled or sample.verdict is not None:
                     self._settled = True
