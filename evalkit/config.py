@@ -43,6 +43,8 @@ class TargetConfig(BaseModel):
     base_url: str | None = None
     callable: str | None = None
     api_key_env: str | None = None
+    #: ``none``: the server takes no key (a local server on a routable address)
+    api_key: Literal["none"] | None = None
     timeout: float = Field(default=60.0, gt=0)
     script: str | None = None
     wire: Literal["anthropic", "openai"] = "anthropic"
@@ -210,6 +212,7 @@ def target_spec(target: TargetConfig, project: ProjectConfig) -> TargetSpec:
         base_url=target.base_url,
         callable=target.callable,
         api_key_env=target.api_key_env,
+        no_api_key=target.api_key == "none",
         timeout=target.timeout,
         script=script,
         wire=target.wire,

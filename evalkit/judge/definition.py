@@ -63,6 +63,8 @@ class JudgeModel(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     base_url: str | None = None
     api_key_env: str | None = None
+    #: ``none``: the server takes no key (a local server on a routable address)
+    api_key: Literal["none"] | None = None
     timeout: float = Field(default=60.0, gt=0)
     # scripted provider only (offline tests and the demo)
     script: str | None = None

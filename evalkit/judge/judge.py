@@ -261,6 +261,7 @@ def judge_target(definition: JudgeDef, project: ProjectConfig | None = None) -> 
         params=dict(m.params),
         base_url=m.base_url,
         api_key_env=m.api_key_env,
+        no_api_key=m.api_key == "none",
         timeout=m.timeout,
         script=script,
         wire=m.wire,

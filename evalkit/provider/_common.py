@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import inspect
+import ipaddress
 import os
 import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from evalkit._redact import redact
 from evalkit.exceptions import AuthError, ProviderError
-from evalkit.provider.base import CallContext
+from evalkit.provider.base import CallContext, TargetSpec
 
 #: headers the scripted server reads to answer per case and prompt version
 CONTEXT_HEADERS = {
@@ -57,6 +58,39 @@ def api_key(env_name: str) -> str:
             kind="auth",
         )
     return value
+
+
+#: what is sent where no key is needed (the SDKs insist on one)
+LOCAL_PLACEHOLDER_KEY = "not-needed"
+
+
+def is_local(base_url: str | None) -> bool:
+    """Whether ``base_url`` points at this machine or a private network (a local server such
+    as llama-server, Ollama or vLLM, which needs no API key)."""
+    if not base_url:
+        return False
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
+def resolve_key(spec: TargetSpec, default_env: str) -> str:
+    """The API key for ``spec``: from its env var; a placeholder for ``api_key: none`` or a
+    local ``base_url`` without one; else an AuthError naming the variable to set."""
+    env = spec.api_key_env or default_env
+    if spec.no_api_key:
+        return LOCAL_PLACEHOLDER_KEY
+    value = env_key(env)
+    if value:
+        return value
+    if is_local(spec.base_url):
+        return LOCAL_PLACEHOLDER_KEY
+    return api_key(env)
 
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:

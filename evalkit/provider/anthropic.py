@@ -24,10 +24,13 @@ DEFAULT_MAX_TOKENS = 1024
 
 
 def make_client(spec: TargetSpec, *, api_key: str | None = None) -> AsyncAnthropic:
-    """An ``AsyncAnthropic`` with retries off and the spec's timeout (judges reuse it)."""
+    """An ``AsyncAnthropic`` with retries off and the spec's timeout (judges reuse it).
+
+    A local ``base_url`` (loopback or private address) or ``api_key: none`` needs no key.
+    """
     import anthropic
 
-    key = api_key or _common.api_key(spec.api_key_env or DEFAULT_KEY_ENV)
+    key = api_key or _common.resolve_key(spec, DEFAULT_KEY_ENV)
     return anthropic.AsyncAnthropic(
         api_key=key,
         base_url=spec.base_url,

@@ -54,6 +54,8 @@ class TargetSpec:
     base_url: str | None = None
     callable: str | None = None
     api_key_env: str | None = None
+    #: ``api_key: none`` in the config: send a placeholder, never ask for a key
+    no_api_key: bool = False
     timeout: float = 60.0
     #: the project root, where ``callable: module:function`` modules are looked up
     project_dir: str | None = None

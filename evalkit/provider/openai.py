@@ -20,21 +20,22 @@ if TYPE_CHECKING:
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 #: local OpenAI-compatible servers usually ignore the key, but the SDK insists on one
-LOCAL_PLACEHOLDER_KEY = "not-needed"
+LOCAL_PLACEHOLDER_KEY = _common.LOCAL_PLACEHOLDER_KEY
 
 
 def make_client(spec: TargetSpec, *, api_key: str | None = None) -> AsyncOpenAI:
     """An ``AsyncOpenAI`` with retries off and the spec's timeout (judges reuse it).
 
-    With a ``base_url`` and no key in the environment a placeholder key is used, since local
-    servers need none; against api.openai.com a missing key is an AuthError up front.
+    With a ``base_url`` and no key in the environment a placeholder key is used, since
+    OpenAI-compatible servers usually need none (and a local one or ``api_key: none`` never
+    does); against api.openai.com a missing key is an AuthError up front.
     """
     import openai
 
     env = spec.api_key_env or DEFAULT_KEY_ENV
     if api_key is None and spec.base_url and not spec.api_key_env:
         api_key = _common.env_key(env) or LOCAL_PLACEHOLDER_KEY
-    key = api_key or _common.api_key(env)
+    key = api_key or _common.resolve_key(spec, DEFAULT_KEY_ENV)
     return openai.AsyncOpenAI(
         api_key=key,
         base_url=spec.base_url,

@@ -190,4 +190,3 @@ def _model(params: dict) -> object:
     from evalkit.judge.definition import JudgeModel
 
     return JudgeModel(provider="anthropic", model="claude-haiku-4-5", params=params)
-
