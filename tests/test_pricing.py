@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.exceptions import InputError
 from evalkit._format import usd
+from evalkit.exceptions import InputError
 from evalkit.pricing import load_prices, total_cost, unpriced_warning
 
 

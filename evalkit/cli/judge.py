@@ -34,7 +34,10 @@ from evalkit.cli._common import config_option, load_project
 )
 @click.option("--no-cache", is_flag=True, help="Ask the judges even for cached verdicts.")
 @click.option(
-    "--concurrency", default=8, show_default=True, type=click.IntRange(1), help="Cases at once."
+    "--concurrency",
+    default=None,
+    type=click.IntRange(1),
+    help="Cases at once (default: the suite's concurrency).",
 )
 def command(
     run: str,
@@ -43,7 +46,7 @@ def command(
     script: Path | None,
     wire: str | None,
     no_cache: bool,
-    concurrency: int,
+    concurrency: int | None,
 ) -> None:
     """Re-judge RUN's stored outputs without calling the system under test.
 
@@ -97,13 +100,23 @@ def command(
         defs, project=project, cache=cache, prices=prices, policy=policy, target_override=override
     )
     target = stored.manifest.get("target") or {}
-    model = str(target.get("model") or "") if isinstance(target, dict) else ""
-    warning = self_preference_warning(TargetSpec(provider="?", model=model), judges)
+    target = target if isinstance(target, dict) else {}
+    tested = TargetSpec(
+        provider=str(target.get("provider") or "?"),
+        model=str(target.get("model") or ""),
+        base_url=target.get("base_url"),
+    )
+    warning = self_preference_warning(tested, judges)
     if warning:
         warn(warning)
     try:
         new_path = rejudge_run(
-            stored, project, judges, suite_judges=suite_judges, cases=cases, concurrency=concurrency
+            stored,
+            project,
+            judges,
+            suite_judges=suite_judges,
+            cases=cases,
+            concurrency=concurrency or (suite.concurrency if suite else 8),
         )
     finally:
         cache.close()

@@ -146,7 +146,9 @@ async def rejudge_run_async(
         with open_results(path) as fh:
             for record in records:
                 append_record(fh, record)
-        status = "complete"
+        # re-judging cannot complete a run whose generation did not: keep its status
+        old_status = str(old.manifest.get("status") or "complete")
+        status = "complete" if old_status == "complete" else old_status
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"
         raise

@@ -81,12 +81,31 @@ def model_family(model: str) -> str | None:
     return None
 
 
+def _endpoint(url: str | None) -> str:
+    return (url or "").rstrip("/").removesuffix("/v1")
+
+
 def self_preference_warning(target: TargetSpec, defs: Iterable[Any]) -> str | None:
-    """A warning when a judge's model is of the same family as the system under test.
+    """A warning when a judge is the system under test, or of the same model family.
 
     LLM judges tend to prefer outputs of their own family; a same-family judge inflates pass
-    rates. ``defs`` are JudgeDefs (their ``model.model``) or Judges (their ``target.model``).
+    rates. A judge with the target's model name on the target's base URL *is* the system under
+    test, whatever the family (a local model named ``SmolLM2`` has no known family).
+    ``defs`` are JudgeDefs (their ``model``) or Judges (their ``target``).
     """
+    itself = []
+    for d in defs:
+        m = d.target if hasattr(d, "target") else d.model
+        same_server = _endpoint(m.base_url) == _endpoint(target.base_url)
+        if target.model and m.model == target.model and same_server:
+            itself.append(f"{d.name} ({m.model})")
+    if itself:
+        where = f" at {target.base_url}" if target.base_url else ""
+        return (
+            f"judge {', '.join(itself)} is the system under test itself (same model{where}); "
+            "a model grading its own outputs favours them. Use another model as the judge, or "
+            "calibrate it against human labels."
+        )
     family = model_family(target.model)
     if family is None:
         return None

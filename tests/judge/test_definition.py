@@ -18,6 +18,7 @@ from evalkit.judge import (
     load_judges,
     self_preference_warning,
 )
+from evalkit.judge.definition import JudgeModel, judge_version
 from evalkit.provider.base import TargetSpec
 
 from .conftest import CASE, make_def
@@ -152,6 +153,32 @@ def test_self_preference_warning(system, judge, warns):
     assert (warning is not None) is warns
     if warning:
         assert "grounded" in warning and system in warning
+
+
+@pytest.mark.parametrize(
+    ("judge_url", "warns"),
+    [
+        ("http://127.0.0.1:8080/v1", True),
+        ("http://127.0.0.1:8080", True),  # the same server on the other wire
+        ("http://127.0.0.1:9090/v1", False),  # the same weights served elsewhere: not itself
+    ],
+)
+def test_a_judge_that_is_the_system_under_test_warns_whatever_the_family(judge_url, warns):
+    model = "SmolLM2-135M-Instruct"  # no known family
+    definition = make_def(model=JudgeModel(provider="openai", model=model, base_url=judge_url))
+    target = TargetSpec(provider="openai", model=model, base_url="http://127.0.0.1:8080/v1")
+    warning = self_preference_warning(target, [definition])
+    assert (warning is not None) is warns
+    if warning:
+        assert "system under test itself" in warning and model in warning
+
+
+def test_the_output_mode_is_validated_and_versioned():
+    assert make_def().output == "auto"
+    with pytest.raises(ValueError, match="output"):
+        make_def(output="xml")
+    assert judge_version(make_def(output="json")) != judge_version(make_def(output="text"))
+    assert judge_version(make_def(), mode="json") == judge_version(make_def(output="json"))
 
 
 def test_importing_evalkit_judge_imports_no_sdk():

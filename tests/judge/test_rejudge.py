@@ -16,7 +16,7 @@ from evalkit.engine import RunOptions, run_suite
 from evalkit.judge import build_judges, load_judges, rejudge_run
 from evalkit.outcome import Outcome
 from evalkit.pricing import load_prices
-from evalkit.store import load_run, read_manifest
+from evalkit.store import load_run, read_manifest, write_manifest
 
 from .conftest import FAST, fail_verdict, pass_verdict
 
@@ -147,3 +147,25 @@ def test_judge_cli_help_has_an_example(capsys):
     with contextlib.suppress(SystemExit):
         main(["judge", "--help"])
     assert "Example:" in capsys.readouterr().out
+
+
+def test_rejudging_an_interrupted_run_does_not_complete_it(make_project, serve):
+    server = serve(SCRIPT)
+    root = _project(make_project, server.url)
+    project = load_config(root / "evalkit.yaml")
+    outcome = run_suite(load_suite(project, "demo"), RunOptions(progress=False, retry=FAST))
+    manifest = read_manifest(outcome.path)
+    write_manifest(outcome.path, {**manifest, "status": "interrupted"})
+    cache = ResponseCache(project.resolve(project.cache_dir))
+    judges = build_judges(
+        load_judges(project, ["grounded"], pairwise=False),
+        project=project,
+        cache=cache,
+        prices=load_prices(),
+        policy=FAST,
+    )
+    try:
+        new = rejudge_run(outcome.path, project, judges, suite_judges=["grounded"])
+    finally:
+        cache.close()
+    assert read_manifest(new)["status"] == "interrupted"
