@@ -376,3 +376,33 @@ def test_a_check_that_raises_counts_against_the_error_budget(tmp_path: Path) -> 
     assert "x3" not in records and read_manifest(run_path)["status"] == "aborted"
     summary = json.loads((run_path / "summary.json").read_text())
     assert summary["errors_by_kind"] == {"check": 2}
+
+
+def test_truncated_outputs_are_recorded_reported_and_gated(tmp_path: Path) -> None:
+    """A server that cuts at max_tokens (the ``truncating`` profile): every record says so,
+    the summary and report count it, and ``max_truncated_rate`` fails the gate."""
+    from evalkit.gate import Gate, evaluate_gate
+    from evalkit.store import load_run
+
+    long = "The capital of France is Paris, a city on the Seine with many museums."
+    script = {"profile": "truncating", "default": {"text": "ok short"}}
+    script["responses"] = [{"when": {"case": "long"}, "text": "ok " + long}]
+    with ScriptedServer(script) as srv:
+        target = {"params": {"max_tokens": 4}, "model": "claude-unpriced-test"}
+        config = write_project(tmp_path, srv.url, cases("long", "short"), target=target)
+        outcome = run(config)
+    records = {r.case_id: r for r in read_records(outcome.path)}
+    assert records["long"].truncated and records["long"].finish_reason == "max_tokens"
+    assert records["long"].output == ("ok " + long)[:16]
+    assert not records["short"].truncated and records["short"].finish_reason == "end_turn"
+    assert outcome.summary["truncated"] == 1 and outcome.summary["truncated_rate"] == 0.5
+    report = (outcome.path / "report.md").read_text()
+    assert "truncated: 1 output(s) (50.0%)" in report and "cost unknown" in report
+    # no price for the model: cost unknown, named in a warning, never $0
+    assert outcome.summary["cost_usd"] is None
+    assert records["long"].cost_usd is None
+    warnings = read_manifest(outcome.path)["warnings"]
+    assert any("claude-unpriced-test" in w for w in warnings)
+    stored = load_run(outcome.path)
+    assert not evaluate_gate(stored, Gate(max_truncated_rate=0.1, fail_on="none")).passed
+    assert evaluate_gate(stored, Gate(max_truncated_rate=0.5, fail_on="none")).passed
