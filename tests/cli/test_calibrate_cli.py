@@ -69,7 +69,9 @@ def test_calibrate_example_grounded(example: Path, first_run: tuple[int, str]) -
     assert data["dev"]["n"] + data["holdout"]["n"] == 74
     definition = load_judge(example / "judges/grounded.yaml")
     script = example / "scripts/judges.yaml"
-    version = judge_version(definition, scripted_override(script)(definition))
+    # the scripted judge honours forced tool use: verdicts record the ``tools`` mode
+    target = scripted_override(script)(definition)
+    version = judge_version(definition, target, mode="tools")
     assert data["judge_version"] == version  # the version a scripted demo run records
     assert calibration_status("grounded", version, example).calibrated
 
