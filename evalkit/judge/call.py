@@ -170,29 +170,49 @@ class VerdictClient:
         An :class:`AuthError` propagates: a judge with a refused key cannot grade anything.
         """
         self._setup()
-        if self._settled:
-            return await self._ask_in(self.mode, messages, scale, ctx, validation_retries, policy)
-        if self._probe_lock is None:
-            self._probe_lock = asyncio.Lock()
-        async with self._probe_lock:
-            spent = Sample(model=self.model)
-            while True:
-                mode = self.mode
-                # a probe is not re-asked: the next rung is the better second try
-                last = self._rung + 1 >= len(self._ladder)
-                retries = validation_retries if last else 0
-                sample = await self._ask_in(mode, messages, scale, ctx, retries, policy)
-                sample.add_cost_of(spent)
-                if self._settled or sample.verdict is not None:
-                    self._settled = True
+        if not self._settled:
+            if self._probe_lock is None:
+                self._probe_lock = asyncio.Lock()
+            async with self._probe_lock:  # calls arriving meanwhile wait for the outcome
+                if not self._settled:
+                    return await self._probe(messages, scale, ctx, validation_retries, policy)
+        return await self._ask_in(self.mode, messages, scale, ctx, validation_retries, policy)
+
+    async def _probe(
+        self,
+        messages: list[Message],
+        scale: Scale,
+        ctx: CallContext,
+        validation_retries: int,
+        policy: RetryPolicy,
+    ) -> Sample:
+        """Walk down the ladder from the current rung until a verdict, a failure that is not
+        about the mode, or the last rung; the failed rungs' cost is added to the sample."""
+        spent = Sample(model=self.model)
+        while True:
+            # a probe is not re-asked: the next rung is the better second try
+            last = self._rung + 1 >= len(self._ladder)
+            retries = validation_retries if last else 0
+            sample = await self._ask_in(self.mode, messages, scale, ctx, retries, policy)
+            sample.add_cost_of(spent)
+            if sample.verdict is not None or last:
+                self._settled = True
+                return sample
+            error = sample.error
+            if error is not None and error.kind == "unparseable" and not sample.mode_ignored:
+                # the mode works, the model erred inside it: settle, use the re-asks left
+                self._settled = True
+                if validation_retries == 0:
                     return sample
-                if not modes.unsupported(sample.error, ignored=sample.mode_ignored):
-                    return sample  # not about the mode (rate limit, truncation): ask again later
-                if self._rung + 1 >= len(self._ladder):
-                    self._settled = True  # nothing left to fall back to
-                    return sample
-                self._rung += 1
-                spent = sample
+                again = await self._ask_in(
+                    self.mode, messages, scale, ctx, validation_retries - 1, policy
+                )
+                again.add_cost_of(sample)
+                return again
+            if not modes.unsupported(sample.error, ignored=sample.mode_ignored):
+                return sample  # not about the mode (rate limit, truncation): ask again later
+            self._rung += 1
+            spent = sample
 
     async def _ask_in(
         self,

@@ -85,21 +85,7 @@ def test_rejudge_writes_a_new_run_without_calling_the_target(make_project, serve
     judge_file = root / "judges" / "grounded.yaml"
     judge_file.write_text(judge_file.read_text().replace("PASS if grounded.", "PASS if grounded!"))
 
-    def rejudge() -> Path:
-        cache = ResponseCache(project.resolve(project.cache_dir))
-        judges = build_judges(
-            load_judges(project, ["grounded"], pairwise=False),
-            project=project,
-            cache=cache,
-            prices=load_prices(),
-            policy=FAST,
-        )
-        try:
-            return rejudge_run(outcome.path, project, judges, suite_judges=["grounded"])
-        finally:
-            cache.close()
-
-    new = rejudge()
+    new = _rejudge(project, outcome.path)
     assert server.count(purpose="target") == 3  # the system under test was not called
     assert server.count(purpose="judge:grounded") == 4  # case c skips the judge
     assert new.parent == outcome.path.parent and new != outcome.path
@@ -123,7 +109,9 @@ def test_rejudge_writes_a_new_run_without_calling_the_target(make_project, serve
     assert summary["calibration"]["grounded"]["status"] == "uncalibrated"
     assert "grounded" in (new / "report.md").read_text()
 
-    again = rejudge()  # unchanged outputs and judge: every verdict from the cache
+    again = _rejudge(
+        project, outcome.path
+    )  # unchanged outputs and judge: every verdict from the cache
     assert server.count(purpose="judge:grounded") == 4
     assert all(v.cached for r in load_run(again).records for v in r.judges)
 
@@ -156,6 +144,11 @@ def test_rejudging_an_interrupted_run_does_not_complete_it(make_project, serve):
     outcome = run_suite(load_suite(project, "demo"), RunOptions(progress=False, retry=FAST))
     manifest = read_manifest(outcome.path)
     write_manifest(outcome.path, {**manifest, "status": "interrupted"})
+    assert read_manifest(_rejudge(project, outcome.path))["status"] == "interrupted"
+
+
+def _rejudge(project, run: Path) -> Path:
+    """Re-judge ``run`` with the project's ``grounded`` judge."""
     cache = ResponseCache(project.resolve(project.cache_dir))
     judges = build_judges(
         load_judges(project, ["grounded"], pairwise=False),
@@ -165,7 +158,6 @@ def test_rejudging_an_interrupted_run_does_not_complete_it(make_project, serve):
         policy=FAST,
     )
     try:
-        new = rejudge_run(outcome.path, project, judges, suite_judges=["grounded"])
+        return rejudge_run(run, project, judges, suite_judges=["grounded"])
     finally:
         cache.close()
-    assert read_manifest(new)["status"] == "interrupted"
