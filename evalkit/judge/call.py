@@ -127,6 +127,12 @@ class VerdictClient:
         """The mode calls use now (for ``auto``: the current rung of the ladder)."""
         return self._ladder[self._rung]
 
+    def adopt(self, mode: str) -> None:
+        """Settle on ``mode`` when a cached verdict says it worked (no probe needed again)."""
+        if not self._settled and mode in self._ladder[self._rung :]:
+            self._rung = self._ladder.index(mode)
+            self._settled = True
+
     def _setup(self) -> Any:
         if self._sdk is not None:
             return self._sdk

@@ -132,6 +132,8 @@ class Judge:
         key = self._key(messages, ctx, index)
         hit = self._cache.get_json(key)
         if isinstance(hit, dict) and self._valid(hit.get("verdict")):
+            if hit.get("mode"):
+                self._get_client().adopt(str(hit["mode"]))
             return Sample(
                 verdict=hit["verdict"],
                 input_tokens=int(hit.get("input_tokens", 0)),

@@ -137,7 +137,7 @@ def test_rubric_edit_makes_it_stale_until_recalibrated(
 
     def version() -> str:
         definition = load_judge(judge_file)
-        return judge_version(definition, scripted_override(script)(definition))
+        return judge_version(definition, scripted_override(script)(definition), mode="tools")
 
     assert calibration_status("grounded", version(), root).calibrated
     judge_file.write_text(

@@ -136,8 +136,10 @@ def test_progress_is_quiet_when_not_a_terminal(tmp_path: Path) -> None:
     finally:
         srv.stop()
     assert proc.returncode == 0, err
-    assert err == b"" and b"\x1b[" not in out
-    assert b"pass rate 100.0%" in out and b"report: " in out
+    # nothing on stderr but the one-line warning that model "m" has no price
+    assert err == b"warning: " + err.split(b"warning: ", 1)[-1] and err.count(b"\n") == 1
+    assert b"no price for m:" in err and b"\x1b[" not in out + err
+    assert b"pass rate 100.0%" in out and b"report: " in out and b"cost unknown" in out
 
 
 def test_runs_lists_history_grouped_by_prompt_version(tmp_path: Path) -> None:
