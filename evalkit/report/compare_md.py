@@ -226,7 +226,7 @@ def full_markdown(
 def resource(value: float | None, unit: str, *, sign: bool = False) -> str:
     """A cost/token/latency/error-rate figure in its unit (also used by the terminal report)."""
     if value is None:
-        return "–"
+        return "unknown" if unit == "usd" else "–"  # a missing price is not $0
     plus = "+" if sign else ""
     if unit == "rate":
         return f"{100 * value:{plus}.1f}" + (" pts" if sign else "%")
