@@ -406,3 +406,41 @@ def test_truncated_outputs_are_recorded_reported_and_gated(tmp_path: Path) -> No
     stored = load_run(outcome.path)
     assert not evaluate_gate(stored, Gate(max_truncated_rate=0.1, fail_on="none")).passed
     assert evaluate_gate(stored, Gate(max_truncated_rate=0.5, fail_on="none")).passed
+
+
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_a_run_on_a_llama_server_like_server_gets_its_verdicts(tmp_path: Path, wire: str) -> None:
+    """Target and judge on a server that ignores forced tool use and caches prompts: the
+    judge settles on another mode, every verdict says which, input counts cached tokens."""
+    script = {
+        "profile": "llama-server",
+        "default": {"text": "ok fine"},
+        "responses": [
+            {"when": {"purpose": "judge"}, "json": {"reasoning": "fine", "passed": True}},
+        ],
+    }
+    with ScriptedServer(script) as srv:
+        url = srv.url if wire == "anthropic" else srv.openai_base_url
+        target = {"wire": wire, "base_url": url}
+        config = write_project(tmp_path, url, cases("a", "b", "c"), target=target)
+        data = yaml.safe_load(config.read_text())
+        data["suites"]["demo"]["judges"] = ["ok"]
+        config.write_text(yaml.safe_dump(data))
+        (tmp_path / "judges").mkdir()
+        judge = {
+            "scale": "binary",
+            "rubric": "PASS if fine.",
+            "sees": ["output"],
+            "model": {"provider": "scripted", "wire": wire, "base_url": url, "model": "gpt-4o"},
+        }
+        (tmp_path / "judges" / "ok.yaml").write_text(yaml.safe_dump(judge))
+        outcome = run(config)
+        judge_requests = srv.count(purpose="judge:ok")
+    records = read_records(outcome.path)
+    verdicts = [v for r in records for v in r.judges]
+    assert [v.outcome for v in verdicts] == [Outcome.PASS] * 3
+    fallback = {"anthropic": "json", "openai": "json_schema"}[wire]
+    assert {v.output_mode for v in verdicts} == {fallback}
+    assert judge_requests == 3 + 1  # one ignored tool call, then one request per case
+    manifest = read_manifest(outcome.path)
+    assert manifest["judge_versions"]["ok"] == verdicts[0].version

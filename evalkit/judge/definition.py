@@ -239,6 +239,13 @@ def _check_semantics(definition: JudgeDef, path: Path, positions: Positions) -> 
     m = definition.model
     if m.provider in ("anthropic", "openai") and not m.model:
         raise fail(f"provider {m.provider!r} needs a `model`", "model", "model")
+    anthropic_wire = m.provider == "anthropic" or (m.provider == "scripted" and m.wire != "openai")
+    if definition.output == "json_schema" and anthropic_wire:
+        raise fail(
+            "output json_schema is OpenAI's response_format; on the Anthropic wire use "
+            "tools, json, text or auto",
+            "output",
+        )
     if m.provider == "scripted" and not (m.script or m.base_url):
         raise fail("provider 'scripted' needs `script: path/to/script.yaml`", "model", "script")
 

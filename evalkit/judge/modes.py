@@ -6,8 +6,8 @@ Servers differ in what they honour. The hosted APIs force a tool call; llama.cpp
 therefore has an ``output`` mode:
 
 * ``tools``: forced tool use (instructor ``Mode.TOOLS``), the best where it is honoured;
-* ``json_schema``: OpenAI ``response_format`` with the verdict's JSON schema (on the Anthropic
-  wire: structured outputs, ``output_format``);
+* ``json_schema``: OpenAI ``response_format`` with the verdict's JSON schema (OpenAI wire only:
+  instructor would quietly turn it into ``json`` on the Anthropic SDK in use here);
 * ``json``: a JSON object, with the schema spelled out in the system prompt (``Mode.JSON``);
 * ``text``: a tagged verdict (``<reasoning>…</reasoning><verdict>…</verdict>``) parsed from plain
   text: works with any model that can follow an instruction;
@@ -34,8 +34,8 @@ OutputMode = Literal["auto", "tools", "json_schema", "json", "text"]
 ConcreteMode = Literal["tools", "json_schema", "json", "text"]
 MODES: tuple[OutputMode, ...] = ("auto", "tools", "json_schema", "json", "text")
 
-#: wire → the modes ``auto`` tries, best first. Anthropic's ``json_schema`` (structured outputs)
-#: is a beta only some models take, so ``auto`` skips it there; it can still be chosen.
+#: wire → the modes ``auto`` tries, best first. ``json_schema`` is OpenAI's ``response_format``;
+#: a judge file asking for it on the Anthropic wire is refused when it is loaded.
 LADDERS: dict[str, tuple[ConcreteMode, ...]] = {
     "openai": ("tools", "json_schema", "json", "text"),
     "anthropic": ("tools", "json", "text"),

@@ -181,6 +181,19 @@ def test_the_output_mode_is_validated_and_versioned():
     assert judge_version(make_def(), mode="json") == judge_version(make_def(output="json"))
 
 
+def test_json_schema_output_is_refused_on_the_anthropic_wire(tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text(
+        "scale: binary\nrubric: PASS if grounded.\noutput: json_schema\n"
+        "model: {provider: anthropic, model: claude-haiku-4-5}\n"
+    )
+    with pytest.raises(InputError) as err:
+        load_judge(path)
+    assert err.value.field == "output" and err.value.line == 3
+    path.write_text(path.read_text().replace("anthropic, model", "openai, model"))
+    assert load_judge(path).output == "json_schema"
+
+
 def test_importing_evalkit_judge_imports_no_sdk():
     code = (
         "import sys, evalkit.judge, evalkit.cli.judge; "
