@@ -145,6 +145,8 @@ class VerdictClient:
         self._sdk = getattr(self._lease, "delegate", self._lease)
         self._client = self._sdk.client()
         self._secret = getattr(self._client, "api_key", None)
+        if self.mode != "text":
+            self._instructor(self.mode)  # instructor's import is slow: done in prepare()
         return self._sdk
 
     def _instructor(self, mode: ConcreteMode) -> Any:
