@@ -96,7 +96,7 @@ def unpriced_warning(models: list[str]) -> str | None:
     if not models:
         return None
     return (
-        f"no price for {', '.join(models)}: cost shown as unknown; add them to a "
+        f"no price for {', '.join(models)}: cost shown as unknown; price them in a "
         "`prices:` file in evalkit.yaml (exact name or `aliases`)"
     )
 
