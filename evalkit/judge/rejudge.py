@@ -146,9 +146,10 @@ async def rejudge_run_async(
         with open_results(path) as fh:
             for record in records:
                 append_record(fh, record)
-        # re-judging cannot complete a run whose generation did not: keep its status
+        # re-judging cannot complete a run whose generation did not: keep its status (a source
+        # still marked running, i.e. abandoned or in progress, is at most interrupted)
         old_status = str(old.manifest.get("status") or "complete")
-        status = "complete" if old_status == "complete" else old_status
+        status = "interrupted" if old_status == "running" else old_status
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"
         raise
