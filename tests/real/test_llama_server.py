@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-pytestmark = pytest.mark.real
+pytestmark = [pytest.mark.real, pytest.mark.timeout(3600)]  # a CPU model is slow
 
 URL = os.environ.get("EVALKIT_REAL_URL", "").rstrip("/")
 MODEL = os.environ.get("EVALKIT_REAL_MODEL", "SmolLM2-135M-Instruct")
