@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from evalkit._caserates import Tally, per_name, rates
 from evalkit.calibration.labels import labels_path, output_sha, read_labels
 from evalkit.calibration.measure import CalibrationResult, calibration_file, file_sha
 from evalkit.exceptions import InputError
@@ -208,13 +209,28 @@ def calibration_section(
 ) -> dict[str, Any]:
     """Per judge of a run: pass rate, calibration status, corrected and PPI++ estimates.
 
+    ``pass_rate`` is the one definition of :mod:`evalkit._caserates` (mean over graded cases
+    of each case's share of graded repeats that passed), so it equals the Judges table's;
+    ``n`` and ``errors`` count outputs. The Rogan–Gladen correction takes that same rate
+    (:func:`~evalkit.stats.correction.run_counts` weights each verdict by 1/(graded repeats of
+    its case); the correction is linear, so it estimates the per-case mean of the true pass
+    rate) and ``corrected.observed`` equals ``pass_rate``. PPI++ stays an output-level mean:
+    its labels are drawn at random among outputs, so it estimates the true pass rate pooled
+    over outputs, which is the same quantity whenever every case has as many graded repeats.
+
     JSON-ready; store it as ``summary["calibration"]`` and the markdown report renders it.
     """
     verdicts: dict[str, list[tuple[str, Outcome, str | None, str]]] = defaultdict(list)
+    tallies: dict[str, Tally] = defaultdict(Tally)
     for rec in records:
         sha = output_sha(rec.output) if rec.output is not None else None
+        versions_here: dict[str, str] = {}
         for j in rec.judges:
-            verdicts[j.name].append((j.version, j.outcome, sha, rec.case_id))
+            versions_here.setdefault(j.name, j.version)
+        # several verdicts under one name on one output combine as in the Judges table
+        for name, outcome in per_name((j.name, j.outcome) for j in rec.judges).items():
+            verdicts[name].append((versions_here[name], outcome, sha, rec.case_id))
+            tallies[name].add(rec.case_id, outcome)
     out: dict[str, Any] = {}
     for name in sorted(verdicts):
         rows = verdicts[name]
@@ -225,15 +241,15 @@ def calibration_section(
             for _, o, sha, case_id in rows
             if o is not Outcome.ERROR
         ]
-        passes = sum(p for _, p, _ in graded)
+        counts = rates(tallies[name])
         status = calibration_status(name, version, project_root)
         entry: dict[str, Any] = {
             "judge_version": version,
             "status": status.state,
             "detail": status.detail,
-            "pass_rate": passes / len(graded) if graded else None,
+            "pass_rate": counts["pass_rate"],
             "n": len(graded),
-            "errors": len(rows) - len(graded),
+            "errors": counts["error"],
             "corrected": None,
             "ppi": None,
         }

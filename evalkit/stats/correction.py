@@ -46,6 +46,7 @@ its errors do not cancel. Two corrections, for two situations:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from statistics import NormalDist
 
@@ -215,17 +216,27 @@ def run_counts(
 ) -> tuple[float, float]:
     """``(judge_passes, n_judged)`` of a run as *effective* counts for :func:`rogan_gladen`.
 
-    With repeats, outputs of one case are correlated and the binomial variance of the run's
-    pass rate is too small (the audit's 67–87% coverage). The counts are deflated by the
-    cluster design effect (:func:`evalkit.stats.design.effective_n`, clusters = cases), never
-    inflated above the number of outputs; without ``case_ids`` they are the plain counts.
+    With ``case_ids``, ``judge_passes / n_judged`` is the run's pass rate as evalkit defines it
+    everywhere (:mod:`evalkit._caserates`): the mean over cases of each case's share of graded
+    verdicts that passed, i.e. verdicts weighted by 1/(graded repeats of their case). The
+    Rogan–Gladen correction is linear in that rate, so the corrected figure estimates the same
+    per-case mean of the true pass rate. With repeats, outputs of one case are correlated and
+    the binomial variance of the rate is too small (the audit's 67–87% coverage): ``n_judged``
+    is the cluster-design effective size of that weighted mean
+    (:func:`evalkit.stats.design.effective_n`, clusters = cases), never above the number of
+    outputs. Every case with the same number of graded repeats gives the plain cluster-deflated
+    counts; without ``case_ids`` they are the plain counts.
     """
     n = len(passed)
     k = float(sum(passed))
     if case_ids is None or n < 2 or len(set(case_ids)) == n:
         return k, float(n)
-    n_eff = min(float(n), effective_n(np.asarray(passed, dtype=float), clusters=case_ids))
-    return k / n * n_eff, n_eff
+    per_case = Counter(case_ids)
+    weights = np.array([1.0 / per_case[c] for c in case_ids])
+    y = np.asarray(passed, dtype=float)
+    rate = float(np.sum(weights * y) / np.sum(weights))
+    n_eff = min(float(n), effective_n(y, weights=weights, clusters=case_ids))
+    return rate * n_eff, n_eff
 
 
 def corrected_pass_rate(

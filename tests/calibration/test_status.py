@@ -219,6 +219,34 @@ def test_repeats_widen_the_corrected_interval(tmp_path: Path) -> None:
     assert width > naive.interval.high - naive.interval.low + 0.01
 
 
+def test_section_pass_rate_is_the_judges_table_figure_with_repeats(tmp_path: Path) -> None:
+    """Unequal graded repeats: pooled verdicts (150 of 200 = 75%) and the per-case mean (50%)
+    differ; the calibration section, its corrected ``observed`` and report.md use the latter."""
+    write_calibration(tmp_path, "v1", tp=36, fn=4, fp=6, tn=34)
+
+    def rec(i: int, r: int, outcome: str) -> CaseRecord:
+        verdict = JudgeVerdict(name="grounded", version="v1", outcome=Outcome(outcome))
+        return CaseRecord(
+            case_id=f"c{i}", outcome=Outcome(outcome), output=f"out {i} {r}", judges=[verdict]
+        )
+
+    # 50 cases pass all 3 repeats; 50 fail once and the other 2 repeats' judge errored
+    recs = [rec(i, r, "pass") for i in range(50) for r in range(3)]
+    recs += [rec(i, r, "fail" if r == 0 else "error") for i in range(50, 100) for r in range(3)]
+    summary = summarize(recs, repeats=3, project_root=tmp_path, run_id="run-1")
+    table = summary["judges"]["grounded"]
+    g = summary["calibration"]["grounded"]
+    assert table["pass_rate"] == pytest.approx(0.5)
+    assert g["pass_rate"] == table["pass_rate"]
+    assert (g["n"], g["errors"]) == (200, 100)
+    assert g["corrected"]["observed"] == pytest.approx(0.5)
+    # Rogan–Gladen of the per-case rate (TPR 0.9, TNR 0.85), not of the pooled 75%
+    assert g["corrected"]["estimate"] == pytest.approx((0.5 + 0.85 - 1) / 0.75)
+    text = run_report({"run_id": "run-1"}, summary, recs)
+    calib = text[text.index("### Judge calibration") :]
+    assert "| `grounded` | 50.0% |" in calib and "75.0%" not in calib
+
+
 def test_comparison_markdown_shows_both_runs(tmp_path: Path) -> None:
     base_path, head_path = example_pair(tmp_path / "runs")
     base, head = load_run(base_path), load_run(head_path)

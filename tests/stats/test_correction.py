@@ -143,6 +143,19 @@ def test_run_counts_deflate_repeats_by_the_cluster_design_effect() -> None:
     assert run_counts(passed, [str(i) for i in range(12)]) == (9.0, 12.0)
 
 
+def test_run_counts_take_the_per_case_mean_when_graded_repeats_differ() -> None:
+    """evalkit's pass rate is the mean of case rates; pooled here it would be 5/8."""
+    passed = [True, True, True, False, False, True, False, True]  # cases a a a a b c c d
+    cases = ["a"] * 4 + ["b"] + ["c"] * 2 + ["d"]
+    case_means = [0.75, 0.0, 0.5, 1.0]
+    p = float(np.mean(case_means))  # 0.5625
+    k, n = run_counts(passed, cases)
+    assert k / n == pytest.approx(p)
+    # the mean of C case means has the variance s²/C of those means; as effective draws:
+    var = float(np.var(case_means, ddof=1)) / len(case_means)
+    assert n == pytest.approx(min(8.0, p * (1 - p) / var * 8 / 7))
+
+
 def _rg_coverage(
     theta: float, tpr: float, tnr: float, n: int, per_class: int, seed: int
 ) -> tuple[float, int]:
