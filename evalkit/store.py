@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError
 
 from evalkit._files import read_text, write_atomic
@@ -92,18 +92,24 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return data
 
 
-def encode_record(record: CaseRecord) -> str:
-    """One results.jsonl line (with its newline). Lossless for any str, lone surrogates too.
+def encode_model(model: BaseModel, *, indent: int | None = None) -> str:
+    """A pydantic model as JSON text, lossless for any str, lone surrogates too.
 
     pydantic's JSON encoder refuses a lone surrogate (``"\\ud800"``, which a model may send as
-    valid JSON); such records go through :func:`json.dumps` with ASCII escapes instead, which
-    :func:`decode_record` reads back to the identical str.
+    valid JSON); such models go through :func:`json.dumps` with ASCII escapes instead, which
+    :func:`json.loads` (and :func:`decode_record`) reads back to the identical str.
     """
     try:
-        return record.model_dump_json() + "\n"
+        return model.model_dump_json(indent=indent)
     except PydanticSerializationError:
         # python mode: the JSON mode would mangle a surrogate in a dict key
-        return json.dumps(record.model_dump(), separators=(",", ":")) + "\n"
+        separators = (",", ":") if indent is None else (",", ": ")
+        return json.dumps(model.model_dump(), indent=indent, separators=separators)
+
+
+def encode_record(record: CaseRecord) -> str:
+    """One results.jsonl line (with its newline): :func:`encode_model`, lossless."""
+    return encode_model(record) + "\n"
 
 
 def decode_record(line: str) -> CaseRecord:

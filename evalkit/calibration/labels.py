@@ -196,7 +196,8 @@ def append_label(path: Path, label: Label) -> None:
                     fh.truncate(cut)
                 else:
                     fh.write(b"\n")
-    with path.open("a", encoding="utf-8") as fh:
+    # a lone surrogate (outputs are hostile data) goes in as its JSON escape, as in write_atomic
+    with path.open("a", encoding="utf-8", errors="backslashreplace") as fh:
         fh.write(label.line())
         fh.flush()
 

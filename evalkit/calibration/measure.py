@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from evalkit._files import write_atomic
 from evalkit.calibration.labels import (
     Label,
     LabelValue,
@@ -46,6 +47,7 @@ from evalkit.stats.agreement import CalibrationSummary, is_calibrated
 from evalkit.stats.design import effective_n
 from evalkit.stats.holdout import holdout_gap_warning
 from evalkit.stats.split import split_of
+from evalkit.store import encode_model
 
 if TYPE_CHECKING:
     from evalkit.config import ProjectConfig
@@ -303,6 +305,17 @@ def calibration_file(project_root: Path, judge: str) -> Path:
     return project_root / "judges" / f"{judge}{CALIBRATION_SUFFIX}"
 
 
+def write_calibration(project_root: Path, result: CalibrationResult) -> Path:
+    """Write ``result`` to its :func:`calibration_file` atomically and return the path.
+
+    Losslessly: labelled outputs, critiques and judge reasoning are hostile text and may hold
+    a lone surrogate, which pydantic's JSON encoder refuses (:func:`evalkit.store.encode_model`).
+    """
+    path = calibration_file(project_root, result.judge)
+    write_atomic(path, encode_model(result, indent=2) + "\n")
+    return path
+
+
 def file_sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else ""
 
@@ -350,7 +363,6 @@ def calibrate(
     scripted server).
     Writes ``judges/<name>.calibration.json`` unless ``write=False``.
     """
-    from evalkit._files import write_atomic
     from evalkit.judge import build_judges, load_judges
     from evalkit.judge.judge import judge_runtime, scripted_override
     from evalkit.store import now_iso
@@ -412,6 +424,5 @@ def calibrate(
     )
     result.labels_sha = file_sha(path)
     if write:
-        out = calibration_file(project.root, name)
-        write_atomic(out, result.model_dump_json(indent=2) + "\n")
+        write_calibration(project.root, result)
     return result

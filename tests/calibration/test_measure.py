@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from pydantic_core import PydanticSerializationError
 from scipy.stats import spearmanr
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 from statsmodels.stats.proportion import proportion_confint
 
-from evalkit.calibration.labels import Label, LabelValue, output_sha
-from evalkit.calibration.measure import Thresholds, measure
+from evalkit.calibration.labels import (
+    Label,
+    LabelValue,
+    append_label,
+    labels_path,
+    output_sha,
+    read_labels,
+)
+from evalkit.calibration.measure import Thresholds, calibration_file, measure, write_calibration
+from evalkit.calibration.status import calibration_status, load_calibration
 from evalkit.outcome import Outcome
 from evalkit.record import ErrorInfo, JudgeVerdict
 from evalkit.stats.split import split_of
@@ -151,3 +162,30 @@ def test_likert_figures() -> None:
     assert s.spearman == pytest.approx(spearmanr(human, judge).statistic)
     assert r.pass_at == 4 and s.n_pass == sum(h >= 4 for h in human)  # type: ignore[operator]
     assert [d.judge for d in r.disagreements][:1] == [3]
+
+
+def test_a_lone_surrogate_in_labels_is_written_and_read_back_identically(tmp_path: Path) -> None:
+    """Outputs are hostile text: a lone surrogate (valid JSON ``"\\ud800"``) in a labelled
+    output, critique and judge reasoning survives the labels file and calibration.json."""
+    bad = "tricky \ud800 text \udfff"
+    labels = _labels(list(HUMAN))
+    labels[11] = labels[11].model_copy(
+        update={"output": bad, "output_sha": output_sha(bad), "critique": bad}
+    )
+    path = labels_path(tmp_path, "j")
+    for lab in labels:
+        append_label(path, lab)
+    read_back = read_labels(path, "binary")
+    assert read_back[11].output == bad and read_back[11].critique == bad
+    assert [lab.line() for lab in read_back] == [lab.line() for lab in labels]
+    verdicts = [_verdict(v, i) for i, v in enumerate(JUDGE)]
+    verdicts[11] = verdicts[11].model_copy(update={"reasoning": bad})
+    result = measure(read_back, verdicts, judge="j", judge_version="v1", scale="binary")
+    assert any(d.output == bad and d.reasoning == bad for d in result.disagreements)
+    with pytest.raises(PydanticSerializationError):
+        result.model_dump_json()  # what measure.py used to write with
+    written = write_calibration(tmp_path, result)
+    assert written == calibration_file(tmp_path, "j")
+    loaded = load_calibration(tmp_path, "j")
+    assert loaded == result
+    assert calibration_status("j", "v1", tmp_path).n_labels == result.n_used
