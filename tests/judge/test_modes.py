@@ -181,6 +181,21 @@ def test_auto_reaches_text_when_tools_ramble_and_the_model_only_writes_prose(
     assert [_asked_mode(b) for b in _judge_requests(server)] == [*LADDERS[wire]]
 
 
+def test_a_model_that_rambles_in_every_mode_walks_the_ladder_once(serve, make_judge, wire):
+    prose = "Well, let me think about that for a while. " * 8
+    server = serve({"default": {"text": prose, "finish_reason": "length"}})
+    judge = make_judge(server, max_validation_retries=0)
+    first = grade(judge, "out")
+    second = grade(judge, "other out")
+    for verdict in (first, second):
+        assert verdict.outcome is Outcome.ERROR and verdict.error.kind == "truncated"
+        assert verdict.output_mode == "text" and "max_tokens" in verdict.error.message
+    # bounded: the ladder is walked by the first verdict only, then the last rung is kept
+    asked = [_asked_mode(b) for b in _judge_requests(server)]
+    assert asked == [*LADDERS[wire], "text"]
+    assert first.requests == len(LADDERS[wire]) and second.requests == 1
+
+
 def test_an_explicit_tools_mode_cut_without_a_tool_call_is_a_truncated_error(serve, make_judge):
     server = serve({"profile": "rambling-tools", "default": {"json": pass_verdict()}})
     verdict = grade(make_judge(server, output="tools"), "out")
