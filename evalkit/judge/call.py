@@ -218,7 +218,8 @@ class VerdictClient:
                 again.add_cost_of(sample)
                 return again
             if not modes.unsupported(sample.error, ignored=sample.mode_ignored):
-                return sample  # not about the mode (rate limit, truncation): ask again later
+                # not about the mode (rate limit, a begun verdict cut short): ask again later
+                return sample
             self._rung += 1
             spent = sample
 
@@ -294,8 +295,9 @@ class VerdictClient:
                     **kwargs,
                 )
                 return parsed.model_dump(mode="json")
-            except IncompleteOutputException:
-                raise _truncated() from None
+            except IncompleteOutputException as exc:
+                partial = getattr(exc, "last_completion", None)
+                raise _truncated(ignored=modes.ignored_by(mode, partial, cut=True)) from None
             except InstructorRetryException as exc:
                 raise self._classify(exc, mode) from None
             except _NoVerdict:
@@ -330,7 +332,7 @@ class VerdictClient:
                 sample.cache_write_tokens += completion.cache_write_tokens
                 sample.model = completion.model or sample.model
                 if completion.truncated:
-                    raise _truncated()
+                    raise _truncated(ignored=modes.ignored_by("text", completion, cut=True))
                 try:
                     fields = modes.parse_text_verdict(completion.text, scale)
                     verdict: BaseModel = scale.verdict_model.model_validate(fields)
@@ -375,8 +377,15 @@ class VerdictClient:
             await lease.aclose()  # closes the SDK client (and releases a scripted server)
 
 
-def _truncated() -> _NoVerdict:
-    return _NoVerdict("truncated", "the verdict was cut off at max_tokens; raise params.max_tokens")
+def _truncated(*, ignored: bool) -> _NoVerdict:
+    """A reply cut at max_tokens; ``ignored`` when it had not begun the mode's structure."""
+    message = "the verdict was cut off at max_tokens; raise params.max_tokens"
+    if ignored:
+        message = (
+            "the answer was cut off at max_tokens before it began a verdict in this output mode;"
+            " raise params.max_tokens or choose another output mode"
+        )
+    return _NoVerdict("truncated", message, ignored=ignored)
 
 
 def _with_text_format(messages: list[Message], scale: Scale) -> list[Message]:

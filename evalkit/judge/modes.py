@@ -13,8 +13,9 @@ therefore has an ``output`` mode:
   text: works with any model that can follow an instruction;
 * ``auto`` (default): the ladder of the wire (:data:`LADDERS`), best first. A judge falls back a
   rung when the server rejects the mode (400/422) or ignores it (the answer carries no usable
-  verdict); once a rung gives a verdict the judge stays there, so the fallback happens once
-  per judge, not once per case.
+  verdict, or was cut at ``max_tokens`` before it even began the mode's structure: a small model
+  writing prose instead of the forced tool call); once a rung gives a verdict the judge stays
+  there, so the fallback happens once per judge, not once per case.
 
 The mode used is recorded on every verdict and is part of the verdict's judge version.
 """
@@ -64,27 +65,37 @@ def unsupported(error: ErrorInfo | None, *, ignored: bool) -> bool:
 
     Rejected (a 400 or 422 that is not about the context length) or ignored (``ignored``: the
     answer was not in the mode's shape at all, see :func:`ignored_by`). A tool call or JSON
-    object with a wrong verdict inside is the model's mistake, not the mode's; rate limits,
-    timeouts and truncation are not about the mode either.
+    object with a wrong verdict inside is the model's mistake, not the mode's; rate limits and
+    timeouts are not about the mode either, nor is truncation unless the cut answer had not
+    begun the mode's structure (see :func:`ignored_by`).
     """
     if error is None:
         return False
-    if error.kind == "unparseable":
+    if error.kind in ("unparseable", "truncated"):
         return ignored
     return error.kind in ("bad_request", "unprocessable") and error.status in (400, 422)
 
 
-def ignored_by(mode: ConcreteMode, completion: Any) -> bool:
-    """Whether a reply (either wire's SDK object) ignored ``mode``: no tool call in ``tools``
-    mode, no JSON object in the JSON modes, no verdict tag in ``text`` mode."""
+def ignored_by(mode: ConcreteMode, completion: Any, *, cut: bool = False) -> bool:
+    """Whether a reply (either wire's SDK object, or evalkit's Completion in ``text`` mode)
+    ignored ``mode``: no tool call in ``tools`` mode, no JSON object in the JSON modes, no
+    verdict tag in ``text`` mode.
+
+    ``cut``: the reply stopped at ``max_tokens``, so a *begun* structure counts (a ``{`` in
+    the JSON modes, a ``<reasoning>`` or ``<verdict>`` tag in ``text`` mode): that says the
+    mode works and max_tokens is too small, while prose that never began it (a tiny model
+    rambling instead of calling the forced tool) says the mode is ignored.
+    """
     if completion is None:
         return True
     if mode == "tools":
         return not _has_tool_call(completion)
     text = _reply_text(completion)
     if mode == "text":
+        if cut:
+            return "<verdict" not in text.lower() and "<reasoning" not in text.lower()
         return _VERDICT_RE.search(text) is None
-    return _json_object(text) is None
+    return "{" not in text if cut else _json_object(text) is None
 
 
 def _has_tool_call(completion: Any) -> bool:
@@ -97,6 +108,9 @@ def _has_tool_call(completion: Any) -> bool:
 
 
 def _reply_text(completion: Any) -> str:
+    own = getattr(completion, "text", None)  # evalkit's Completion (text mode)
+    if isinstance(own, str):
+        return own
     blocks = getattr(completion, "content", None)
     if isinstance(blocks, list):
         return "".join(

@@ -9,6 +9,9 @@ never which reply is chosen:
   (a ``json`` reply as its JSON text), never as a tool call;
 * ``truncating``: an answer longer than the request's ``max_tokens`` (about 4 characters per
   token) is cut there with ``finish_reason: length`` / ``stop_reason: max_tokens``;
+* ``rambling-tools``: a tiny model on llama-server: asked for a tool call, it ignores the tool
+  and writes prose until ``max_tokens`` (no tool call, ``finish_reason: length`` /
+  ``stop_reason: max_tokens``); requests without tools get the scripted reply as usual;
 * ``anthropic-cache``: the system prompt is served from a prompt cache: written the first time
   it is seen (``cache_creation_input_tokens``), read afterwards (``cache_read_input_tokens``);
   ``input_tokens`` is only the uncached rest, as Anthropic reports it (OpenAI wire:
@@ -24,8 +27,12 @@ from typing import Any, Literal
 
 from evalkit.scripted import wire as _wire
 
-Profile = Literal["llama-server", "truncating", "anthropic-cache"]
+Profile = Literal["llama-server", "truncating", "rambling-tools", "anthropic-cache"]
 CHARS_PER_TOKEN = 4
+#: what ``rambling-tools`` writes instead of a tool call (no JSON, no verdict tag)
+RAMBLE = "Let me think about this step by step, starting with what the question asks. "
+#: where ``rambling-tools`` cuts a request that gives no max_tokens
+RAMBLE_TOKENS = 64
 
 
 @dataclass
@@ -72,6 +79,12 @@ def apply(
             served.text, served.obj, served.as_tool = body[:limit], None, False
             served.truncated = True
             served.usage = (served.usage[0], req.max_tokens)
+    elif profile == "rambling-tools" and req.structured == "tool":
+        limit = req.max_tokens or RAMBLE_TOKENS
+        text = RAMBLE * (limit * CHARS_PER_TOKEN // len(RAMBLE) + 1)
+        served.text, served.obj, served.as_tool = text[: limit * CHARS_PER_TOKEN], None, False
+        served.truncated = True
+        served.usage = (served.usage[0], limit)
     elif profile == "anthropic-cache" and req.system_text:
         system = tokens(len(req.system_text))
         rest = max(1, served.usage[0] - system)

@@ -135,8 +135,11 @@ class Script(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     latency_ms: float = Field(default=0, ge=0)
-    #: answer like a real server: llama-server, truncating, anthropic-cache (scripted.profiles)
-    profile: Literal["llama-server", "truncating", "anthropic-cache"] | None = None
+    #: answer like a real server: llama-server, truncating, rambling-tools, anthropic-cache
+    #: (scripted.profiles)
+    profile: Literal["llama-server", "truncating", "rambling-tools", "anthropic-cache"] | None = (
+        None
+    )
     default: Reply | None = None
     responses: list[Rule] = Field(default_factory=list)
 

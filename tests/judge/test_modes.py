@@ -69,8 +69,9 @@ def test_auto_reaches_text_when_the_model_only_writes_prose(serve, make_judge, w
     assert [_asked_mode(b) for b in _judge_requests(server)] == [*LADDERS[wire]]
 
 
-def test_the_fallback_happens_once_per_judge(serve, make_judge, wire):
-    server = serve({"profile": "llama-server", "default": {"json": pass_verdict()}})
+@pytest.mark.parametrize("profile", ["llama-server", "rambling-tools"])
+def test_the_fallback_happens_once_per_judge(serve, make_judge, wire, profile):
+    server = serve({"profile": profile, "default": {"json": pass_verdict()}})
     judge = make_judge(server)
     cases = [Case(id=f"c{i}", vars={"question": f"q{i}"}) for i in range(6)]
 
@@ -136,13 +137,70 @@ def test_auto_gets_verdicts_on_a_truncating_server(serve, make_judge):
     assert verdict.outcome is Outcome.PASS and verdict.output_mode == "tools"
 
 
-def test_a_verdict_cut_by_a_truncating_server_is_a_truncated_error(serve, make_judge):
+def test_a_verdict_cut_by_a_truncating_server_is_a_truncated_error(serve, make_judge, wire):
     server = serve({"profile": "truncating", "default": {"json": pass_verdict("x" * 400)}})
-    d_params = {"max_tokens": 20}
-    judge = make_judge(server, model=_model(d_params))
+    judge = make_judge(server, model=_model({"max_tokens": 20}))
     verdict = grade(judge, "out")
     assert verdict.outcome is Outcome.ERROR and verdict.error.kind == "truncated"
-    assert len(server.requests) == 1  # truncation is not a reason to change mode
+    assert "raise params.max_tokens" in verdict.error.message
+    # the profile serves the cut tool call as plain text: no tool call, so one step down; the
+    # cut JSON there shows the mode works and max_tokens is too small: no further fallback
+    asked = [_asked_mode(b) for b in _judge_requests(server)]
+    assert asked == ["tools", LADDERS[wire][1]] and verdict.output_mode == LADDERS[wire][1]
+    assert verdict.requests == 2
+
+
+def test_a_cut_reply_with_a_tool_call_is_truncated_not_a_reason_to_fall_back(serve, make_judge):
+    server = serve({"default": {"json": pass_verdict(), "finish_reason": "length"}})
+    verdict = grade(make_judge(server), "out")
+    assert verdict.outcome is Outcome.ERROR and verdict.error.kind == "truncated"
+    assert verdict.output_mode == "tools"
+    assert [_asked_mode(b) for b in _judge_requests(server)] == ["tools"]
+
+
+def test_auto_falls_back_when_the_model_rambles_past_max_tokens_instead_of_the_tool(
+    serve, make_judge, wire
+):
+    # a tiny model on llama-server: no tool call, cut at max_tokens; the next rung answers
+    server = serve({"profile": "rambling-tools", "default": {"json": pass_verdict()}})
+    judge = make_judge(server)
+    verdict = grade(judge, "Yes (pol-1).")
+    assert verdict.outcome is Outcome.PASS and verdict.verdict is True
+    asked = [_asked_mode(b) for b in _judge_requests(server)]
+    assert asked == ["tools", LADDERS[wire][1]] and verdict.output_mode == LADDERS[wire][1]
+    assert verdict.requests == 2  # the cut probe is paid for and counted
+    assert verdict.version == judge.version_for(verdict.output_mode)
+
+
+def test_auto_reaches_text_when_tools_ramble_and_the_model_only_writes_prose(
+    serve, make_judge, wire
+):
+    server = serve({"profile": "rambling-tools", "default": {"text": TAGGED_PASS}})
+    verdict = grade(make_judge(server, max_validation_retries=0), "Yes (pol-1).")
+    assert verdict.outcome is Outcome.PASS and verdict.output_mode == "text"
+    assert [_asked_mode(b) for b in _judge_requests(server)] == [*LADDERS[wire]]
+
+
+def test_a_model_that_rambles_in_every_mode_walks_the_ladder_once(serve, make_judge, wire):
+    prose = "Well, let me think about that for a while. " * 8
+    server = serve({"default": {"text": prose, "finish_reason": "length"}})
+    judge = make_judge(server, max_validation_retries=0)
+    first = grade(judge, "out")
+    second = grade(judge, "other out")
+    for verdict in (first, second):
+        assert verdict.outcome is Outcome.ERROR and verdict.error.kind == "truncated"
+        assert verdict.output_mode == "text" and "max_tokens" in verdict.error.message
+    # bounded: the ladder is walked by the first verdict only, then the last rung is kept
+    asked = [_asked_mode(b) for b in _judge_requests(server)]
+    assert asked == [*LADDERS[wire], "text"]
+    assert first.requests == len(LADDERS[wire]) and second.requests == 1
+
+
+def test_an_explicit_tools_mode_cut_without_a_tool_call_is_a_truncated_error(serve, make_judge):
+    server = serve({"profile": "rambling-tools", "default": {"json": pass_verdict()}})
+    verdict = grade(make_judge(server, output="tools"), "out")
+    assert verdict.outcome is Outcome.ERROR and verdict.error.kind == "truncated"
+    assert verdict.output_mode == "tools" and len(server.requests) == 1
 
 
 def test_auto_counts_anthropic_cache_tokens(serve, make_judge, wire):
