@@ -129,6 +129,8 @@ def test_the_example_runs_and_judges_on_a_real_server(tmp_path: Path, wire: str)
     project = _project(tmp_path, wire)
     proc, run, elapsed = _run(project)
     assert proc.returncode in (0, 1), proc.stderr  # 1: the gate may fail a 135M model
+    # exit 1 is also what an uncaught exception gives: a gate failure has no traceback
+    assert "Traceback" not in proc.stderr, proc.stderr
     figures = _figures(wire, run, elapsed)
     records = _records(run)
     assert len(records) == LIMIT
