@@ -17,8 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from evalkit.check import REGISTRY, CheckContext, parse_check, score_case
-from evalkit.golden import Case, ContextDoc
+from evalkit.grading.check import REGISTRY, CheckContext, parse_check, score_case
+from evalkit.model.golden import Case, ContextDoc
 
 POLICY = [
     ContextDoc(id="policy-3", text="Orders more than 7 days late are refundable in full."),

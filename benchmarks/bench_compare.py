@@ -13,12 +13,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from evalkit._synthetic import random_records, write_run
-from evalkit.compare import compare_runs
-from evalkit.gate import Gate, evaluate_gate
+from evalkit.analysis.compare import compare_runs
+from evalkit.analysis.gate import Gate, evaluate_gate
+from evalkit.analysis.synthetic import random_records, write_run
 from evalkit.report.compare_md import comparison_markdown
 from evalkit.report.junit import junit_xml
-from evalkit.store import load_run
+from evalkit.storage.store import load_run
 
 
 def main() -> None:

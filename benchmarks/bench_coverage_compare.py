@@ -2,7 +2,8 @@
 
 For each scenario on a grid of paired cases (n), base pass rate (prevalence), share of cases
 whose result flips (discordance), repeats and clusters, simulate data sets
-(``evalkit.stats._coverage``), run the paired test and count how often its 95% interval covers
+(``evalkit.analysis.stats._coverage``), run the paired test and count how often its 95% interval
+covers
 the true difference. Target: 93–97% wherever compare shows the interval; "not shown" where it
 does not (fewer than 10 paired cases, fewer than 5 clusters). Rare discordance at small n is
 necessarily conservative (few or no discordant pairs: any interval that is not degenerate covers
@@ -21,8 +22,8 @@ import itertools
 import math
 import time
 
-from evalkit.stats import paired
-from evalkit.stats._coverage import Scenario, coverage, holm_coverage
+from evalkit.analysis.stats import paired
+from evalkit.analysis.stats._coverage import Scenario, coverage, holm_coverage
 
 _LOW, _HIGH = 0.93, 0.97
 

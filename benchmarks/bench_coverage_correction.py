@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from evalkit.calibration.weights import weighted_rates
-from evalkit.stats.correction import ppi_mean, rogan_gladen, run_counts
-from evalkit.stats.holdout import difference_interval
+from evalkit.analysis.calibration.weights import weighted_rates
+from evalkit.analysis.stats.correction import ppi_mean, rogan_gladen, run_counts
+from evalkit.analysis.stats.holdout import difference_interval
 
 ICC = 1 / 3
 JUDGES = ((0.95, 0.95), (0.85, 0.8), (0.75, 0.9))

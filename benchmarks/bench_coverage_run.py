@@ -1,4 +1,5 @@
-"""Coverage of the run pass-rate interval (evalkit.stats.interval.case_mean_interval) over a grid.
+"""Coverage of the run pass-rate interval (evalkit.analysis.stats.interval.case_mean_interval) over
+a grid.
 
 A run's pass rate is the mean of its cases' pass rates; its interval must cover the pass rate of
 the population of cases the golden set was drawn from. Each simulated case has its own pass
@@ -16,7 +17,7 @@ import argparse
 import math
 import time
 
-from evalkit._synthetic import interval_coverage
+from evalkit.analysis.synthetic import interval_coverage
 
 NS = (5, 10, 20, 50, 100)
 PS = (0.05, 0.2, 0.5, 0.8, 0.95)

@@ -12,9 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from evalkit.outcome import Outcome
-from evalkit.record import CaseRecord, Usage
-from evalkit.store import ResultsWriter, read_records
+from evalkit.model.outcome import Outcome
+from evalkit.model.record import CaseRecord, Usage
+from evalkit.storage.store import ResultsWriter, read_records
 
 REPLY = '{"answer": "Orders over 7 days late are refundable.", "citations": ["pol-1"]}'
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from evalkit.exceptions import (
+from evalkit.base.exceptions import (
     AuthError,
     EvalkitError,
     GateFailed,
@@ -25,51 +25,51 @@ from evalkit.exceptions import (
     RunAborted,
     TemplateError,
 )
-from evalkit.outcome import CheckResult, Outcome
+from evalkit.model.outcome import CheckResult, Outcome
 
 #: public name -> module that defines it, imported when the name is first used
 _LAZY: dict[str, str] = {
-    "Case": "evalkit.golden",
-    "load_golden": "evalkit.golden",
-    "Prompt": "evalkit.prompt",
-    "load_prompt": "evalkit.prompt",
-    "load_config": "evalkit.config",
-    "load_suite": "evalkit.config",
-    "RunOptions": "evalkit.engine",
-    "RunOutcome": "evalkit.engine",
-    "run_suite": "evalkit.engine",
-    "run_suite_async": "evalkit.engine",
-    "Check": "evalkit.check",
-    "CheckContext": "evalkit.check",
-    "check": "evalkit.check",
-    "register": "evalkit.check",
-    "CaseRecord": "evalkit.record",
-    "JudgeVerdict": "evalkit.record",
-    "StoredRun": "evalkit.store",
-    "load_run": "evalkit.store",
+    "Case": "evalkit.model.golden",
+    "load_golden": "evalkit.model.golden",
+    "Prompt": "evalkit.model.prompt",
+    "load_prompt": "evalkit.model.prompt",
+    "load_config": "evalkit.model.config",
+    "load_suite": "evalkit.model.config",
+    "RunOptions": "evalkit.api.run",
+    "RunOutcome": "evalkit.api.run",
+    "run_suite": "evalkit.api.run",
+    "run_suite_async": "evalkit.api.run",
+    "Check": "evalkit.grading.check",
+    "CheckContext": "evalkit.grading.check",
+    "check": "evalkit.grading.check",
+    "register": "evalkit.grading.check",
+    "CaseRecord": "evalkit.model.record",
+    "JudgeVerdict": "evalkit.model.record",
+    "StoredRun": "evalkit.storage.store",
+    "load_run": "evalkit.storage.store",
     "ScriptedServer": "evalkit.scripted",
-    "load_judge": "evalkit.judge",
-    "Judge": "evalkit.judge",
-    "compare_runs": "evalkit.compare",
-    "Comparison": "evalkit.compare",
-    "Gate": "evalkit.gate",
-    "evaluate_gate": "evalkit.gate",
-    "calibrate": "evalkit.calibration",
+    "load_judge": "evalkit.grading.judge",
+    "Judge": "evalkit.grading.judge",
+    "compare_runs": "evalkit.analysis.compare",
+    "Comparison": "evalkit.analysis.compare",
+    "Gate": "evalkit.analysis.gate",
+    "evaluate_gate": "evalkit.analysis.gate",
+    "calibrate": "evalkit.analysis.calibration",
 }
 
 if TYPE_CHECKING:
-    from evalkit.calibration import calibrate
-    from evalkit.check import Check, CheckContext, check, register
-    from evalkit.compare import Comparison, compare_runs
-    from evalkit.config import load_config, load_suite
-    from evalkit.engine import RunOptions, RunOutcome, run_suite, run_suite_async
-    from evalkit.gate import Gate, evaluate_gate
-    from evalkit.golden import Case, load_golden
-    from evalkit.judge import Judge, load_judge
-    from evalkit.prompt import Prompt, load_prompt
-    from evalkit.record import CaseRecord, JudgeVerdict
+    from evalkit.analysis.calibration import calibrate
+    from evalkit.analysis.compare import Comparison, compare_runs
+    from evalkit.analysis.gate import Gate, evaluate_gate
+    from evalkit.api.run import RunOptions, RunOutcome, run_suite, run_suite_async
+    from evalkit.grading.check import Check, CheckContext, check, register
+    from evalkit.grading.judge import Judge, load_judge
+    from evalkit.model.config import load_config, load_suite
+    from evalkit.model.golden import Case, load_golden
+    from evalkit.model.prompt import Prompt, load_prompt
+    from evalkit.model.record import CaseRecord, JudgeVerdict
     from evalkit.scripted import ScriptedServer
-    from evalkit.store import StoredRun, load_run
+    from evalkit.storage.store import StoredRun, load_run
 
 
 def __getattr__(name: str) -> Any:

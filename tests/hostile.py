@@ -2,7 +2,7 @@
 
 Reusable by any test that shows outputs: ``HOSTILE`` maps a short name to a text a model (or a
 judge) might return; ``assert_terminal_safe``, ``assert_markdown_safe`` and ``assert_xml_safe``
-check one rendering independently of :mod:`evalkit._escape` (markdown through markdown-it-py,
+check one rendering independently of :mod:`evalkit.base.escape` (markdown through markdown-it-py,
 XML through ElementTree).
 """
 

@@ -9,8 +9,8 @@ import evalkit
 
 
 def test_every_public_name_resolves_to_its_definition() -> None:
-    from evalkit.config import load_suite
-    from evalkit.engine import run_suite
+    from evalkit.api.run import run_suite
+    from evalkit.model.config import load_suite
 
     for name in evalkit.__all__:
         assert getattr(evalkit, name) is not None, name
@@ -30,7 +30,7 @@ def test_unknown_name_is_an_attribute_error() -> None:
 def test_import_loads_no_sdk_and_no_engine() -> None:
     code = (
         "import sys, evalkit\n"
-        "heavy = ('anthropic', 'openai', 'instructor', 'numpy', 'evalkit.engine')\n"
+        "heavy = ('anthropic', 'openai', 'instructor', 'numpy', 'evalkit.api.run')\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

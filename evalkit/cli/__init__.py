@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from evalkit import __version__
-from evalkit.exceptions import EvalkitError
+from evalkit.base.exceptions import EvalkitError
 
 # command name -> (module, one-line help). The module defines ``command``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -74,8 +74,8 @@ def main(argv: list[str] | None = None) -> Any:
     try:
         return cli.main(args=argv, prog_name="evalkit", standalone_mode=False)
     except EvalkitError as exc:
-        from evalkit._escape import terminal
-        from evalkit._redact import redact
+        from evalkit.base.escape import terminal
+        from evalkit.base.redact import redact
 
         click.echo(f"error: {terminal(redact(str(exc)))}", err=True)
         sys.exit(exc.exit_code)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from evalkit.config import DEFAULT_CONFIG, ProjectConfig, load_config
+from evalkit.model.config import DEFAULT_CONFIG, ProjectConfig, load_config
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -52,8 +52,8 @@ def set_(run: str, runs_dir: Path | None, config_path: Path) -> None:
       evalkit baseline set 20250101T120000-a1b2c3
       git add runs/baselines && git commit -m "evalkit: new baseline"
     """
-    from evalkit.baseline import pointer_path, set_baseline
-    from evalkit.store import load_run, resolve_run
+    from evalkit.storage.baseline import pointer_path, set_baseline
+    from evalkit.storage.store import load_run, resolve_run
 
     root, runs = _project(config_path, runs_dir)
     stored = load_run(resolve_run(run, runs))
@@ -77,8 +77,8 @@ def show(suite: str | None, runs_dir: Path | None, config_path: Path) -> None:
     Example:
       evalkit baseline show support
     """
-    from evalkit.baseline import get_baseline, list_baselines
-    from evalkit.exceptions import InputError
+    from evalkit.base.exceptions import InputError
+    from evalkit.storage.baseline import get_baseline, list_baselines
 
     root, runs = _project(config_path, runs_dir)
     if suite:

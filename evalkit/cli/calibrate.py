@@ -77,7 +77,12 @@ def command(
       evalkit calibrate grounded --min-per-class 50 --min-kappa 0.7
       evalkit calibrate grounded --judge-script scripts/judges.yaml   # offline, scripted
     """
-    from evalkit.calibration import Thresholds, calibrate, calibration_file, render_calibration
+    from evalkit.analysis.calibration import (
+        Thresholds,
+        calibrate,
+        calibration_file,
+        render_calibration,
+    )
 
     project = load_project(config_path)
     thresholds = Thresholds(

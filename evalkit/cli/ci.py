@@ -37,9 +37,9 @@ def command(
     """
     import sys
 
-    from evalkit.ci import finish_ci
-    from evalkit.config import load_suite
-    from evalkit.engine import RunOptions, run_suite
+    from evalkit.api.ci import finish_ci
+    from evalkit.api.run import RunOptions, run_suite
+    from evalkit.model.config import load_suite
 
     project = load_project(config_path)
     loaded = load_suite(project, suite)

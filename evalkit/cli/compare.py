@@ -12,8 +12,8 @@ import click
 from evalkit.cli._common import F, config_option, runs_root
 
 if TYPE_CHECKING:
-    from evalkit.judge import PairwiseResult
-    from evalkit.store import StoredRun
+    from evalkit.grading.judge import PairwiseResult
+    from evalkit.storage.store import StoredRun
 
 
 def _output(flag: str, dest: str, what: str) -> Callable[[F], F]:
@@ -71,12 +71,12 @@ def command(
       evalkit compare runs/support/3f9a/20250101T120000-a1b2c3 d4e5 --markdown pr.md
       evalkit compare a1b2 d4e5 --pairwise preference   # judges/preference.yaml
     """
-    from evalkit._console import make_console
-    from evalkit._files import write_atomic
-    from evalkit.compare import compare_runs
+    from evalkit.analysis.compare import compare_runs
+    from evalkit.base.console import make_console
+    from evalkit.base.files import write_atomic
     from evalkit.report.compare_terminal import render_comparison
     from evalkit.report.junit import junit_xml
-    from evalkit.store import load_run, resolve_run
+    from evalkit.storage.store import load_run, resolve_run
 
     runs = runs_dir or runs_root(config_path)
     base_run = load_run(resolve_run(base, runs))
@@ -105,11 +105,11 @@ def _pairwise(name: str, config_path: Path, base: StoredRun, head: StoredRun) ->
     """Judge both runs' outputs pairwise (``judges/<name>.yaml``) and print the headline."""
     import asyncio
 
-    from evalkit._escape import terminal
+    from evalkit.base.escape import terminal
     from evalkit.cli._common import load_project
-    from evalkit.judge import build_judges, judge_pairs, load_judges, run_cases
-    from evalkit.judge.judge import judge_runtime
-    from evalkit.judge.pairwise import pairwise_summary_lines
+    from evalkit.grading.judge import build_judges, judge_pairs, load_judges, run_cases
+    from evalkit.grading.judge.judge import judge_runtime
+    from evalkit.grading.judge.pairwise import pairwise_summary_lines
 
     project = load_project(config_path)
     definition = load_judges(project, [name], pairwise=True)

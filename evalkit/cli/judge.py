@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from evalkit._format import pct, usd
+from evalkit.base.format import pct, usd
 from evalkit.cli._common import config_option, load_project
 
 
@@ -61,7 +61,7 @@ def command(
       evalkit judge runs/support/3f9a/20250101T120000-a1b2c3 --judge grounded
       evalkit judge 20250101T12 --script scripts/judges.yaml    # offline, scripted judge
     """
-    from evalkit.judge import (
+    from evalkit.grading.judge import (
         build_judges,
         judge_names,
         load_judges,
@@ -69,9 +69,9 @@ def command(
         run_cases,
         self_preference_warning,
     )
-    from evalkit.judge.judge import judge_runtime, scripted_override
-    from evalkit.provider.base import TargetSpec
-    from evalkit.store import REPORT_MD, SUMMARY, load_run, resolve_run
+    from evalkit.grading.judge.judge import judge_runtime, scripted_override
+    from evalkit.model.provider import TargetSpec
+    from evalkit.storage.store import REPORT_MD, SUMMARY, load_run, resolve_run
 
     project = load_project(config_path)
     path = resolve_run(run, project.resolve(project.runs_dir))

@@ -19,11 +19,11 @@ import click
 from evalkit.cli._common import config_option, load_project
 
 if TYPE_CHECKING:
-    from evalkit.calibration.labels import Label, LabelValue, Scale
-    from evalkit.calibration.sampling import Drawn
-    from evalkit.config import ProjectConfig
-    from evalkit.golden import Case
-    from evalkit.store import StoredRun
+    from evalkit.analysis.calibration.labels import Label, LabelValue, Scale
+    from evalkit.analysis.calibration.sampling import Drawn
+    from evalkit.model.config import ProjectConfig
+    from evalkit.model.golden import Case
+    from evalkit.storage.store import StoredRun
 
 _COMMANDS = {"s": "skip", "skip": "skip", "u": "undo", "undo": "undo", "q": "quit", "quit": "quit"}
 
@@ -90,8 +90,8 @@ def command(
       evalkit label 20261123T1015 --judge grounded --strategy stratified --labeler maya
       evalkit label --import-csv labels.csv --judge grounded
     """
-    from evalkit.exceptions import InputError
-    from evalkit.judge import load_judges
+    from evalkit.base.exceptions import InputError
+    from evalkit.grading.judge import load_judges
 
     project = load_project(config_path)
     (definition,) = load_judges(project, [judge])
@@ -112,9 +112,9 @@ def command(
 
 
 def _import(project: ProjectConfig, judge: str, scale: Scale, csv_path: Path, who: str) -> None:
-    from evalkit.calibration.labels import import_csv, labels_path
-    from evalkit.calibration.measure import golden_cases
-    from evalkit.store import now_iso
+    from evalkit.analysis.calibration.labels import import_csv, labels_path
+    from evalkit.analysis.calibration.measure import golden_cases
+    from evalkit.storage.store import now_iso
 
     path = labels_path(project.root, judge)
     added, present = import_csv(
@@ -132,9 +132,9 @@ def _import(project: ProjectConfig, judge: str, scale: Scale, csv_path: Path, wh
 
 
 def _cases(project: ProjectConfig, stored: StoredRun, judge: str) -> dict[str, Case]:
-    from evalkit.calibration.measure import golden_cases
-    from evalkit.exceptions import InputError
-    from evalkit.golden import load_golden
+    from evalkit.analysis.calibration.measure import golden_cases
+    from evalkit.base.exceptions import InputError
+    from evalkit.model.golden import load_golden
 
     cases: dict[str, Case] = {}
     rel = stored.manifest.get("golden_path")
@@ -155,7 +155,7 @@ _MAX_SHOWN = 4000
 
 def _text(value: Any) -> str:
     """A field as the labeller sees it: cut to :data:`_MAX_SHOWN`, control sequences inert."""
-    from evalkit._escape import terminal, truncate
+    from evalkit.base.escape import terminal, truncate
 
     return terminal(truncate(str(value), _MAX_SHOWN))
 
@@ -187,7 +187,7 @@ def _show(item: Drawn, case: Case | None, position: int, total: int) -> None:
 
 def _ask(scale: Scale) -> tuple[str, LabelValue | None]:
     """``("label", value)`` or ``(command, None)``; re-asks until the answer is understood."""
-    from evalkit.calibration.labels import parse_label_value
+    from evalkit.analysis.calibration.labels import parse_label_value
 
     if scale == "likert-5":
         text = "Score 1-5 · [s]kip · [u]ndo · [q]uit"
@@ -213,15 +213,15 @@ def _session(
     who: str,
     seed: int | None,
 ) -> None:
-    from evalkit.calibration.labels import (
+    from evalkit.analysis.calibration.labels import (
         Label,
         append_label,
         labels_path,
         read_labels,
         remove_label,
     )
-    from evalkit.calibration.sampling import candidates, draw_sample
-    from evalkit.store import load_run, now_iso, resolve_run
+    from evalkit.analysis.calibration.sampling import candidates, draw_sample
+    from evalkit.storage.store import load_run, now_iso, resolve_run
 
     stored = load_run(resolve_run(run, project.resolve(project.runs_dir)))
     path = labels_path(project.root, judge)

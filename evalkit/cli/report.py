@@ -19,11 +19,11 @@ def command(run: str, config_path: Path) -> None:
     Example:
       evalkit report 20261123T101500-1a2b3c
     """
-    from evalkit._caserates import GRADER_ERROR_WARNING
-    from evalkit._escape import terminal
-    from evalkit.rundir import write_summary_and_report
-    from evalkit.store import load_run, resolve_run
-    from evalkit.summary import summarize
+    from evalkit.analysis.caserates import GRADER_ERROR_WARNING
+    from evalkit.analysis.summary import summarize
+    from evalkit.base.escape import terminal
+    from evalkit.storage.rundir import write_summary_and_report
+    from evalkit.storage.store import load_run, resolve_run
 
     path = resolve_run(run, runs_root(config_path))
     stored = load_run(path)

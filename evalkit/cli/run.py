@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evalkit._format import pct, usd
+from evalkit.base.format import pct, usd
 from evalkit.cli._common import config_option, load_project
 from evalkit.report.headline import headline
 
@@ -48,9 +48,9 @@ def command(
       evalkit run support --prompt prompts/support_v2.yaml -j 32
       evalkit run --resume 20261123T101500-1a2b3c
     """
-    from evalkit.config import load_suite
-    from evalkit.engine import RunOptions, run_suite
-    from evalkit.store import read_manifest, resolve_run
+    from evalkit.api.run import RunOptions, run_suite
+    from evalkit.model.config import load_suite
+    from evalkit.storage.store import read_manifest, resolve_run
 
     project = load_project(config_path)
     resume_path = None

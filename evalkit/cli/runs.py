@@ -9,15 +9,15 @@ from typing import Any
 
 import click
 
-from evalkit._format import pct, usd
+from evalkit.base.format import pct, usd
 from evalkit.cli._common import config_option, runs_root
 
 
 def _resummarized(path: Path, summary: dict[str, Any]) -> dict[str, Any]:
     """A run stored before evalkit 0.2 pooled repeats in its summary's pass rate: recompute its
     rates from its records so every row uses today's one definition."""
-    from evalkit.store import load_run
-    from evalkit.summary import summarize
+    from evalkit.analysis.summary import summarize
+    from evalkit.storage.store import load_run
 
     run = load_run(path)
     repeats = int(run.manifest.get("repeats", 1))
@@ -40,10 +40,10 @@ def command(suite: str | None, config_path: Path) -> None:
     """
     from rich.table import Table
 
-    from evalkit._console import make_console
-    from evalkit._escape import terminal
-    from evalkit.runlock import is_live
-    from evalkit.store import SUMMARY, iter_run_dirs, read_manifest
+    from evalkit.base.console import make_console
+    from evalkit.base.escape import terminal
+    from evalkit.storage.runlock import is_live
+    from evalkit.storage.store import SUMMARY, iter_run_dirs, read_manifest
 
     root = runs_root(config_path)
     groups: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = defaultdict(list)

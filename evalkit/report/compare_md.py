@@ -9,15 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalkit._escape import markdown, markdown_code, truncate
-from evalkit._format import pct as format_pct
-from evalkit.compare import Comparison, MetricComparison, RunSummary
-from evalkit.gate import GateResult
-from evalkit.stats.paired import MIN_PAIRS
+from evalkit.analysis.compare import Comparison, MetricComparison, RunSummary
+from evalkit.analysis.gate import GateResult
+from evalkit.analysis.stats.paired import MIN_PAIRS
+from evalkit.base.escape import markdown, markdown_code, truncate
+from evalkit.base.format import pct as format_pct
 
 if TYPE_CHECKING:
-    from evalkit.judge import PairwiseResult
-    from evalkit.store import StoredRun
+    from evalkit.grading.judge import PairwiseResult
+    from evalkit.storage.store import StoredRun
 
 _NOTE_P = (
     "One paired test per row (t on per-case pass rates with Agresti–Min pseudo-pairs{clustered}): "
@@ -138,7 +138,8 @@ def comparison_markdown(
 ) -> str:
     """The PR-comment form of a comparison (and of the gate, when one was applied).
 
-    ``calibration`` (from :func:`evalkit.calibration.comparison_calibration`) adds each judge's
+    ``calibration`` (from :func:`evalkit.analysis.calibration.comparison_calibration`) adds each
+    judge's
     calibration status and corrected pass rate for both runs.
     """
     o = c.overall
@@ -180,7 +181,7 @@ def comparison_markdown(
     ]
     out += _gate_lines(gate)
     if calibration:
-        from evalkit.calibration.report import comparison_section_markdown
+        from evalkit.report.calibration import comparison_section_markdown
 
         out += comparison_section_markdown(calibration)
     out += ["<details><summary>Tags, cost and latency</summary>", ""]
@@ -210,14 +211,14 @@ def full_markdown(
     gate), the judges' calibration for both runs (with a project), the pairwise verdicts."""
     calibration = None
     if project_root is not None:
-        from evalkit.calibration import comparison_calibration
+        from evalkit.analysis.calibration import comparison_calibration
 
         calibration = comparison_calibration(
             (base.records, base.run_id), (head.records, head.run_id), project_root
         )
     markdown = comparison_markdown(comparison, gate, calibration=calibration)
     if pairwise is not None:
-        from evalkit.judge import pairwise_markdown
+        from evalkit.grading.judge import pairwise_markdown
 
         markdown = markdown.rstrip("\n") + "\n\n" + pairwise_markdown(pairwise)
     return markdown

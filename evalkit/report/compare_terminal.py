@@ -6,9 +6,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from evalkit._escape import terminal, truncate
-from evalkit.compare import Comparison, MetricComparison, RunSummary
-from evalkit.gate import GateResult
+from evalkit.analysis.compare import Comparison, MetricComparison, RunSummary
+from evalkit.analysis.gate import GateResult
+from evalkit.base.escape import terminal, truncate
 from evalkit.report.compare_md import fmt_p, metric_interval, pct, pts, resource
 
 #: a reason or id longer than this is cut in the terminal (the stored record keeps it whole)

@@ -3,7 +3,8 @@
 
 It gives the pass rate with the number of cases it rests on, its interval (or why none is
 shown), output counts and error rate, each grader's pass and error rates, and the warnings
-:func:`evalkit._caserates.grader_warnings` raised (a grader that mostly errored, a pass rate whose
+:func:`evalkit.analysis.caserates.grader_warnings` raised (a grader that mostly errored, a pass
+rate whose
 outputs mostly could not be graded).
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evalkit._format import pct
+from evalkit.base.format import pct
 
 
 def pass_rate_line(summary: dict[str, Any]) -> str:

@@ -3,7 +3,7 @@
 A *fail* outcome is a ``<failure>`` (the output was graded wrong), an *error* outcome an
 ``<error>`` (it could not be graded): CI UIs show the two differently, as evalkit does.
 
-Every text and attribute goes through :func:`evalkit._escape.xml` (ElementTree escapes ``<&>``
+Every text and attribute goes through :func:`evalkit.base.escape.xml` (ElementTree escapes ``<&>``
 but writes control characters and lone surrogates that make the file unparseable).
 """
 
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from evalkit._caserates import grader_reasons
-from evalkit._escape import truncate, xml
-from evalkit.compare import Comparison, summarize_run
-from evalkit.outcome import Outcome
-from evalkit.record import CaseRecord
-from evalkit.store import StoredRun
+from evalkit.analysis.caserates import grader_reasons
+from evalkit.analysis.compare import Comparison, summarize_run
+from evalkit.base.escape import truncate, xml
+from evalkit.model.outcome import Outcome
+from evalkit.model.record import CaseRecord
+from evalkit.storage.store import StoredRun
 
 _MAX_OUTPUT = 2000
 _MAX_ATTR = 500
@@ -71,7 +71,7 @@ def junit_xml(run: StoredRun, comparison: Comparison | None = None) -> str:
     props = ET.SubElement(ts, "properties")
     for key in ("run_id", "prompt_version", "golden_sha"):
         _sub(props, "property", {"name": key, "value": str(run.manifest.get(key, ""))})
-    # the run's figures under the one definition every output uses (see evalkit._caserates)
+    # the run's figures under the one definition every output uses (see evalkit.analysis.caserates)
     summary = comparison.head if comparison is not None else summarize_run(run)
     figures = {
         "pass_rate": summary.pass_rate,

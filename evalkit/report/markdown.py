@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from evalkit._caserates import error_reason, grader_reasons
-from evalkit._escape import markdown, markdown_code, truncate
-from evalkit._format import pct as _pct
-from evalkit._format import usd
-from evalkit.outcome import Outcome
-from evalkit.record import CaseRecord
+from evalkit.analysis.caserates import error_reason, grader_reasons
+from evalkit.base.escape import markdown, markdown_code, truncate
+from evalkit.base.format import pct as _pct
+from evalkit.base.format import usd
+from evalkit.model.outcome import Outcome
+from evalkit.model.record import CaseRecord
 from evalkit.report.headline import headline
 
 _MAX_LISTED = 50
@@ -103,7 +103,7 @@ def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[
     lines += _table("Checks", summary["checks"])
     lines += _judges_table(summary.get("judge_stats") or {}) or _table("Judges", summary["judges"])
     if summary.get("calibration"):
-        from evalkit.calibration.report import section_markdown
+        from evalkit.report.calibration import section_markdown
 
         lines += section_markdown(summary["calibration"])
     lines += _table("Tags", summary["tags"])

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from evalkit.record import CaseRecord
+from evalkit.model.record import CaseRecord
 
 
 class RunProgress:
@@ -38,7 +38,7 @@ class RunProgress:
             transient=False,
         )
         self._progress.start()
-        from evalkit._escape import terminal
+        from evalkit.base.escape import terminal
 
         name = terminal(self.name, markup=True)
         task = self._progress.add_task(name, total=self.total, p=0, f=0, e=0)

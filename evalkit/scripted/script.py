@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from evalkit._yamlpos import load_model, pydantic_error_to_input_error
+from evalkit.base.yamlpos import load_model, pydantic_error_to_input_error
 
 
 class When(BaseModel):

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from evalkit.calibration import calibrate, calibration_status
+from evalkit.analysis.calibration import calibrate, calibration_status
+from evalkit.base.exceptions import InputError
 from evalkit.cli import cli
-from evalkit.config import load_config
-from evalkit.exceptions import InputError
-from evalkit.judge import judge_version, load_judge
-from evalkit.judge.judge import scripted_override
-from evalkit.provider.base import TargetSpec
+from evalkit.grading.judge import judge_version, load_judge
+from evalkit.grading.judge.judge import scripted_override
+from evalkit.model.config import load_config
+from evalkit.model.provider import TargetSpec
 from evalkit.scripted import ScriptedServer
 
 REPO = Path(__file__).resolve().parents[2]

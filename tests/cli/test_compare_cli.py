@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit._synthetic import example_pair
+from evalkit.analysis.synthetic import example_pair
 from evalkit.cli import main
 
 

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 import yaml
 
-from evalkit.outcome import Outcome
+from evalkit.model.outcome import Outcome
 from evalkit.scripted import ScriptedServer
-from evalkit.store import load_run
+from evalkit.storage.store import load_run
 from tests.hostile import (
     HOSTILE,
     assert_markdown_safe,

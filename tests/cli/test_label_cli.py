@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from evalkit.cli import cli
-from tests.calibration.helpers import JUDGE, read_jsonl, write_project, write_run
+from tests.analysis.calibration.helpers import JUDGE, read_jsonl, write_project, write_run
 
 VERDICTS = ["pass", "pass", "fail", "pass", "fail", "pass"]
 

@@ -16,7 +16,7 @@ import yaml
 
 from evalkit.cli import main
 from evalkit.scripted import ScriptedServer
-from evalkit.store import read_manifest, read_records
+from evalkit.storage.store import read_manifest, read_records
 
 N_CASES = 24
 

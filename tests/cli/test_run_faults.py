@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evalkit.runlock import is_live
 from evalkit.scripted import ScriptedServer
-from evalkit.store import iter_all_records, read_manifest, read_records
+from evalkit.storage.runlock import is_live
+from evalkit.storage.store import iter_all_records, read_manifest, read_records
 from tests.cli.test_run_cli import N_CASES, project, start_run, wait_for_records
 
 

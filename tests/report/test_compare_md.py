@@ -13,11 +13,11 @@ import numpy as np
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.weightstats import DescrStatsW
 
-from evalkit._synthetic import example_pair, random_records, write_run
-from evalkit.compare import compare_runs, summarize_run
-from evalkit.gate import Gate, evaluate_gate
+from evalkit.analysis.compare import compare_runs, summarize_run
+from evalkit.analysis.gate import Gate, evaluate_gate
+from evalkit.analysis.synthetic import example_pair, random_records, write_run
 from evalkit.report.compare_md import comparison_markdown, run_markdown
-from evalkit.store import load_run
+from evalkit.storage.store import load_run
 
 EXPECTED = Path(__file__).resolve().parents[1] / "data" / "compare_expected.md"
 

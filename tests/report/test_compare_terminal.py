@@ -6,11 +6,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from evalkit._synthetic import example_pair
-from evalkit.compare import compare_runs
-from evalkit.gate import Gate, evaluate_gate
+from evalkit.analysis.compare import compare_runs
+from evalkit.analysis.gate import Gate, evaluate_gate
+from evalkit.analysis.synthetic import example_pair
 from evalkit.report.compare_terminal import render_comparison
-from evalkit.store import load_run
+from evalkit.storage.store import load_run
 
 
 def test_terminal_marks_holm_rows_and_hides_invalid_figures(tmp_path: Path) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from evalkit.outcome import Outcome
+from evalkit.analysis.summary import summarize
+from evalkit.model.outcome import Outcome
 from evalkit.report.headline import headline
-from evalkit.summary import summarize
-from tests.test_summary import judge_down, judged
+from tests.analysis.test_summary import judge_down, judged
 
 
 def test_the_issue_run_says_the_judge_errored_and_what_the_pass_rate_rests_on() -> None:

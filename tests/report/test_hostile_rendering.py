@@ -12,16 +12,16 @@ from pathlib import Path
 
 from rich.console import Console
 
-from evalkit.compare import compare_runs
-from evalkit.gate import Gate, evaluate_gate
-from evalkit.outcome import CheckResult, Outcome
-from evalkit.record import CaseRecord, ErrorInfo, JudgeVerdict
+from evalkit.analysis.compare import compare_runs
+from evalkit.analysis.gate import Gate, evaluate_gate
+from evalkit.analysis.summary import summarize
+from evalkit.model.outcome import CheckResult, Outcome
+from evalkit.model.record import CaseRecord, ErrorInfo, JudgeVerdict
 from evalkit.report.compare_md import comparison_markdown
 from evalkit.report.compare_terminal import render_comparison
 from evalkit.report.junit import junit_xml
 from evalkit.report.markdown import run_report
-from evalkit.store import StoredRun
-from evalkit.summary import summarize
+from evalkit.storage.store import StoredRun
 from tests.hostile import (
     HOSTILE,
     assert_markdown_safe,

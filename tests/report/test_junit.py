@@ -5,12 +5,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from evalkit._synthetic import example_pair, write_run
-from evalkit.compare import compare_runs
-from evalkit.outcome import Outcome
-from evalkit.record import CaseRecord, ErrorInfo
+from evalkit.analysis.compare import compare_runs
+from evalkit.analysis.synthetic import example_pair, write_run
+from evalkit.model.outcome import Outcome
+from evalkit.model.record import CaseRecord, ErrorInfo
 from evalkit.report.junit import junit_xml
-from evalkit.store import load_run
+from evalkit.storage.store import load_run
 
 
 def test_junit_round_trip(tmp_path: Path) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from evalkit._synthetic import manifest
-from evalkit.outcome import CheckResult, Outcome
-from evalkit.record import CaseRecord
+from evalkit.analysis.summary import summarize
+from evalkit.analysis.synthetic import manifest
+from evalkit.model.outcome import CheckResult, Outcome
+from evalkit.model.record import CaseRecord
 from evalkit.report.markdown import run_report
-from evalkit.summary import summarize
-from tests.test_summary import judge_down, judged
+from tests.analysis.test_summary import judge_down, judged
 
 
 def test_report_shows_the_judge_error_reason_and_the_warnings() -> None:

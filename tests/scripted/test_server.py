@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from pydantic import BaseModel
 
-from evalkit.exceptions import InputError
+from evalkit.base.exceptions import InputError
 from evalkit.scripted import ScriptedServer, load_script
 
 

@@ -1,0 +1,58 @@
+"""Judges against human labels: labels, sampling, calibration, status and corrected pass rates.
+
+Public API (everything else is private to its module):
+
+* labels: :class:`Label`, :func:`read_labels`, :func:`append_label`, :func:`import_csv`,
+  :func:`labels_path`, :func:`output_sha`
+* measuring: :func:`calibrate` (grades labelled outputs, writes ``judges/<J>.calibration.json``),
+  :func:`measure` (the pure part), :class:`CalibrationResult`, :class:`Thresholds`,
+  :func:`render_calibration` (rich terminal report)
+* reports: :func:`calibration_status`, :func:`calibration_section` (run post-step for
+  ``summary["calibration"]``), :func:`comparison_calibration`
+"""
+
+from __future__ import annotations
+
+from evalkit.analysis.calibration.labels import (
+    Label,
+    Sampling,
+    append_label,
+    import_csv,
+    labels_path,
+    output_sha,
+    read_labels,
+)
+from evalkit.analysis.calibration.measure import (
+    CalibrationResult,
+    Thresholds,
+    calibrate,
+    calibration_file,
+    measure,
+)
+from evalkit.analysis.calibration.status import (
+    CalibrationStatus,
+    calibration_section,
+    calibration_status,
+    comparison_calibration,
+)
+from evalkit.report.calibration import render_calibration
+
+__all__ = [
+    "CalibrationResult",
+    "CalibrationStatus",
+    "Label",
+    "Sampling",
+    "Thresholds",
+    "append_label",
+    "calibrate",
+    "calibration_file",
+    "calibration_section",
+    "calibration_status",
+    "comparison_calibration",
+    "import_csv",
+    "labels_path",
+    "measure",
+    "output_sha",
+    "read_labels",
+    "render_calibration",
+]

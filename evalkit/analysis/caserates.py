@@ -1,0 +1,223 @@
+"""The one definition of a pass rate, used by every output (summary.json, report.md, ``runs``,
+the run headline, JUnit, compare and the gate).
+
+A case's pass rate is the share of its *graded* repeats that passed (an error is neither a pass
+nor a fail); a run's (or a check's, judge's or tag's) pass rate is the **mean of its cases' pass
+rates** over the cases with at least one graded repeat. With one repeat per case this is the
+share of graded cases that passed. Pooling records instead would weigh a case by how many of its
+repeats happened to be graded.
+
+An error rate is the share of outputs (case × repeat) that could not be graded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from evalkit.model.outcome import Outcome
+from evalkit.model.record import CaseRecord
+
+PASS_RATE_DEFINITION = "mean over graded cases of each case's share of graded repeats that passed"
+#: a grader (check or judge) that could not grade more than this share of its outputs is called
+#: out in the headline; ``grader_error_warning:`` in a suite overrides it
+GRADER_ERROR_WARNING = 0.2
+_RANK = {Outcome.PASS: 0, Outcome.ERROR: 1, Outcome.FAIL: 2}
+
+
+class Tally:
+    """Per case: passes, fails and errors of one metric in one run.
+
+    Three dicts of ints rather than a list per case: a run of 10,000 cases × 10 checks would
+    otherwise allocate 100,000 lists, and the garbage collector's passes over them cost more
+    than the counting.
+    """
+
+    def __init__(self) -> None:
+        self.passed: dict[str, int] = {}
+        self.failed: dict[str, int] = {}
+        self.errored: dict[str, int] = {}
+        #: case ids in the order first seen
+        self.cases: dict[str, None] = {}
+
+    def add(self, case_id: str, outcome: Outcome) -> None:
+        # identity tests: hashing a str-Enum member runs Python code
+        if outcome is Outcome.PASS:
+            d = self.passed
+        elif outcome is Outcome.FAIL:
+            d = self.failed
+        else:
+            d = self.errored
+        d[case_id] = d.get(case_id, 0) + 1
+        self.cases[case_id] = None
+
+    def passed_graded(self, case_id: str) -> tuple[int, int]:
+        """``(passed, graded)`` repeats of a case (``(0, 0)`` when none was graded)."""
+        p = self.passed.get(case_id, 0)
+        return p, p + self.failed.get(case_id, 0)
+
+    def rate(self, case_id: str) -> float:
+        """The case's pass rate; NaN when none of its repeats was graded (or it has none)."""
+        p, f = self.passed.get(case_id, 0), self.failed.get(case_id, 0)
+        return p / (p + f) if p + f else math.nan
+
+
+def per_name(items: Iterable[tuple[str, Outcome]]) -> dict[str, Outcome]:
+    """Several results under one name on one output combine as one (any fail fails)."""
+    out: dict[str, Outcome] = {}
+    for name, outcome in items:
+        prev = out.get(name)
+        if prev is None or (prev is not outcome and _RANK[outcome] > _RANK[prev]):
+            out[name] = outcome
+    return out
+
+
+class CaseTable:
+    """One pass over a run's records: per-case tallies for the run, each check and each judge."""
+
+    def __init__(self, records: Iterable[CaseRecord]) -> None:
+        self.case_ids: list[str] = []
+        self.tags: dict[str, list[str]] = {}
+        self.records: dict[str, list[CaseRecord]] = defaultdict(list)
+        self.overall = Tally()
+        self.checks: dict[str, Tally] = defaultdict(Tally)
+        self.judges: dict[str, Tally] = defaultdict(Tally)
+        for rec in records:
+            if rec.case_id not in self.tags:
+                self.case_ids.append(rec.case_id)
+                self.tags[rec.case_id] = list(rec.tags)
+            self.records[rec.case_id].append(rec)
+            self.overall.add(rec.case_id, rec.outcome)
+            for name, outcome in per_name((c.name, c.outcome) for c in rec.checks).items():
+                self.checks[name].add(rec.case_id, outcome)
+            for name, outcome in per_name((j.name, j.outcome) for j in rec.judges).items():
+                self.judges[name].add(rec.case_id, outcome)
+
+    def case_rates(self) -> list[float]:
+        """Per-case overall pass rates (NaN where nothing was graded), in case order."""
+        return [self.overall.rate(c) for c in self.case_ids]
+
+    def tag_cases(self) -> dict[str, list[str]]:
+        by_tag: dict[str, list[str]] = defaultdict(list)
+        for cid in self.case_ids:
+            for tag in self.tags[cid]:
+                by_tag[tag].append(cid)
+        return dict(sorted(by_tag.items()))
+
+
+def mean_rate(rates: Sequence[float]) -> float | None:
+    """Mean of the per-case rates that are not NaN (the graded cases), or None."""
+    graded = [r for r in rates if not math.isnan(r)]
+    return math.fsum(graded) / len(graded) if graded else None
+
+
+def rates(tally: Tally, cases: Iterable[str] | None = None) -> dict[str, Any]:
+    """Counts (outputs) and rates of one metric: ``pass_rate`` per the module docstring,
+    ``error_rate`` the share of outputs that could not be graded."""
+    ids = list(tally.cases) if cases is None else [c for c in cases if c in tally.cases]
+    passed = graded = errored = 0
+    case_rates: list[float] = []
+    p_of, f_of, e_of = tally.passed.get, tally.failed.get, tally.errored.get
+    for cid in ids:
+        p, f = p_of(cid, 0), f_of(cid, 0)
+        passed, graded, errored = passed + p, graded + p + f, errored + e_of(cid, 0)
+        case_rates.append(p / (p + f) if p + f else math.nan)
+    n = graded + errored
+    n_graded_cases = sum(not math.isnan(r) for r in case_rates)
+    return {
+        "n": n,
+        "pass": passed,
+        "fail": graded - passed,
+        "error": errored,
+        "cases": len(ids),
+        "graded_cases": n_graded_cases,
+        "pass_rate": mean_rate(case_rates),
+        "error_rate": errored / n if n else None,
+    }
+
+
+def pass_at_k(table: CaseTable, k: int) -> dict[str, Any]:
+    """pass^k (every one of k samples passes: reliability) and pass@k (any passes), per case.
+
+    Only cases with k graded repeats have a pass^k; the others (a repeat errored, or the run
+    stopped early) are counted in ``pass_k_excluded`` with the reason, never silently dropped.
+    """
+    complete: list[list[Outcome]] = []
+    errored = incomplete = 0
+    for cid in table.case_ids:
+        outcomes = [r.outcome for r in table.records[cid]]
+        if Outcome.ERROR in outcomes:
+            errored += 1
+        elif len(outcomes) < k:
+            incomplete += 1
+        else:
+            complete.append(outcomes)
+    excluded = {"errored": errored, "incomplete": incomplete}
+    base: dict[str, Any] = {
+        "pass_k_cases": len(complete),
+        "pass_k_excluded": errored + incomplete,
+        "pass_k_excluded_by_reason": excluded,
+    }
+    if not complete:
+        return {**base, "pass_all_k": None, "pass_any_k": None, "flaky_cases": 0}
+    all_pass = sum(all(o is Outcome.PASS for o in v) for v in complete)
+    any_pass = sum(any(o is Outcome.PASS for o in v) for v in complete)
+    return {
+        **base,
+        "pass_all_k": all_pass / len(complete),
+        "pass_any_k": any_pass / len(complete),
+        "flaky_cases": any_pass - all_pass,
+    }
+
+
+def grader_reasons(rec: CaseRecord, outcome: Outcome) -> list[str]:
+    """``check NAME: reason`` / ``judge NAME: reason`` for each grader with ``outcome`` on this
+    output; an errored judge gives its error message (its reasoning is empty then)."""
+    out = [f"check {c.name}: {c.reason}" for c in rec.checks if c.outcome is outcome]
+    for j in rec.judges:
+        if j.outcome is outcome:
+            why = j.error.message if outcome is Outcome.ERROR and j.error else j.reasoning
+            if outcome is Outcome.ERROR and j.error and j.error.kind:
+                why = f"{j.error.kind}: {why}"
+            out.append(f"judge {j.name}: {why or 'no reason given'}")
+    return out
+
+
+def counts_as_error(rec: CaseRecord) -> bool:
+    """An output that counts against the error budget: the provider failed, or a check could
+    not grade it (an exception inside a check is an error like a provider's)."""
+    return rec.error is not None or any(c.outcome is Outcome.ERROR for c in rec.checks)
+
+
+def error_reason(rec: CaseRecord) -> str:
+    """Why ``rec`` could not be (fully) graded, in one line."""
+    if rec.error is not None:
+        return f"{rec.error.kind}: {rec.error.message}"
+    return "; ".join(grader_reasons(rec, Outcome.ERROR)) or "could not be graded"
+
+
+def grader_warnings(
+    overall: dict[str, Any],
+    checks: dict[str, dict[str, Any]],
+    judges: dict[str, dict[str, Any]],
+    threshold: float,
+) -> list[str]:
+    """Loud notes for the headline: a grader that errored on more than ``threshold`` of its
+    outputs, and a pass rate whose outputs mostly could not be graded."""
+    out: list[str] = []
+    for kind, rows in (("check", checks), ("judge", judges)):
+        for name, r in rows.items():
+            if r["error_rate"] is not None and r["error_rate"] > threshold:
+                out.append(
+                    f"{kind} {name!r} could not grade {r['error']} of {r['n']} outputs "
+                    f"({r['error_rate']:.1%}, above {threshold:.0%}): the pass rate leaves "
+                    "those outputs out"
+                )
+    if overall["n"] and overall["error"] * 2 > overall["n"]:
+        out.append(
+            f"most outputs could not be graded ({overall['error']} of {overall['n']}): the pass "
+            f"rate rests on {overall['graded_cases']} of {overall['cases']} cases"
+        )
+    return out

@@ -1,0 +1,190 @@
+"""Per-run aggregation shared by compare, gate and reports: one pass over a run's records.
+
+Pass rates follow the one definition in :mod:`evalkit.analysis.caserates` (repeats averaged per
+case); a
+case whose every repeat errored has no rate (``NaN``), so errors never count as passes or fails.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from evalkit.analysis.caserates import GRADER_ERROR_WARNING, CaseTable, grader_warnings, rates
+from evalkit.analysis.caserates import Tally as Tally  # re-exported for compare
+from evalkit.analysis.stats.interval import Interval, case_mean_interval
+from evalkit.model.outcome import Outcome
+from evalkit.model.pricing import total_cost
+from evalkit.model.record import CaseRecord
+from evalkit.storage.store import StoredRun
+
+CaseStatus = Literal[
+    "regressed",
+    "fixed",
+    "still failing",
+    "unchanged",
+    "newly erroring",
+    "still erroring",
+    "recovered",
+    "now failing",
+]
+_MAX_REASONS = 5
+
+
+class RunSummary(BaseModel):
+    """One run on its own: what thresholds gate on when there is no baseline."""
+
+    run_id: str
+    path: str
+    suite: str
+    prompt_version: str
+    prompt_label: str | None = None
+    model: str = ""
+    n_cases: int
+    n_records: int
+    n_graded_cases: int = Field(default=0, description="cases with at least one graded repeat")
+    pass_rate: float | None = Field(description="mean per-case pass rate over graded cases")
+    pass_rate_interval: Interval | None = None
+    pass_rate_interval_note: str = Field(
+        default="", description="the interval's method, or why no interval is shown"
+    )
+    error_rate: float = Field(description="share of outputs (case x repeat) that errored")
+    tag_pass_rates: dict[str, float | None] = Field(default_factory=dict)
+    tag_cases: dict[str, int] = Field(default_factory=dict)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="graders that mostly errored, a pass rate resting on few graded outputs",
+    )
+    check_error_rates: dict[str, float] = Field(
+        default_factory=dict, description="per check: share of its outputs it could not grade"
+    )
+    judge_error_rates: dict[str, float] = Field(
+        default_factory=dict, description="per judge: share of its verdicts that are errors"
+    )
+    truncated_rate: float = Field(
+        default=0.0, description="share of records cut off at the token limit"
+    )
+    cost_usd: float | None = Field(description="None (unknown) when a model had no price")
+    judge_cost_usd: float | None
+    input_tokens: int
+    output_tokens: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+
+
+class RunData(CaseTable):
+    """One pass over a stored run's records: per-case tallies, tags and the head-side reasons."""
+
+    def __init__(self, run: StoredRun) -> None:
+        super().__init__(run.records)
+        self.run = run
+
+
+def num(x: float) -> float | None:
+    return None if math.isnan(x) else float(x)
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+def summarize(data: RunData) -> RunSummary:
+    run, m = data.run, data.run.manifest
+    overall = rates(data.overall)
+    repeats = int(m.get("repeats") or max((len(v) for v in data.records.values()), default=1))
+    interval, note = case_mean_interval(data.case_rates(), repeats)
+    tags = {tag: rates(data.overall, ids) for tag, ids in data.tag_cases().items()}
+    checks = {name: rates(t) for name, t in sorted(data.checks.items())}
+    judges = {name: rates(t) for name, t in sorted(data.judges.items())}
+    # the suite's threshold as the run recorded it in summary.json
+    stored = run.summary or {}
+    threshold = float(stored.get("grader_error_warning", GRADER_ERROR_WARNING))
+    records = run.records
+    live = [r.latency_ms for r in records if r.latency_ms is not None and not r.cached]
+    if not live:
+        live = [r.latency_ms for r in records if r.latency_ms is not None]
+    target = m.get("target") or {}
+    return RunSummary(
+        run_id=run.run_id,
+        path=str(run.path),
+        suite=run.suite,
+        prompt_version=str(m.get("prompt_version", "")),
+        prompt_label=m.get("prompt_label"),
+        model=str(target.get("model", "")) if isinstance(target, dict) else "",
+        n_cases=len(data.case_ids),
+        n_records=len(records),
+        n_graded_cases=overall["graded_cases"],
+        pass_rate=overall["pass_rate"],
+        pass_rate_interval=interval,
+        pass_rate_interval_note=note,
+        error_rate=overall["error_rate"] or 0.0,
+        tag_pass_rates={t: r["pass_rate"] for t, r in tags.items()},
+        tag_cases={t: r["cases"] for t, r in tags.items()},
+        warnings=grader_warnings(overall, checks, judges, threshold),
+        check_error_rates=_error_rates(checks),
+        judge_error_rates=_error_rates(judges),
+        truncated_rate=sum(r.truncated for r in records) / len(records) if records else 0.0,
+        cost_usd=total_cost([r.cost_usd for r in records]),
+        judge_cost_usd=total_cost([j.cost_usd for r in records for j in r.judges]),
+        input_tokens=sum(r.usage.input_tokens for r in records),
+        output_tokens=sum(r.usage.output_tokens for r in records),
+        latency_p50_ms=_percentile(live, 50),
+        latency_p95_ms=_percentile(live, 95),
+    )
+
+
+def _error_rates(graders: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Per grader: the share of its outputs it could not grade."""
+    return {name: r["error_rate"] for name, r in graders.items() if r["error_rate"] is not None}
+
+
+def summarize_run(run: StoredRun) -> RunSummary:
+    """Pass rate, error rate, per-tag pass rates, cost, tokens and latency of one run."""
+    return summarize(RunData(run))
+
+
+def cluster_of(record: CaseRecord, key: str) -> str | None:
+    """The cluster a case belongs to under ``key`` (see the module docstring), or None."""
+    if key.startswith("tag:"):
+        prefix = key[4:]
+        return next((t[len(prefix) :] for t in record.tags if t.startswith(prefix)), None)
+    value: Any = record.model_dump()
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return None if value is None else str(value)
+
+
+def failure_reasons(records: list[CaseRecord]) -> list[str]:
+    out: list[str] = []
+    for rec in records:
+        if rec.error is not None:
+            out.append(f"error {rec.error.kind}: {rec.error.message}")
+        for c in rec.checks:
+            if c.outcome is not Outcome.PASS:
+                out.append(f"{c.name} {c.outcome.value}" + (f": {c.reason}" if c.reason else ""))
+        for j in rec.judges:
+            if j.outcome is not Outcome.PASS:
+                why = j.error.message if j.error else j.reasoning
+                out.append(f"judge {j.name} {j.outcome.value}" + (f": {why}" if why else ""))
+    unique = list(dict.fromkeys(" ".join(r.split())[:300] for r in out))
+    return unique[:_MAX_REASONS]
+
+
+def case_status(base: float, head: float) -> CaseStatus:
+    if math.isnan(base):
+        if math.isnan(head):
+            return "still erroring"
+        # error -> pass is a recovery; error -> fail (even partly) is not
+        return "recovered" if head == 1.0 else "now failing"
+    if math.isnan(head):
+        return "newly erroring"
+    if head < base:
+        return "regressed"
+    if head > base:
+        return "fixed"
+    return "unchanged" if head == 1.0 else "still failing"

@@ -1,0 +1,104 @@
+"""The end of ``evalkit ci``: compare the fresh run with the committed baseline, gate, write.
+
+Kept as a library function so the CLI stays thin and tests (and other CI systems) can call it
+directly. Outputs in ``out_dir``: ``summary.md`` (the PR comment), ``summary.json`` (machines),
+``junit.xml`` (CI test tabs). The markdown is also appended to ``$GITHUB_STEP_SUMMARY`` when set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from evalkit.analysis.compare import Comparison, RunSummary, compare_runs, summarize_run
+from evalkit.analysis.gate import Gate, GateResult, evaluate_gate
+from evalkit.base.console import make_console
+from evalkit.base.files import write_atomic
+from evalkit.base.format import pct
+from evalkit.report.compare_md import full_markdown, run_markdown
+from evalkit.report.compare_terminal import render_comparison, render_run
+from evalkit.report.junit import junit_xml
+from evalkit.storage.baseline import baseline_run, get_baseline
+from evalkit.storage.store import load_run
+
+SUMMARY_MD = "summary.md"
+SUMMARY_JSON = "summary.json"
+JUNIT_XML = "junit.xml"
+
+
+def _append_step_summary(markdown: str) -> None:
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(markdown + "\n")
+
+
+def verdict_line(suite: str, gate: GateResult, seen: Comparison | RunSummary) -> str:
+    """The first line ``evalkit ci`` prints: the verdict and why, readable in a CI log alone."""
+    if isinstance(seen, Comparison):
+        o = seen.overall
+        what = (
+            f"pass rate {pct(o.base_rate)} → {pct(o.head_rate)} against baseline "
+            f"{seen.base.run_id} ({o.verdict})"
+        )
+    else:
+        what = f"pass rate {pct(seen.pass_rate)}, no baseline"
+    line = f"evalkit ci {suite}: gate {'PASSED' if gate.passed else 'FAILED'}: {what}"
+    why = "; ".join(r.message for r in gate.failures)
+    return f"{line}; failed: {why}" if why else line
+
+
+def finish_ci(
+    head_run_path: Path,
+    *,
+    project_root: Path,
+    suite: str,
+    gate: Gate | None,
+    out_dir: Path,
+    runs_dir: str | Path = "runs",
+    cluster_key: str | None = None,
+    console: Console | None = None,
+) -> int:
+    """Compare with the baseline (if any), apply ``gate``, write the outputs; return the exit
+    code (0 passed, 1 gate failed). Without a baseline only the gate's thresholds apply."""
+    gate = gate or Gate()
+    head = load_run(Path(head_run_path))
+    pointer = get_baseline(suite, project_root=project_root, runs_dir=runs_dir)
+    payload: dict[str, Any] = {
+        "suite": suite,
+        "head_run": str(head_run_path),
+        "baseline": pointer.model_dump() if pointer else None,
+    }
+    con = console or make_console()
+    if pointer is not None:
+        base = baseline_run(suite, pointer, project_root=project_root, runs_dir=runs_dir)
+        comparison = compare_runs(base, head, cluster_key=cluster_key)
+        result = evaluate_gate(comparison, gate)
+        markdown = full_markdown(comparison, base, head, Path(project_root), gate=result)
+        payload["comparison"] = comparison.model_dump(mode="json")
+        con.print(
+            verdict_line(suite, result, comparison), markup=False, highlight=False, soft_wrap=True
+        )
+        render_comparison(comparison, result, con)
+    else:
+        comparison = None
+        summary = summarize_run(head)
+        result = evaluate_gate(summary, gate)
+        markdown = run_markdown(summary, result)
+        payload["run"] = summary.model_dump(mode="json")
+        con.print(
+            verdict_line(suite, result, summary), markup=False, highlight=False, soft_wrap=True
+        )
+        render_run(summary, result, con)
+    payload["gate"] = {"config": gate.model_dump(mode="json"), **result.model_dump(mode="json")}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / SUMMARY_MD, markdown)
+    write_atomic(out / SUMMARY_JSON, json.dumps(payload, indent=2, allow_nan=False) + "\n")
+    write_atomic(out / JUNIT_XML, junit_xml(head, comparison))
+    _append_step_summary(markdown)
+    return result.exit_code

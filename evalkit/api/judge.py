@@ -1,0 +1,196 @@
+"""Re-judge a stored run's outputs with the current judges, without calling the system again.
+
+The new run is written beside the old one (same ``runs/<suite>/<prompt-version>/`` folder) with
+``rejudged_from: <run id>`` in its manifest. Each record keeps its output, usage, cost, latency
+and check results; verdicts of the judges given are replaced (verdicts of other judges are
+kept), and the record's outcome is recombined. Records whose generation failed are copied as
+they are: there is nothing to judge. Verdicts are cached, so re-judging after a rubric tweak
+pays only for the judge whose version changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evalkit.grading.judge.judge import Judge, judge_applies
+from evalkit.model.golden import Case, load_golden
+from evalkit.model.provider import CallContext
+from evalkit.model.record import CaseRecord, JudgeVerdict
+from evalkit.storage.runlock import RunLock
+from evalkit.storage.store import (
+    StoredRun,
+    append_record,
+    load_run,
+    new_run_id,
+    now_iso,
+    open_results,
+    write_manifest,
+)
+
+if TYPE_CHECKING:
+    from evalkit.model.config import ProjectConfig
+
+Warn = Callable[[str], None]
+
+
+def stored_case(record: CaseRecord) -> Case:
+    """A case rebuilt from what a record stores (vars and tags; no context or reference)."""
+    return Case(id=record.case_id, vars=record.vars, tags=record.tags)
+
+
+def run_cases(
+    run: StoredRun, project: ProjectConfig | None, warn: Warn | None = None
+) -> dict[str, Case]:
+    """The golden cases a stored run was made from (context, expected, per-case judges).
+
+    Read from the manifest's ``golden_path``; a changed golden set is used with a warning, a
+    missing one falls back to the vars and tags stored in each record (no context).
+    """
+    say = warn or (lambda message: None)
+    stored = {r.case_id: stored_case(r) for r in run.records}
+    rel = run.manifest.get("golden_path")
+    if not rel or project is None:
+        return stored
+    path = project.resolve(rel)
+    if not path.exists():
+        say(f"golden set {rel} not found: judging with the stored vars only (no context)")
+        return stored
+    golden = load_golden(path)
+    if run.manifest.get("golden_sha") and golden.sha != run.manifest["golden_sha"]:
+        say(f"golden set {rel} changed since run {run.run_id}; using its current cases")
+    return {**stored, **{c.id: c for c in golden.cases}}
+
+
+def _recombine(
+    record: CaseRecord, verdicts: list[JudgeVerdict], min_score: float | None
+) -> CaseRecord:
+    from evalkit.grading.check.compose import case_outcome  # the check registry loads on demand
+
+    outcome, score = case_outcome(record.checks, verdicts, min_score)
+    return record.model_copy(update={"judges": verdicts, "outcome": outcome, "score": score})
+
+
+async def rejudge_run_async(
+    run: Path | StoredRun,
+    project: ProjectConfig | None,
+    judges: Sequence[Judge],
+    *,
+    suite_judges: Sequence[str] | None = None,
+    cases: Mapping[str, Case] | None = None,
+    concurrency: int = 8,
+    warn: Warn | None = None,
+) -> Path:
+    """Write the re-judged run and return its directory; judges are not closed here.
+
+    ``run`` is the stored run's directory, or the run already loaded (it is not read again).
+    ``suite_judges`` are the judges that apply to every case (default: all of ``judges``);
+    a judge outside it grades only the cases that add it (``judges:`` in the golden case),
+    and a case's ``skip_judges`` is respected either way.
+    """
+    from evalkit.analysis.caserates import GRADER_ERROR_WARNING
+    from evalkit.analysis.summary import summarize
+    from evalkit.storage.rundir import write_summary_and_report
+
+    old = run if isinstance(run, StoredRun) else load_run(run)
+    by_case = dict(cases) if cases is not None else run_cases(old, project, warn)
+    everyone = list(suite_judges) if suite_judges is not None else [j.name for j in judges]
+    names = {j.name for j in judges}
+    suite = old.manifest.get("suite")
+    min_score = None
+    warn_share = GRADER_ERROR_WARNING
+    if project is not None and suite in project.suites:
+        min_score = project.suites[suite].min_score
+        warn_share = project.suites[suite].grader_error_warning
+    run_id = new_run_id()
+    path = old.path.parent / run_id
+    path.mkdir(parents=False, exist_ok=False)
+    lock = RunLock(path, run_id)  # live while re-judging; `evalkit runs` shows it abandoned if not
+    manifest: dict[str, Any] = {
+        **old.manifest,
+        "run_id": run_id,
+        "rejudged_from": old.run_id,
+        "judge_versions": {
+            **old.manifest.get("judge_versions", {}),
+            **{j.name: j.version for j in judges},
+        },
+        "started_at": now_iso(),
+        "finished_at": None,
+        "status": "running",
+    }
+    write_manifest(path, manifest)
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(record: CaseRecord) -> CaseRecord:
+        if record.output is None or record.error is not None:
+            return record
+        case = by_case.get(record.case_id) or stored_case(record)
+        ctx = CallContext(
+            case_id=record.case_id,
+            prompt_version=old.manifest.get("prompt_version"),
+            prompt_label=old.manifest.get("prompt_label"),
+            repeat=record.repeat,
+        )
+        applicable = [j for j in judges if judge_applies(j.name, case, everyone)]
+        async with sem:
+            fresh = [await j.grade(case, record.output, ctx) for j in applicable]
+        kept = [v for v in record.judges if v.name not in names]
+        return _recombine(record, [*kept, *fresh], min_score)
+
+    status = "running"
+    records: list[CaseRecord] = []
+    try:
+        records = list(await asyncio.gather(*(one(r) for r in old.records)))
+        with open_results(path) as fh:
+            for record in records:
+                append_record(fh, record)
+        # re-judging cannot complete a run whose generation did not: keep its status (a source
+        # still marked running, i.e. abandoned or in progress, is at most interrupted)
+        old_status = str(old.manifest.get("status") or "complete")
+        status = "interrupted" if old_status == "running" else old_status
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        status = "interrupted"
+        raise
+    except BaseException:
+        status = "aborted"
+        raise
+    finally:
+        summary = summarize(
+            records,
+            repeats=int(old.manifest.get("repeats", 1)),
+            project_root=project.root if project is not None else None,
+            run_id=run_id,
+            grader_error_warning=warn_share,
+        )
+        summary["requests"] = 0  # no call to the system under test
+        summary["judge_requests"] = sum(
+            v.requests for r in records for v in r.judges if v.name in names
+        )
+        manifest.update(status=status, finished_at=now_iso(), records=len(records))
+        try:
+            write_manifest(path, manifest)
+            write_summary_and_report(path, manifest, summary, records)
+        finally:
+            lock.release()
+    return path
+
+
+def rejudge_run(
+    run: Path | StoredRun,
+    project: ProjectConfig | None,
+    judges: Sequence[Judge],
+    **options: Any,
+) -> Path:
+    """Sync wrapper of :func:`rejudge_run_async`; closes the judges (their clients belong to
+    the event loop this call creates)."""
+
+    async def go() -> Path:
+        try:
+            return await rejudge_run_async(run, project, judges, **options)
+        finally:
+            for judge in judges:
+                await judge.aclose()
+
+    return asyncio.run(go())

@@ -1,0 +1,472 @@
+"""The async run loop: bounded concurrency, one retry policy, cache, repeats, resume.
+
+Each case × repeat is rendered (at load), looked up in the response cache, otherwise sent through
+:func:`evalkit.execution.provider.retry.call_with_retries`, graded by checks and judges, and
+appended to
+``results.jsonl`` as soon as it finishes. A provider failure becomes an *error* record; an auth
+failure stops the run at once; more errors than the budget allows stops it with exit code 3.
+:func:`run_suite` is the thin sync wrapper over :func:`run_suite_async`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from evalkit.analysis.caserates import counts_as_error, error_reason
+from evalkit.base.exceptions import (
+    AuthError,
+    ProviderError,
+    RunAborted,
+    RunInterrupted,
+    StorageError,
+)
+from evalkit.base.redact import redact
+from evalkit.execution.cache import ResponseCache, cache_key
+from evalkit.execution.provider.retry import RetryPolicy, call_with_retries
+from evalkit.execution.runstop import StopSignals, close_all
+from evalkit.grading.check.base import CheckContext
+from evalkit.grading.check.compose import case_outcome, evaluate_checks
+from evalkit.grading.judge.judge import judge_applies
+from evalkit.model.config import LoadedSuite, PreparedCase
+from evalkit.model.golden import Case
+from evalkit.model.outcome import Outcome
+from evalkit.model.pricing import PriceTable, load_prices
+from evalkit.model.provider import CallContext, Completion, Provider, TargetSpec
+from evalkit.model.record import CaseRecord, ErrorInfo, JudgeVerdict, Usage
+from evalkit.report.progress import RunProgress
+from evalkit.storage.rundir import prepare_run_dir, write_summary_and_report
+from evalkit.storage.store import ResultsWriter, now_iso, open_results, write_manifest
+
+if TYPE_CHECKING:
+    from evalkit.grading.judge import JudgeDef
+
+
+class Grader(Protocol):
+    """A judge as the engine sees it (implemented in :mod:`evalkit.grading.judge`)."""
+
+    name: str
+
+    @property
+    def version(self) -> str: ...
+
+    async def prepare(self) -> None: ...
+
+    async def grade(
+        self, case: Case, output: str, ctx: CallContext | None = None
+    ) -> JudgeVerdict: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass
+class RunOptions:
+    concurrency: int | None = None
+    use_cache: bool = True
+    resume: Path | None = None
+    progress: bool | None = None  # None: only when stderr is a terminal
+    retry: RetryPolicy | None = None
+    #: answer every judge from another model (the demo: a scripted one)
+    judge_target_override: Callable[[JudgeDef], TargetSpec] | None = None
+
+
+@dataclass
+class RunOutcome:
+    path: Path
+    run_id: str
+    status: str
+    summary: dict[str, Any]
+    requests: int = 0
+
+
+@dataclass
+class _State:
+    suite: LoadedSuite
+    provider: Provider
+    cache: ResponseCache
+    prices: PriceTable
+    policy: RetryPolicy
+    results: ResultsWriter
+    planned: int
+    budget: int
+    counts: dict[str, int] = field(default_factory=lambda: {"pass": 0, "fail": 0, "error": 0})
+    provider_errors: int = 0
+    requests: int = 0
+    #: the latest record per (case, repeat), as read_records would return them after the run
+    latest: dict[tuple[str, int], CaseRecord] = field(default_factory=dict)
+    on_record: Callable[[CaseRecord], None] | None = None
+    keys: dict[tuple[str, int], str] = field(default_factory=dict)
+    prefetched: dict[str, Completion] = field(default_factory=dict)
+    abort: BaseException | None = None  # set once the run must stop; no new requests
+
+
+def run_suite(suite: LoadedSuite, options: RunOptions | None = None) -> RunOutcome:
+    """Run a suite to completion (sync wrapper).
+
+    Ctrl-C or SIGTERM keeps what finished, marks the run ``interrupted`` and raises
+    :class:`RunInterrupted`; ``--resume`` finishes it later.
+    """
+    return asyncio.run(run_suite_async(suite, options or RunOptions()))
+
+
+async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome:
+    """Run (or resume) a suite. Resuming re-requests every case whose latest record is an error
+    and applies the error budget to the run's final state."""
+    from evalkit.analysis.summary import summarize
+
+    cfg = suite.config
+    project = suite.project
+    stop = StopSignals()
+    stop.install()
+    try:
+        opened = prepare_run_dir(suite, options.resume, use_cache=options.use_cache)
+    except BaseException:
+        stop.remove()
+        raise
+    path, manifest, done = opened.path, opened.manifest, opened.done
+    run_id = str(manifest["run_id"])
+    repeats = cfg.repeats
+    todo = [
+        (pc, r)
+        for pc in suite.cases
+        for r in range(repeats)
+        if (pc.case.id, r) not in done or done[(pc.case.id, r)].error is not None
+    ]
+    planned = len(suite.cases) * repeats
+    # a --no-cache run stays uncached when resumed
+    use_cache = options.use_cache and bool(manifest.get("use_cache", True))
+    status = "running"
+    started = cases_started = time.perf_counter()
+    state: _State | None = None
+    graders: list[Grader] = []
+    cleanup: list[Callable[[], Awaitable[None] | None]] = []
+    try:
+        policy = options.retry or cfg.retry.policy()
+        prices = load_prices(project.resolve(project.prices) if project.prices else None)
+        cache = ResponseCache(project.resolve(project.cache_dir), enabled=use_cache)
+        cleanup.append(cache.close)  # last: the judges share it
+        provider = _default_provider(suite)
+        cleanup.append(provider.aclose)
+        graders = _build_judges(suite, options, cache, prices, policy, manifest)
+        cleanup.extend(g.aclose for g in graders)
+        if graders:
+            write_manifest(path, manifest)  # judge versions on disk even if the run is killed
+        results = open_results(path)
+        cleanup.append(results.close)
+        state = _State(
+            suite=suite,
+            provider=provider,
+            cache=cache,
+            prices=prices,
+            policy=policy,
+            results=results,
+            planned=planned,
+            budget=int(cfg.error_budget * planned),
+        )
+        state.latest = dict(done)
+        state.keys = {(pc.case.id, r): _cache_key(suite, pc, r) for pc, r in todo}
+        state.prefetched = cache.get_many(list(state.keys.values()))
+        # errored cases are being retried: the budget counts errors of the final state
+        state.provider_errors = sum(
+            1 for key, rec in done.items() if counts_as_error(rec) and key not in state.keys
+        )
+        await provider.prepare()
+        for grader in graders:
+            await grader.prepare()
+        cases_started = time.perf_counter()  # SDK imports and client set-up are done
+        concurrency = options.concurrency or cfg.concurrency
+        with RunProgress(options.progress, len(todo), suite.name, state.counts) as advance:
+            state.on_record = advance
+            await _run_all(state, todo, concurrency, graders)
+        status = "complete"
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        status = "interrupted"
+        raise RunInterrupted(
+            f"{stop.name} stopped run {run_id}; finished cases are kept in {path}. "
+            f"Resume with `evalkit run --resume {run_id}`"
+        ) from None
+    except StorageError as exc:
+        status = "aborted"
+        raise StorageError(
+            f"{exc}. Finished cases are kept; free some space, then "
+            f"`evalkit run --resume {run_id}`",
+            path=exc.path,
+            errno=exc.errno,
+        ) from None
+    except (AuthError, RunAborted):
+        status = "aborted"
+        raise
+    except BaseException:
+        status = "failed"
+        raise
+    finally:
+        # from here on SIGTERM is ignored until the manifest is written
+        stop.closing = True
+        await close_all(cleanup)
+        records = list(state.latest.values()) if state else list(done.values())
+        summary = summarize(
+            records,
+            repeats=repeats,
+            project_root=project.root,
+            run_id=run_id,
+            grader_error_warning=cfg.grader_error_warning,
+        )
+        summary["requests"] = state.requests if state else 0
+        finished = time.perf_counter()
+        summary["timings"] = {
+            "startup_s": round(cases_started - started, 4),
+            "cases_s": round(finished - cases_started, 4),
+        }
+        _note_judges_and_prices(manifest, graders, prices)
+        manifest.update(status=status, finished_at=now_iso(), records=len(records))
+        try:
+            write_manifest(path, manifest)
+            write_summary_and_report(path, manifest, summary, records)
+        except StorageError as exc:
+            # the records are safe in results.jsonl; the lock is released below, so the run
+            # shows as abandoned and resumes like any other
+            print(f"warning: {exc}", file=sys.stderr)
+            if status == "complete":
+                raise
+        finally:
+            opened.lock.release()
+            stop.remove()
+    return RunOutcome(
+        path=path,
+        run_id=run_id,
+        status=status,
+        summary=summary,
+        requests=summary["requests"],
+    )
+
+
+async def _run_all(
+    state: _State, todo: list[tuple[PreparedCase, int]], concurrency: int, graders: list[Grader]
+) -> None:
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(pc: PreparedCase, repeat: int) -> None:
+        async with sem:
+            if state.abort is not None:
+                return  # the run is stopping: start no new request
+            try:
+                record = await _run_case(state, pc, repeat, graders)
+            except BaseException as exc:
+                state.abort = exc
+                raise
+        try:
+            append_record_and_count(state, record)
+        except RunAborted as exc:
+            state.abort = exc
+            raise
+
+    tasks = [asyncio.ensure_future(one(pc, r)) for pc, r in todo]
+    try:
+        # first exception (auth failure, budget exhausted, full disk) cancels everything else
+        for fut in asyncio.as_completed(tasks):
+            await fut
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def append_record_and_count(state: _State, record: CaseRecord) -> None:
+    """Store a finished record (superseding an errored one being retried), then apply the budget."""
+    state.results.append(record)
+    state.latest.pop(record.key, None)
+    state.latest[record.key] = record
+    state.counts[record.outcome.value] += 1
+    if state.on_record is not None:
+        state.on_record(record)
+    if counts_as_error(record):
+        state.provider_errors += 1
+        if state.provider_errors > state.budget:
+            raise RunAborted(
+                f"{state.provider_errors} of {state.planned} outputs failed (provider or check "
+                f"errors), over the error budget of {state.budget}; last error: "
+                f"{error_reason(record)}"
+            )
+
+
+@dataclass
+class _Generated:
+    completion: Completion
+    attempts: int
+    cached: bool
+    latency_ms: float | None
+
+
+def _cache_key(suite: LoadedSuite, pc: PreparedCase, repeat: int) -> str:
+    # without a prompt (python callables) the case's variables are the input
+    extra = None if pc.messages else {"vars": pc.case.vars}
+    return cache_key(suite.target, pc.messages, dict(suite.target.params), repeat, extra=extra)
+
+
+async def _generate(
+    state: _State, pc: PreparedCase, repeat: int, ctx: CallContext
+) -> _Generated | CaseRecord:
+    """The system's answer for one case × repeat (cache, then retried call), or an error record."""
+    case = pc.case
+    key = state.keys[(case.id, repeat)]
+    hit = state.prefetched.pop(key, None)
+    if hit is not None:
+        # the latency measured when the answer was produced, so latency checks still grade it
+        latency = hit.extra.get("latency_ms")
+        return _Generated(hit, attempts=0, cached=True, latency_ms=latency)
+
+    def call() -> Awaitable[Completion]:
+        # the provider merges the target's params itself; no per-call overrides here
+        return state.provider.complete(pc.messages, {}, ctx)
+
+    started = time.perf_counter()
+    try:
+        completion, attempts = await call_with_retries(call, state.policy)
+    except AuthError as exc:
+        raise AuthError(
+            f"the provider refused the credentials ({exc.message}); check the API key "
+            "environment variable. Stopped the run instead of failing every case.",
+            kind="auth",
+            status=exc.status,
+        ) from None
+    except ProviderError as exc:
+        state.requests += exc.attempts
+        return CaseRecord(
+            case_id=case.id,
+            repeat=repeat,
+            tags=case.tags,
+            vars=case.vars,
+            outcome=Outcome.ERROR,
+            error=ErrorInfo(kind=exc.kind, message=redact(exc.message), status=exc.status),
+            attempts=exc.attempts,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            finished_at=now_iso(),
+        )
+    state.requests += attempts
+    latency_ms = (time.perf_counter() - started) * 1000
+    completion.extra["latency_ms"] = latency_ms
+    state.cache.put(key, completion)
+    return _Generated(completion, attempts, cached=False, latency_ms=latency_ms)
+
+
+async def _run_case(
+    state: _State, pc: PreparedCase, repeat: int, graders: list[Grader]
+) -> CaseRecord:
+    suite = state.suite
+    ctx = CallContext(
+        case_id=pc.case.id,
+        prompt_version=suite.prompt.version if suite.prompt else None,
+        prompt_label=suite.prompt.label if suite.prompt else None,
+        repeat=repeat,
+        variables=pc.case.template_vars(),
+    )
+    generated = await _generate(state, pc, repeat, ctx)
+    if isinstance(generated, CaseRecord):
+        return generated
+    case = pc.case
+    completion = generated.completion
+    cost = state.prices.cost(
+        completion.model or suite.target.model,
+        completion.input_tokens,
+        completion.output_tokens,
+        cache_read=completion.cache_read_tokens,
+        cache_write=completion.cache_write_tokens,
+    )
+    check_ctx = CheckContext(
+        output=completion.text,
+        case=case,
+        latency_ms=generated.latency_ms,
+        cost_usd=cost,
+        input_tokens=completion.input_tokens,
+        output_tokens=completion.output_tokens,
+        base_dir=suite.project.root,
+    )
+    results = await evaluate_checks(pc.checks, check_ctx)
+    applicable = [g for g in graders if judge_applies(g.name, case, suite.config.judges)]
+    verdicts = list(
+        await asyncio.gather(*(g.grade(case, completion.text, ctx) for g in applicable))
+    )
+    outcome, score = case_outcome(results, verdicts, suite.config.min_score)
+    return CaseRecord(
+        case_id=case.id,
+        repeat=repeat,
+        tags=case.tags,
+        vars=case.vars,
+        outcome=outcome,
+        output=completion.text,
+        checks=results,
+        judges=verdicts,
+        usage=Usage(
+            input_tokens=completion.input_tokens,
+            output_tokens=completion.output_tokens,
+            cache_read_input_tokens=completion.cache_read_tokens,
+            cache_creation_input_tokens=completion.cache_write_tokens,
+        ),
+        cost_usd=cost,
+        finish_reason=completion.finish_reason,
+        truncated=completion.truncated,
+        latency_ms=generated.latency_ms,
+        attempts=generated.attempts,
+        cached=generated.cached,
+        score=score,
+        finished_at=now_iso(),
+    )
+
+
+def _build_judges(
+    suite: LoadedSuite,
+    options: RunOptions,
+    cache: ResponseCache,
+    prices: PriceTable,
+    policy: RetryPolicy,
+    manifest: dict[str, Any],
+) -> list[Grader]:
+    """The suite's judges, sharing the run's cache, prices and retry policy."""
+    if not suite.judges:
+        return []
+    from evalkit.grading.judge import build_judges, self_preference_warning
+
+    judges = build_judges(
+        suite.judges,
+        project=suite.project,
+        cache=cache,
+        prices=prices,
+        policy=policy,
+        target_override=options.judge_target_override,
+    )
+    manifest["judge_versions"] = {j.name: j.version for j in judges}
+    warning = self_preference_warning(suite.target, suite.judges)
+    if warning:
+        import sys
+
+        manifest.setdefault("warnings", []).append(warning)
+        print(f"warning: {warning}", file=sys.stderr)
+    return list(judges)
+
+
+def _note_judges_and_prices(
+    manifest: dict[str, Any], graders: list[Grader], prices: PriceTable
+) -> None:
+    """At the end of a run: judge versions of the output modes ``auto`` settled on, and one
+    warning naming the models without a price (their cost is unknown, not $0)."""
+    if graders:
+        manifest["judge_versions"] = {g.name: g.version for g in graders}
+    from evalkit.model.pricing import unpriced_warning
+
+    warning = unpriced_warning(prices.unpriced())
+    if warning:
+        import sys
+
+        manifest.setdefault("warnings", []).append(warning)
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def _default_provider(suite: LoadedSuite) -> Provider:
+    from evalkit.execution.provider import create_provider
+
+    return create_provider(suite.target)

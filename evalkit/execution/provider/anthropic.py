@@ -1,0 +1,109 @@
+"""Anthropic Messages API through the official async SDK.
+
+The SDK is imported on first use, not at module import, because ``import anthropic`` costs
+seconds and ``evalkit --help`` must stay fast. SDK retries are off (evalkit's policy in
+:mod:`evalkit.execution.provider.retry` owns them) and the timeout is explicit (the SDK default is
+600 s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from evalkit.base.exceptions import ProviderError
+from evalkit.execution.provider import _common
+from evalkit.execution.provider._sdk import SDKProvider, map_sdk_error
+from evalkit.model.provider import Completion, Message, TargetSpec
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
+
+DEFAULT_KEY_ENV = "ANTHROPIC_API_KEY"
+#: the Messages API requires max_tokens; used when params do not set it
+DEFAULT_MAX_TOKENS = 1024
+
+
+def make_client(spec: TargetSpec, *, api_key: str | None = None) -> AsyncAnthropic:
+    """An ``AsyncAnthropic`` with retries off and the spec's timeout (judges reuse it).
+
+    A local ``base_url`` (loopback or private address) or ``api_key: none`` needs no key.
+    """
+    import anthropic
+
+    key = api_key or _common.resolve_key(spec, DEFAULT_KEY_ENV)
+    return anthropic.AsyncAnthropic(
+        api_key=key,
+        base_url=spec.base_url,
+        max_retries=0,
+        timeout=spec.timeout,
+        http_client=_common.aiohttp_client(anthropic, spec.timeout),
+    )
+
+
+def map_error(exc: BaseException, *, secret: str | None = None) -> ProviderError:
+    """Turn whatever the SDK raised into a classified :class:`ProviderError`."""
+    import anthropic
+
+    return map_sdk_error(anthropic, exc, secret)
+
+
+class AnthropicProvider(SDKProvider):
+    """``provider: anthropic``: system messages go to ``system=``, the rest are the turns."""
+
+    name = "anthropic"
+
+    def _make_client(self) -> AsyncAnthropic:
+        return make_client(self._spec, api_key=self._api_key)
+
+    def _create(self, client: Any) -> Callable[..., Awaitable[Any]]:
+        create: Callable[..., Awaitable[Any]] = client.messages.create
+        return create
+
+    def _fields(self, messages: list[Message]) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "messages": [
+                {"role": m["role"], "content": m["content"]}
+                for m in messages
+                if m["role"] != "system"
+            ]
+        }
+        system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+        if system:
+            fields["system"] = system
+        return fields
+
+    def _wire_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """max_tokens is required by the Messages API; ``stop`` is ``stop_sequences`` there."""
+        wire = dict(params)
+        wire.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
+        if "stop" in wire:
+            stop = wire.pop("stop")
+            wire["stop_sequences"] = [stop] if isinstance(stop, str) else stop
+        return wire
+
+    def _map_error(self, exc: BaseException, secret: str | None) -> ProviderError:
+        return map_error(exc, secret=secret)
+
+    def _completion(self, reply: Any) -> Completion:
+        return _completion(reply)
+
+
+def _completion(reply: Any) -> Completion:
+    content = getattr(reply, "content", None)
+    usage = getattr(reply, "usage", None)
+    if not isinstance(content, list) or usage is None:
+        raise ProviderError(
+            "response is not an Anthropic message", kind="malformed", retryable=True
+        )
+    text = "".join(block.text for block in content if getattr(block, "type", None) == "text")
+    tokens_in, tokens_out, read, write = _common.usage_counts(usage)
+    return Completion(
+        text=text,
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
+        model=reply.model or "",
+        finish_reason=reply.stop_reason,
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+    )

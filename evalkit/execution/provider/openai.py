@@ -1,0 +1,91 @@
+"""OpenAI Chat Completions through the official async SDK; with ``base_url`` this also covers
+every OpenAI-compatible server (vLLM, Ollama, llama.cpp).
+
+The SDK is imported on first use (``import openai`` costs seconds). SDK retries are off
+(evalkit's policy owns them) and the timeout is explicit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from evalkit.base.exceptions import ProviderError
+from evalkit.execution.provider import _common
+from evalkit.execution.provider._sdk import SDKProvider, map_sdk_error
+from evalkit.model.provider import Completion, Message, TargetSpec
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+#: local OpenAI-compatible servers usually ignore the key, but the SDK insists on one
+LOCAL_PLACEHOLDER_KEY = _common.LOCAL_PLACEHOLDER_KEY
+
+
+def make_client(spec: TargetSpec, *, api_key: str | None = None) -> AsyncOpenAI:
+    """An ``AsyncOpenAI`` with retries off and the spec's timeout (judges reuse it).
+
+    With a ``base_url`` and no key in the environment a placeholder key is used, since
+    OpenAI-compatible servers usually need none (and a local one or ``api_key: none`` never
+    does); against api.openai.com a missing key is an AuthError up front.
+    """
+    import openai
+
+    env = spec.api_key_env or DEFAULT_KEY_ENV
+    if api_key is None and spec.base_url and not spec.api_key_env:
+        api_key = _common.env_key(env) or LOCAL_PLACEHOLDER_KEY
+    key = api_key or _common.resolve_key(spec, DEFAULT_KEY_ENV)
+    return openai.AsyncOpenAI(
+        api_key=key,
+        base_url=spec.base_url,
+        max_retries=0,
+        timeout=spec.timeout,
+        http_client=_common.aiohttp_client(openai, spec.timeout),
+    )
+
+
+def map_error(exc: BaseException, *, secret: str | None = None) -> ProviderError:
+    """Turn whatever the SDK raised into a classified :class:`ProviderError`."""
+    import openai
+
+    return map_sdk_error(openai, exc, secret)
+
+
+class OpenAIProvider(SDKProvider):
+    """``provider: openai``: messages go through unchanged, params as SDK keywords."""
+
+    name = "openai"
+
+    def _make_client(self) -> AsyncOpenAI:
+        return make_client(self._spec, api_key=self._api_key)
+
+    def _create(self, client: Any) -> Callable[..., Awaitable[Any]]:
+        create: Callable[..., Awaitable[Any]] = client.chat.completions.create
+        return create
+
+    def _fields(self, messages: list[Message]) -> dict[str, Any]:
+        return {"messages": list(messages)}
+
+    def _map_error(self, exc: BaseException, secret: str | None) -> ProviderError:
+        return map_error(exc, secret=secret)
+
+    def _completion(self, reply: Any) -> Completion:
+        return _completion(reply)
+
+
+def _completion(reply: Any) -> Completion:
+    choices = getattr(reply, "choices", None)
+    if not isinstance(choices, list) or not choices or getattr(choices[0], "message", None) is None:
+        raise ProviderError("response has no choices", kind="malformed", retryable=True)
+    choice = choices[0]
+    tokens_in, tokens_out, read, write = _common.usage_counts(getattr(reply, "usage", None))
+    return Completion(
+        text=choice.message.content or "",
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
+        model=getattr(reply, "model", "") or "",
+        finish_reason=choice.finish_reason,
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+    )

@@ -1,0 +1,79 @@
+"""The one retry policy: every model call (targets and judges) goes through it.
+
+SDK-level retries are switched off (``max_retries=0``) so attempts are never multiplied; this
+module alone decides whether and when to try again:
+
+* only errors whose ``retryable`` flag is set are retried (rate limits, 5xx, 529, timeouts,
+  dropped connections); 400/401/403/404 and callable errors fail at once;
+* a malformed 200 body is retried, but at most ``max_malformed_attempts`` times in all: a
+  truncated reply from a flaky proxy is worth one more try, while a ``base_url`` pointing at
+  something that is not an LLM API would answer garbage forever;
+* the wait is the server's ``retry-after`` / ``retry-after-ms`` when given (capped at
+  ``max_retry_after``), else exponential backoff with *full jitter*
+  (``uniform(0, min(max_delay, base_delay * 2**n))``), which spreads a burst of concurrent
+  rate-limited calls instead of having them retry in lockstep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from evalkit.base.exceptions import ProviderError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds on retrying one logical call; ``max_attempts`` counts the first request too."""
+
+    max_attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    max_retry_after: float = 60.0
+    max_malformed_attempts: int = 2
+
+    def backoff_cap(self, attempt: int) -> float:
+        """Upper bound of the jittered wait after failed attempt number ``attempt`` (1-based)."""
+        return min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+
+    def delay(self, error: ProviderError, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait after ``error`` ended attempt number ``attempt``."""
+        if error.retry_after is not None:
+            return max(0.0, min(error.retry_after, self.max_retry_after))
+        return float(rng.uniform(0.0, self.backoff_cap(attempt)))
+
+    def should_retry(self, error: ProviderError, attempt: int) -> bool:
+        """Whether another attempt may follow failed attempt number ``attempt``."""
+        if not error.retryable or attempt >= self.max_attempts:
+            return False
+        return not (error.kind == "malformed" and attempt >= self.max_malformed_attempts)
+
+
+async def call_with_retries(
+    fn: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    rng: random.Random | None = None,
+) -> tuple[T, int]:
+    """Await ``fn()`` until it succeeds or the policy gives up; return ``(result, attempts)``.
+
+    On giving up, the last :class:`ProviderError` is re-raised with ``attempts`` set. Any other
+    exception (a bug, or cancellation) propagates at once: retrying cannot fix it.
+    """
+    rand = rng if rng is not None else random.Random()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await fn(), attempt
+        except ProviderError as error:
+            error.attempts = attempt
+            if not policy.should_retry(error, attempt):
+                raise
+            await sleep(policy.delay(error, attempt, rand))

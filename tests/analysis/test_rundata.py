@@ -1,0 +1,36 @@
+"""RunSummary (what compare, the gate and ``ci`` read): the same warnings as the run headline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from evalkit.analysis.compare import summarize_run
+from evalkit.analysis.gate import Gate, evaluate_gate
+from evalkit.analysis.summary import summarize
+from evalkit.analysis.synthetic import write_run
+from evalkit.model.outcome import Outcome
+from evalkit.report.compare_md import run_markdown
+from evalkit.storage.store import SUMMARY, load_run
+from tests.analysis.test_summary import judge_down, judged
+
+
+def test_run_summary_carries_the_grader_warnings(tmp_path: Path) -> None:
+    records = judge_down()
+    run = summarize_run(load_run(write_run(tmp_path, records)))
+    assert run.warnings == summarize(records)["warnings"] and len(run.warnings) == 2
+    assert run.n_graded_cases == 3 and run.judge_error_rates == {"grounded": 1.0}
+    text = run_markdown(run, evaluate_gate(run, Gate()))
+    assert "> ⚠️ judge 'grounded' could not grade 20 of 20 outputs" in text
+
+
+def test_run_summary_uses_the_threshold_the_run_recorded(tmp_path: Path) -> None:
+    # 3 of 20 outputs (15%) not judged: under the default 20%, over a suite's 10%
+    records = [
+        judged(f"c{i:02d}", True, Outcome.ERROR if i < 3 else Outcome.PASS) for i in range(20)
+    ]
+    path = write_run(tmp_path, records)
+    assert summarize_run(load_run(path)).warnings == []
+    stored = summarize(records, grader_error_warning=0.1)
+    (path / SUMMARY).write_text(json.dumps(stored))
+    assert summarize_run(load_run(path)).warnings == stored["warnings"] != []
