@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from evalkit.analysis.compare import compare_runs
-from evalkit.analysis.gate import Gate, evaluate_gate
+from evalkit.analysis.gate import evaluate_gate
 from evalkit.analysis.synthetic import random_records, write_run
+from evalkit.model.gate import Gate
 from evalkit.report.compare_md import comparison_markdown
 from evalkit.report.junit import junit_xml
 from evalkit.storage.store import load_run

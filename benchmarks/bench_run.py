@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
+from evalkit.api.project import load_config, load_suite
 from evalkit.api.run import RunOptions, run_suite
-from evalkit.model.config import load_config, load_suite
 
 WIRES = ("anthropic", "openai")
 #: the same request evalkit renders, so the floor does the same SDK work per call

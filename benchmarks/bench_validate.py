@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from evalkit.model.config import load_config, load_suite
+from evalkit.api.project import load_config, load_suite
 
 
 def write_project(root: Path, n_cases: int) -> Path:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
 from evalkit.base.exceptions import (
     AuthError,
     EvalkitError,
@@ -25,6 +23,7 @@ from evalkit.base.exceptions import (
     RunAborted,
     TemplateError,
 )
+from evalkit.base.version import __version__
 from evalkit.model.outcome import CheckResult, Outcome
 
 #: public name -> module that defines it, imported when the name is first used
@@ -33,8 +32,8 @@ _LAZY: dict[str, str] = {
     "load_golden": "evalkit.model.golden",
     "Prompt": "evalkit.model.prompt",
     "load_prompt": "evalkit.model.prompt",
-    "load_config": "evalkit.model.config",
-    "load_suite": "evalkit.model.config",
+    "load_config": "evalkit.api.project",
+    "load_suite": "evalkit.api.project",
     "RunOptions": "evalkit.api.run",
     "RunOutcome": "evalkit.api.run",
     "run_suite": "evalkit.api.run",
@@ -52,7 +51,7 @@ _LAZY: dict[str, str] = {
     "Judge": "evalkit.grading.judge",
     "compare_runs": "evalkit.analysis.compare",
     "Comparison": "evalkit.analysis.compare",
-    "Gate": "evalkit.analysis.gate",
+    "Gate": "evalkit.model.gate",
     "evaluate_gate": "evalkit.analysis.gate",
     "calibrate": "evalkit.analysis.calibration",
 }
@@ -60,11 +59,12 @@ _LAZY: dict[str, str] = {
 if TYPE_CHECKING:
     from evalkit.analysis.calibration import calibrate
     from evalkit.analysis.compare import Comparison, compare_runs
-    from evalkit.analysis.gate import Gate, evaluate_gate
+    from evalkit.analysis.gate import evaluate_gate
+    from evalkit.api.project import load_config, load_suite
     from evalkit.api.run import RunOptions, RunOutcome, run_suite, run_suite_async
     from evalkit.grading.check import Check, CheckContext, check, register
     from evalkit.grading.judge import Judge, load_judge
-    from evalkit.model.config import load_config, load_suite
+    from evalkit.model.gate import Gate
     from evalkit.model.golden import Case, load_golden
     from evalkit.model.prompt import Prompt, load_prompt
     from evalkit.model.record import CaseRecord, JudgeVerdict

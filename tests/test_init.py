@@ -9,8 +9,8 @@ import evalkit
 
 
 def test_every_public_name_resolves_to_its_definition() -> None:
+    from evalkit.api.project import load_suite
     from evalkit.api.run import run_suite
-    from evalkit.model.config import load_suite
 
     for name in evalkit.__all__:
         assert getattr(evalkit, name) is not None, name

@@ -21,9 +21,6 @@ from evalkit.model.outcome import Outcome
 from evalkit.model.record import CaseRecord
 
 PASS_RATE_DEFINITION = "mean over graded cases of each case's share of graded repeats that passed"
-#: a grader (check or judge) that could not grade more than this share of its outputs is called
-#: out in the headline; ``grader_error_warning:`` in a suite overrides it
-GRADER_ERROR_WARNING = 0.2
 _RANK = {Outcome.PASS: 0, Outcome.ERROR: 1, Outcome.FAIL: 2}
 
 

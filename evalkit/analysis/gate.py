@@ -20,40 +20,20 @@ so the first CI run of a new suite is still gated.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from evalkit.analysis.rundata import RunSummary, summarize_run
 from evalkit.base.exceptions import GateFailed
 from evalkit.base.format import pct as _pct
+from evalkit.model.gate import FailOn, Gate
 from evalkit.storage.store import StoredRun
 
 if TYPE_CHECKING:  # at run time only its instances are needed: keeps scipy out of config loading
     from evalkit.analysis.compare import CaseChange, Comparison
 
-FailOn = Literal["significant-regression", "any-regression", "none"]
 _SHOW_CASES = 5
-_Rate = Annotated[float, Field(ge=0, le=1)]
-
-
-class Gate(BaseModel):
-    """Gate rules; every field is optional and an empty gate passes any run that has cases."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    min_pass_rate: float | None = Field(default=None, ge=0, le=1)
-    max_error_rate: float | None = Field(default=None, ge=0, le=1)
-    min_tag_pass_rate: dict[str, _Rate] = Field(default_factory=dict)
-    #: per judge: the share of its verdicts that could not be obtained (unparseable, refused,
-    #: provider errors); a judge that cannot judge should fail the gate, not pass quietly
-    max_judge_error_rate: float | None = Field(default=None, ge=0, le=1)
-    #: per check: the share of outputs it could not grade (an exception inside the check counts
-    #: like a provider error)
-    max_check_error_rate: float | None = Field(default=None, ge=0, le=1)
-    #: the share of outputs cut off at the token limit (finish reason length / max_tokens)
-    max_truncated_rate: float | None = Field(default=None, ge=0, le=1)
-    fail_on: FailOn = "significant-regression"
 
 
 class RuleResult(BaseModel):

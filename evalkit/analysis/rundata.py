@@ -13,10 +13,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from evalkit.analysis.caserates import GRADER_ERROR_WARNING, CaseTable, grader_warnings, rates
+from evalkit.analysis.caserates import CaseTable, grader_warnings, rates
 from evalkit.analysis.caserates import Tally as Tally  # re-exported for compare
 from evalkit.analysis.stats.interval import Interval, case_mean_interval
-from evalkit.model.outcome import Outcome
+from evalkit.model.outcome import GRADER_ERROR_WARNING, Outcome
 from evalkit.model.pricing import total_cost
 from evalkit.model.record import CaseRecord
 from evalkit.storage.store import StoredRun

@@ -15,14 +15,13 @@ from typing import Any
 import numpy as np
 
 from evalkit.analysis.caserates import (
-    GRADER_ERROR_WARNING,
     PASS_RATE_DEFINITION,
     CaseTable,
     grader_warnings,
     pass_at_k,
     rates,
 )
-from evalkit.model.outcome import Outcome
+from evalkit.model.outcome import GRADER_ERROR_WARNING, Outcome
 from evalkit.model.pricing import total_cost
 from evalkit.model.record import CaseRecord
 

@@ -15,10 +15,11 @@ from typing import Any
 from rich.console import Console
 
 from evalkit.analysis.compare import Comparison, RunSummary, compare_runs, summarize_run
-from evalkit.analysis.gate import Gate, GateResult, evaluate_gate
+from evalkit.analysis.gate import GateResult, evaluate_gate
 from evalkit.base.console import make_console
 from evalkit.base.files import write_atomic
 from evalkit.base.format import pct
+from evalkit.model.gate import Gate
 from evalkit.report.compare_md import full_markdown, run_markdown
 from evalkit.report.compare_terminal import render_comparison, render_run
 from evalkit.report.junit import junit_xml

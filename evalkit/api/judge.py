@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.grading.judge.judge import Judge, judge_applies
-from evalkit.model.golden import Case, load_golden
+from evalkit.model.golden import Case
 from evalkit.model.provider import CallContext
 from evalkit.model.record import CaseRecord, JudgeVerdict
+from evalkit.storage.runcases import run_cases, stored_case
 from evalkit.storage.runlock import RunLock
 from evalkit.storage.store import (
     StoredRun,
@@ -34,34 +35,6 @@ if TYPE_CHECKING:
     from evalkit.model.config import ProjectConfig
 
 Warn = Callable[[str], None]
-
-
-def stored_case(record: CaseRecord) -> Case:
-    """A case rebuilt from what a record stores (vars and tags; no context or reference)."""
-    return Case(id=record.case_id, vars=record.vars, tags=record.tags)
-
-
-def run_cases(
-    run: StoredRun, project: ProjectConfig | None, warn: Warn | None = None
-) -> dict[str, Case]:
-    """The golden cases a stored run was made from (context, expected, per-case judges).
-
-    Read from the manifest's ``golden_path``; a changed golden set is used with a warning, a
-    missing one falls back to the vars and tags stored in each record (no context).
-    """
-    say = warn or (lambda message: None)
-    stored = {r.case_id: stored_case(r) for r in run.records}
-    rel = run.manifest.get("golden_path")
-    if not rel or project is None:
-        return stored
-    path = project.resolve(rel)
-    if not path.exists():
-        say(f"golden set {rel} not found: judging with the stored vars only (no context)")
-        return stored
-    golden = load_golden(path)
-    if run.manifest.get("golden_sha") and golden.sha != run.manifest["golden_sha"]:
-        say(f"golden set {rel} changed since run {run.run_id}; using its current cases")
-    return {**stored, **{c.id: c for c in golden.cases}}
 
 
 def _recombine(
@@ -90,9 +63,9 @@ async def rejudge_run_async(
     a judge outside it grades only the cases that add it (``judges:`` in the golden case),
     and a case's ``skip_judges`` is respected either way.
     """
-    from evalkit.analysis.caserates import GRADER_ERROR_WARNING
     from evalkit.analysis.summary import summarize
-    from evalkit.storage.rundir import write_summary_and_report
+    from evalkit.model.outcome import GRADER_ERROR_WARNING
+    from evalkit.report.runfiles import write_summary_and_report
 
     old = run if isinstance(run, StoredRun) else load_run(run)
     by_case = dict(cases) if cases is not None else run_cases(old, project, warn)

@@ -40,7 +40,8 @@ from evalkit.model.pricing import PriceTable, load_prices
 from evalkit.model.provider import CallContext, Completion, Provider, TargetSpec
 from evalkit.model.record import CaseRecord, ErrorInfo, JudgeVerdict, Usage
 from evalkit.report.progress import RunProgress
-from evalkit.storage.rundir import prepare_run_dir, write_summary_and_report
+from evalkit.report.runfiles import write_summary_and_report
+from evalkit.storage.rundir import prepare_run_dir
 from evalkit.storage.store import ResultsWriter, now_iso, open_results, write_manifest
 
 if TYPE_CHECKING:

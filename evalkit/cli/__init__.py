@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from evalkit import __version__
 from evalkit.base.exceptions import EvalkitError
+from evalkit.base.version import __version__
 
 # command name -> (module, one-line help). The module defines ``command``.
 COMMANDS: dict[str, tuple[str, str]] = {

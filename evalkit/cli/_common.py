@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
-from evalkit.model.config import DEFAULT_CONFIG, ProjectConfig, load_config
+from evalkit.api.project import load_config
+from evalkit.model.config import DEFAULT_CONFIG, ProjectConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 

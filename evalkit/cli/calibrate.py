@@ -81,8 +81,8 @@ def command(
         Thresholds,
         calibrate,
         calibration_file,
-        render_calibration,
     )
+    from evalkit.report.calibration import render_calibration
 
     project = load_project(config_path)
     thresholds = Thresholds(

@@ -38,8 +38,8 @@ def command(
     import sys
 
     from evalkit.api.ci import finish_ci
+    from evalkit.api.project import load_suite
     from evalkit.api.run import RunOptions, run_suite
-    from evalkit.model.config import load_suite
 
     project = load_project(config_path)
     loaded = load_suite(project, suite)

@@ -107,9 +107,10 @@ def _pairwise(name: str, config_path: Path, base: StoredRun, head: StoredRun) ->
 
     from evalkit.base.escape import terminal
     from evalkit.cli._common import load_project
-    from evalkit.grading.judge import build_judges, judge_pairs, load_judges, run_cases
+    from evalkit.grading.judge import build_judges, judge_pairs, load_judges
     from evalkit.grading.judge.judge import judge_runtime
-    from evalkit.grading.judge.pairwise import pairwise_summary_lines
+    from evalkit.report.pairwise import pairwise_summary_lines
+    from evalkit.storage.runcases import run_cases
 
     project = load_project(config_path)
     definition = load_judges(project, [name], pairwise=True)

@@ -50,8 +50,8 @@ def command(project_dir: Path, no_cache: bool) -> None:
     Example:
       evalkit demo
     """
+    from evalkit.api.project import load_config
     from evalkit.base.exceptions import InputError
-    from evalkit.model.config import load_config
 
     config_path = project_dir / "evalkit.yaml"
     if not (project_dir / SCRIPT).exists() or not config_path.exists():
@@ -79,7 +79,8 @@ def command(project_dir: Path, no_cache: bool) -> None:
 
 def _calibrate(project: ProjectConfig, *, use_cache: bool) -> None:
     """Job 2 first, so the run reports can say whether the judge is calibrated."""
-    from evalkit.analysis.calibration import calibrate, render_calibration
+    from evalkit.analysis.calibration import calibrate
+    from evalkit.report.calibration import render_calibration
 
     click.echo(f"\n▶ calibrate the `{CALIBRATED_JUDGE}` judge against the shipped human labels")
     result = calibrate(
@@ -93,9 +94,9 @@ def _calibrate(project: ProjectConfig, *, use_cache: bool) -> None:
 
 def _run(project: ProjectConfig, prompt: str, *, use_cache: bool) -> RunOutcome:
     """Job 1: one regression run, the target and its judges on scripted models."""
+    from evalkit.api.project import load_suite
     from evalkit.api.run import RunOptions, run_suite
     from evalkit.grading.judge.judge import scripted_override
-    from evalkit.model.config import load_suite
 
     base = load_suite(project, DEMO_SUITE, prompt_override=prompt)
     target = replace(
@@ -136,11 +137,13 @@ def _compare(project: ProjectConfig, base_path: Path, head_path: Path) -> None:
     from evalkit.analysis.compare import compare_runs
     from evalkit.base.console import make_console
     from evalkit.base.files import write_atomic
-    from evalkit.grading.judge import build_judges, load_judges, run_cases
+    from evalkit.grading.judge import build_judges, load_judges
     from evalkit.grading.judge.judge import judge_runtime, scripted_override
-    from evalkit.grading.judge.pairwise import judge_pairs, pairwise_summary_lines
+    from evalkit.grading.judge.pairwise import judge_pairs
     from evalkit.report.compare_md import full_markdown
     from evalkit.report.compare_terminal import render_comparison
+    from evalkit.report.pairwise import pairwise_summary_lines
+    from evalkit.storage.runcases import run_cases
     from evalkit.storage.store import load_run
 
     click.echo("\n▶ compare v1 (base) with v2 (head): paired, case by case")

@@ -61,16 +61,16 @@ def command(
       evalkit judge runs/support/3f9a/20250101T120000-a1b2c3 --judge grounded
       evalkit judge 20250101T12 --script scripts/judges.yaml    # offline, scripted judge
     """
+    from evalkit.api.judge import rejudge_run
     from evalkit.grading.judge import (
         build_judges,
         judge_names,
         load_judges,
-        rejudge_run,
-        run_cases,
         self_preference_warning,
     )
     from evalkit.grading.judge.judge import judge_runtime, scripted_override
     from evalkit.model.provider import TargetSpec
+    from evalkit.storage.runcases import run_cases
     from evalkit.storage.store import REPORT_MD, SUMMARY, load_run, resolve_run
 
     project = load_project(config_path)

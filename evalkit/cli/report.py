@@ -19,10 +19,10 @@ def command(run: str, config_path: Path) -> None:
     Example:
       evalkit report 20261123T101500-1a2b3c
     """
-    from evalkit.analysis.caserates import GRADER_ERROR_WARNING
     from evalkit.analysis.summary import summarize
     from evalkit.base.escape import terminal
-    from evalkit.storage.rundir import write_summary_and_report
+    from evalkit.model.outcome import GRADER_ERROR_WARNING
+    from evalkit.report.runfiles import write_summary_and_report
     from evalkit.storage.store import load_run, resolve_run
 
     path = resolve_run(run, runs_root(config_path))

@@ -48,8 +48,8 @@ def command(
       evalkit run support --prompt prompts/support_v2.yaml -j 32
       evalkit run --resume 20261123T101500-1a2b3c
     """
+    from evalkit.api.project import load_suite
     from evalkit.api.run import RunOptions, run_suite
-    from evalkit.model.config import load_suite
     from evalkit.storage.store import read_manifest, resolve_run
 
     project = load_project(config_path)

@@ -25,9 +25,9 @@ def command(suite: str | None, config_path: Path) -> None:
       evalkit validate
       evalkit validate support -c path/to/evalkit.yaml
     """
+    from evalkit.api.project import load_suite
     from evalkit.base.exceptions import InputError
     from evalkit.base.redact import redact
-    from evalkit.model.config import load_suite
 
     project = load_project(config_path)
     names = [suite] if suite else list(project.suites)

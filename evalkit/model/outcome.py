@@ -64,3 +64,8 @@ def combine(outcomes: Iterable[Outcome]) -> Outcome:
     if Outcome.ERROR in seen:
         return Outcome.ERROR
     return Outcome.PASS
+
+
+#: a grader (check or judge) that could not grade more than this share of its outputs is called
+#: out in the headline; ``grader_error_warning:`` in a suite overrides it
+GRADER_ERROR_WARNING = 0.2

@@ -218,7 +218,7 @@ def full_markdown(
         )
     markdown = comparison_markdown(comparison, gate, calibration=calibration)
     if pairwise is not None:
-        from evalkit.grading.judge import pairwise_markdown
+        from evalkit.report.pairwise import pairwise_markdown
 
         markdown = markdown.rstrip("\n") + "\n\n" + pairwise_markdown(pairwise)
     return markdown

@@ -3,7 +3,6 @@ golden-set fingerprints, and the summary and report it ends with."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -11,21 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalkit import __version__
 from evalkit.base.exceptions import InputError, StorageError
+from evalkit.base.version import __version__
 from evalkit.model.config import LoadedSuite
 from evalkit.model.record import CaseRecord
 from evalkit.storage.runlock import RunLock
 from evalkit.storage.store import (
-    REPORT_MD,
-    SUMMARY,
     new_run_id,
     now_iso,
     read_manifest,
     read_records,
     run_dir,
     write_manifest,
-    write_run_file,
 )
 
 
@@ -150,15 +146,3 @@ def _git_info(root: Path) -> dict[str, Any]:
     commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--untracked-files=no") if commit else None
     return {"commit": commit, "dirty": bool(status) if status is not None else None}
-
-
-def write_summary_and_report(
-    path: Path, manifest: dict[str, Any], summary: dict[str, Any], records: list[CaseRecord]
-) -> str:
-    """Write ``summary.json`` and ``report.md``; returns the report's markdown."""
-    from evalkit.report.markdown import run_report
-
-    report = run_report(manifest, summary, records)
-    write_run_file(path / SUMMARY, json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    write_run_file(path / REPORT_MD, report)
-    return report

@@ -8,9 +8,10 @@ import pytest
 from pydantic import ValidationError
 
 from evalkit.analysis.compare import Comparison, compare_runs, summarize_run
-from evalkit.analysis.gate import Gate, GateResult, RuleResult, evaluate_gate
+from evalkit.analysis.gate import GateResult, RuleResult, evaluate_gate
 from evalkit.analysis.synthetic import example_pair, random_records, write_run
 from evalkit.base.exceptions import GateFailed
+from evalkit.model.gate import Gate
 from evalkit.storage.store import load_run
 
 

@@ -12,14 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 from evalkit.analysis.compare import summarize_run
-from evalkit.analysis.gate import Gate, evaluate_gate
+from evalkit.analysis.gate import evaluate_gate
 from evalkit.analysis.summary import summarize
 from evalkit.analysis.synthetic import write_run
 from evalkit.cli import cli
+from evalkit.model.gate import Gate
 from evalkit.model.outcome import CheckResult, Outcome
 from evalkit.model.record import CaseRecord
 from evalkit.report.junit import junit_xml
-from evalkit.storage.rundir import write_summary_and_report
+from evalkit.report.runfiles import write_summary_and_report
 from evalkit.storage.store import load_run
 
 

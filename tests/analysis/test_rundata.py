@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 from evalkit.analysis.compare import summarize_run
-from evalkit.analysis.gate import Gate, evaluate_gate
+from evalkit.analysis.gate import evaluate_gate
 from evalkit.analysis.summary import summarize
 from evalkit.analysis.synthetic import write_run
+from evalkit.model.gate import Gate
 from evalkit.model.outcome import Outcome
 from evalkit.report.compare_md import run_markdown
 from evalkit.storage.store import SUMMARY, load_run

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
+from evalkit.api.project import load_config, load_suite
 from evalkit.api.run import RunOptions, run_suite
 from evalkit.base.exceptions import AuthError, RunAborted
 from evalkit.execution.provider.retry import RetryPolicy
-from evalkit.model.config import load_config, load_suite
 from evalkit.model.outcome import Outcome
 from evalkit.scripted import ScriptedServer
 from evalkit.storage.store import read_manifest, read_records
@@ -381,7 +381,8 @@ def test_a_check_that_raises_counts_against_the_error_budget(tmp_path: Path) -> 
 def test_truncated_outputs_are_recorded_reported_and_gated(tmp_path: Path) -> None:
     """A server that cuts at max_tokens (the ``truncating`` profile): every record says so,
     the summary and report count it, and ``max_truncated_rate`` fails the gate."""
-    from evalkit.analysis.gate import Gate, evaluate_gate
+    from evalkit.analysis.gate import evaluate_gate
+    from evalkit.model.gate import Gate
     from evalkit.storage.store import load_run
 
     long = "The capital of France is Paris, a city on the Seine with many museums."

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from evalkit.analysis.calibration import calibrate, calibration_status
+from evalkit.api.project import load_config
 from evalkit.base.exceptions import InputError
 from evalkit.cli import cli
 from evalkit.grading.judge import judge_version, load_judge
 from evalkit.grading.judge.judge import scripted_override
-from evalkit.model.config import load_config
 from evalkit.model.provider import TargetSpec
 from evalkit.scripted import ScriptedServer
 

@@ -14,8 +14,9 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.weightstats import DescrStatsW
 
 from evalkit.analysis.compare import compare_runs, summarize_run
-from evalkit.analysis.gate import Gate, evaluate_gate
+from evalkit.analysis.gate import evaluate_gate
 from evalkit.analysis.synthetic import example_pair, random_records, write_run
+from evalkit.model.gate import Gate
 from evalkit.report.compare_md import comparison_markdown, run_markdown
 from evalkit.storage.store import load_run
 

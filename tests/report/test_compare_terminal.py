@@ -7,8 +7,9 @@ from pathlib import Path
 from rich.console import Console
 
 from evalkit.analysis.compare import compare_runs
-from evalkit.analysis.gate import Gate, evaluate_gate
+from evalkit.analysis.gate import evaluate_gate
 from evalkit.analysis.synthetic import example_pair
+from evalkit.model.gate import Gate
 from evalkit.report.compare_terminal import render_comparison
 from evalkit.storage.store import load_run
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from rich.console import Console
 
 from evalkit.analysis.compare import compare_runs
-from evalkit.analysis.gate import Gate, evaluate_gate
+from evalkit.analysis.gate import evaluate_gate
 from evalkit.analysis.summary import summarize
+from evalkit.model.gate import Gate
 from evalkit.model.outcome import CheckResult, Outcome
 from evalkit.model.record import CaseRecord, ErrorInfo, JudgeVerdict
 from evalkit.report.compare_md import comparison_markdown

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.analysis.gate import Gate
 from evalkit.analysis.synthetic import example_pair, random_records, write_run
 from evalkit.api.ci import finish_ci
 from evalkit.base.exceptions import InputError
+from evalkit.model.gate import Gate
 from evalkit.storage.baseline import get_baseline, list_baselines, load_baseline, set_baseline
 from evalkit.storage.store import load_run
 

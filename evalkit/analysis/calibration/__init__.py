@@ -5,8 +5,8 @@ Public API (everything else is private to its module):
 * labels: :class:`Label`, :func:`read_labels`, :func:`append_label`, :func:`import_csv`,
   :func:`labels_path`, :func:`output_sha`
 * measuring: :func:`calibrate` (grades labelled outputs, writes ``judges/<J>.calibration.json``),
-  :func:`measure` (the pure part), :class:`CalibrationResult`, :class:`Thresholds`,
-  :func:`render_calibration` (rich terminal report)
+  :func:`measure` (the pure part), :class:`CalibrationResult`, :class:`Thresholds`
+  (rendered by :mod:`evalkit.report.calibration`)
 * reports: :func:`calibration_status`, :func:`calibration_section` (run post-step for
   ``summary["calibration"]``), :func:`comparison_calibration`
 """
@@ -35,7 +35,6 @@ from evalkit.analysis.calibration.status import (
     calibration_status,
     comparison_calibration,
 )
-from evalkit.report.calibration import render_calibration
 
 __all__ = [
     "CalibrationResult",
@@ -54,5 +53,4 @@ __all__ = [
     "measure",
     "output_sha",
     "read_labels",
-    "render_calibration",
 ]

@@ -10,7 +10,7 @@ grades one output. ``evaluate`` wraps ``run`` with what every check shares:
 * an exception inside ``run`` becomes an *error* outcome, never a crash or a silent pass.
 
 Adding a check is one class decorated with ``@register("name")`` in a module listed in
-``evalkit/check/__init__.py``; its docstring, fields and ``example`` become its entry in the
+``evalkit/grading/check/__init__.py``; its docstring, fields and ``example`` become its entry in the
 generated reference (``docs/checks.md``).
 
 Parameters that need files or imports (a JSON Schema path, a ``module:function``) are resolved

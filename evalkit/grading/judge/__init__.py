@@ -1,4 +1,4 @@
-"""LLM judges: definitions as data, structured verdicts, pairwise with order swap, re-judging.
+"""LLM judges: definitions as data, structured verdicts, pairwise with order swap.
 
 Public API (nothing here imports a model SDK or instructor; they load on the first judge call):
 
@@ -6,8 +6,9 @@ Public API (nothing here imports a model SDK or instructor; they load on the fir
 * :class:`Judge` (the engine's grader), :func:`build_judges`, :func:`judge_target`,
   :func:`judge_applies`, :func:`judge_names`
 * :func:`judge_stats`, :func:`self_preference_warning` (run summary)
-* :func:`judge_pairs` → :class:`PairwiseResult`, :func:`pairwise_markdown` (compare)
-* :func:`rejudge_run` (``evalkit judge RUN``)
+* :func:`judge_pairs` → :class:`PairwiseResult` (rendered by :mod:`evalkit.report.pairwise`)
+
+Re-judging a stored run is a job: :mod:`evalkit.api.judge`.
 
 Scales live in :mod:`evalkit.grading.judge.scale` (one file each plus a registry line); the prompt
 layout is documented in :mod:`evalkit.grading.judge.prompt`.
@@ -15,8 +16,7 @@ layout is documented in :mod:`evalkit.grading.judge.prompt`.
 
 from __future__ import annotations
 
-from evalkit.api.judge import rejudge_run, rejudge_run_async, run_cases
-from evalkit.grading.judge.definition import JudgeDef, judge_version, load_judge, load_judges
+from evalkit.grading.judge.definition import JudgeDef, load_judge, load_judges
 from evalkit.grading.judge.judge import (
     Judge,
     build_judges,
@@ -24,9 +24,10 @@ from evalkit.grading.judge.judge import (
     judge_names,
     judge_target,
 )
-from evalkit.grading.judge.pairwise import PairwiseResult, judge_pairs, pairwise_markdown
+from evalkit.grading.judge.pairwise import PairwiseResult, judge_pairs
 from evalkit.grading.judge.prompt import PROMPT_TEMPLATE_VERSION
 from evalkit.grading.judge.stats import judge_stats, self_preference_warning
+from evalkit.grading.judge.version import judge_version
 
 __all__ = [
     "PROMPT_TEMPLATE_VERSION",
@@ -42,9 +43,5 @@ __all__ = [
     "judge_version",
     "load_judge",
     "load_judges",
-    "pairwise_markdown",
-    "rejudge_run",
-    "rejudge_run_async",
-    "run_cases",
     "self_preference_warning",
 ]

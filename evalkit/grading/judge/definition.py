@@ -26,8 +26,6 @@ order do not change it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,9 +42,7 @@ from evalkit.base.exceptions import InputError
 from evalkit.base.files import read_text
 from evalkit.base.yamlpos import Positions, load_yaml, pydantic_error_to_input_error
 from evalkit.grading.judge.modes import OutputMode
-from evalkit.grading.judge.prompt import PROMPT_TEMPLATE_VERSION
 from evalkit.grading.judge.scale import REGISTRY, Scale, get_scale
-from evalkit.model.provider import TargetSpec
 
 Seen = Literal["question", "input", "context", "expected", "output"]
 DEFAULT_SEES: list[Seen] = ["question", "context", "expected", "output"]
@@ -127,67 +123,6 @@ class JudgeDef(BaseModel):
     @property
     def scale_impl(self) -> Scale:
         return get_scale(self.scale)
-
-    @property
-    def version(self) -> str:
-        """The version of this definition on its own model (see :func:`judge_version`)."""
-        return judge_version(self)
-
-
-def _fingerprint_model(definition: JudgeDef, target: TargetSpec | None) -> dict[str, Any]:
-    if target is None:
-        m = definition.model
-        spec = {"provider": m.provider, "model": m.model, "params": m.params, "url": m.base_url}
-        if m.provider == "scripted":
-            spec.update(wire=m.wire, script=m.script)
-        return spec
-    from evalkit.execution.cache import target_identity
-
-    spec = {
-        "provider": target.provider,
-        "model": target.model,
-        "params": target.params,
-        "url": target.base_url,
-    }
-    if target.provider == "scripted":
-        spec.update(wire=target.wire, script=target_identity(target))
-    return spec
-
-
-def judge_version(
-    definition: JudgeDef, target: TargetSpec | None = None, *, mode: str | None = None
-) -> str:
-    """Short hash of everything that changes verdicts.
-
-    With ``target`` (the model that will really answer, e.g. a scripted stand-in), the model
-    part comes from it, so a scripted judge never shares a version with the real one; for a
-    scripted target the script's content is part of the version. ``mode`` is the output mode
-    a verdict was obtained in (default: the configured one, ``auto`` included).
-    """
-    scale = definition.scale_impl
-    payload = {
-        "template": PROMPT_TEMPLATE_VERSION,
-        "scale": definition.scale,
-        "rubric": definition.rubric.strip(),
-        "model": _fingerprint_model(definition, target),
-        "sees": sorted(definition.sees),
-        "examples": [
-            {
-                "input": ex.input,
-                "output": ex.output,
-                "output_a": ex.output_a,
-                "output_b": ex.output_b,
-                "verdict": scale.parse_example(ex.verdict),
-                "critique": ex.critique,
-            }
-            for ex in definition.examples
-        ],
-        "samples": definition.samples,
-        "threshold": definition.pass_threshold,
-        "output": mode or definition.output,
-    }
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
 
 
 def load_judge(path: str | Path) -> JudgeDef:

@@ -29,8 +29,9 @@ from evalkit.execution.cache import ResponseCache, cache_key
 from evalkit.execution.provider import _common
 from evalkit.execution.provider.retry import RetryPolicy
 from evalkit.grading.judge.call import Sample, VerdictClient
-from evalkit.grading.judge.definition import JudgeDef, judge_version
+from evalkit.grading.judge.definition import JudgeDef
 from evalkit.grading.judge.prompt import judge_messages, system_message
+from evalkit.grading.judge.version import judge_version
 from evalkit.model.golden import Case
 from evalkit.model.outcome import Outcome
 from evalkit.model.pricing import PriceTable

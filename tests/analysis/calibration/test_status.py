@@ -20,7 +20,7 @@ from evalkit.analysis.compare import compare_runs
 from evalkit.analysis.stats.correction import rogan_gladen
 from evalkit.analysis.summary import summarize
 from evalkit.analysis.synthetic import example_pair
-from evalkit.grading.judge import load_judge
+from evalkit.grading.judge import judge_version, load_judge
 from evalkit.model.outcome import Outcome
 from evalkit.model.record import CaseRecord, JudgeVerdict
 from evalkit.report.compare_md import comparison_markdown
@@ -75,11 +75,11 @@ def test_a_rubric_edit_makes_a_calibrated_judge_stale(tmp_path: Path) -> None:
     judge_file = tmp_path / "judges" / "grounded.yaml"
     judge_file.parent.mkdir()
     judge_file.write_text(judge_yaml("PASS if every claim is in the documents."), "utf-8")
-    before = load_judge(judge_file).version
+    before = judge_version(load_judge(judge_file))
     write_calibration(tmp_path, before, tp=36, fn=4, fp=6, tn=34)
     assert calibration_status("grounded", before, tmp_path).state == "calibrated"
     judge_file.write_text(judge_yaml("PASS if every claim is in the documents. Be strict."))
-    after = load_judge(judge_file).version
+    after = judge_version(load_judge(judge_file))
     assert after != before
     stale = calibration_status("grounded", after, tmp_path)
     assert stale.state == "stale" and not stale.calibrated

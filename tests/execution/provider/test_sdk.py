@@ -1,5 +1,5 @@
-"""What both SDK providers share (evalkit/provider/_sdk.py): faults mapped to kinds, retried
-by evalkit's policy, and never a key in an error; run on both wires."""
+"""What both SDK providers share (evalkit/execution/provider/_sdk.py): faults mapped to kinds,
+retried by evalkit's policy, and never a key in an error; run on both wires."""
 
 from __future__ import annotations
 

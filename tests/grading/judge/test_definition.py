@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from evalkit.api.project import load_config
 from evalkit.base.exceptions import InputError
 from evalkit.grading.judge import (
     judge_applies,
@@ -17,8 +18,8 @@ from evalkit.grading.judge import (
     load_judges,
     self_preference_warning,
 )
-from evalkit.grading.judge.definition import JudgeModel, judge_version
-from evalkit.model.config import load_config
+from evalkit.grading.judge.definition import JudgeModel
+from evalkit.grading.judge.version import judge_version
 from evalkit.model.provider import TargetSpec
 
 from .conftest import CASE, make_def
@@ -80,7 +81,7 @@ def test_invalid_yaml_names_the_line(tmp_path):
 def test_the_bundled_judges_load():
     grounded = load_judge(ROOT / "judges" / "grounded.yaml")
     assert grounded.scale == "binary" and len(grounded.examples) == 3
-    assert grounded.version == load_judge(ROOT / "judges" / "grounded.yaml").version
+    assert judge_version(grounded) == judge_version(load_judge(ROOT / "judges" / "grounded.yaml"))
     assert load_judge(ROOT / "judges" / "preference.yaml").scale == "pairwise"
     assert make_def(scale="likert-5").pass_threshold == 4
 

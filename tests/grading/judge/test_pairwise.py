@@ -6,9 +6,10 @@ import asyncio
 import json
 from pathlib import Path
 
-from evalkit.grading.judge import judge_pairs, pairwise_markdown
+from evalkit.grading.judge import judge_pairs
 from evalkit.model.outcome import Outcome
 from evalkit.model.record import CaseRecord
+from evalkit.report.pairwise import pairwise_markdown
 from evalkit.storage.store import StoredRun, append_record, load_run, open_results, write_manifest
 
 from .conftest import make_def

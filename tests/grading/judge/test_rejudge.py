@@ -9,11 +9,12 @@ from pathlib import Path
 
 import yaml
 
+from evalkit.api.judge import rejudge_run
+from evalkit.api.project import load_config, load_suite
 from evalkit.api.run import RunOptions, run_suite
 from evalkit.cli import main
 from evalkit.execution.cache import ResponseCache
-from evalkit.grading.judge import build_judges, load_judges, rejudge_run
-from evalkit.model.config import load_config, load_suite
+from evalkit.grading.judge import build_judges, load_judges
 from evalkit.model.outcome import Outcome
 from evalkit.model.pricing import load_prices
 from evalkit.storage.store import load_run, read_manifest, write_manifest

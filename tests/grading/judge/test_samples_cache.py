@@ -6,6 +6,7 @@ import textwrap
 
 from evalkit.execution.cache import ResponseCache
 from evalkit.grading.judge import judge_stats, load_judge
+from evalkit.grading.judge.version import judge_version
 from evalkit.model.outcome import Outcome
 from evalkit.model.record import CaseRecord
 
@@ -113,7 +114,7 @@ examples:
 def _version(tmp_path, text: str) -> str:
     path = tmp_path / "grounded.yaml"
     path.write_text(textwrap.dedent(text))
-    return load_judge(path).version
+    return judge_version(load_judge(path))
 
 
 def test_judge_version_follows_what_changes_verdicts(tmp_path):
