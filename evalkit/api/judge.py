@@ -11,10 +11,13 @@ pays only for the judge whose version changed.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit.base.exceptions import InputError
 from evalkit.grading.judge.judge import Judge, judge_applies
 from evalkit.model.golden import Case
 from evalkit.model.provider import CallContext
@@ -22,6 +25,7 @@ from evalkit.model.record import CaseRecord, JudgeVerdict
 from evalkit.storage.runcases import run_cases, stored_case
 from evalkit.storage.runlock import RunLock
 from evalkit.storage.store import (
+    SUMMARY,
     StoredRun,
     append_record,
     load_run,
@@ -167,3 +171,91 @@ def rejudge_run(
                 await judge.aclose()
 
     return asyncio.run(go())
+
+
+@dataclass
+class JudgeOutcome:
+    """What ``evalkit judge`` made: the new run and, per judge run, its version and figures."""
+
+    path: Path
+    run_id: str
+    #: the id of the run whose outputs were judged
+    rejudged_from: str
+    #: judge name -> its version
+    versions: dict[str, str]
+    #: judge name -> the ``judge_stats`` figures of the new run's summary (absent: no case)
+    stats: dict[str, dict[str, Any]]
+
+
+def judge_run(
+    project: ProjectConfig,
+    run: str | Path,
+    *,
+    names: Sequence[str] = (),
+    script: Path | None = None,
+    wire: str | None = None,
+    use_cache: bool = True,
+    concurrency: int | None = None,
+    warn: Warn | None = None,
+) -> JudgeOutcome:
+    """Re-judge a stored run (a directory, a run id or prefix, ``latest``) with the project's
+    judges: ``names``, else the suite's judges and those its cases add. ``script`` answers
+    every judge call from a scripted model instead (offline)."""
+    from evalkit.grading.judge import build_judges, judge_names, load_judges
+    from evalkit.grading.judge.judge import judge_runtime, scripted_override
+    from evalkit.grading.judge.stats import self_preference_warning
+    from evalkit.model.provider import TargetSpec
+
+    say = warn or (lambda message: None)
+    stored = load_run(run, runs_dir=project.resolve(project.runs_dir))
+    suite = project.suites.get(stored.suite)
+    cases = run_cases(stored, project, say)
+    if names:
+        suite_judges, wanted = list(names), list(names)
+    else:
+        suite_judges = (
+            list(suite.judges) if suite else list(stored.manifest.get("judge_versions", {}))
+        )
+        wanted = judge_names(suite_judges, cases.values())
+    if not wanted:
+        raise InputError(
+            f"suite {stored.suite!r} has no judges; name one with --judge",
+            path=project.path,
+            field="--judge",
+        )
+    defs = load_judges(project, wanted, pairwise=False)
+    cache, prices, policy = judge_runtime(project, stored.suite, use_cache=use_cache)
+    override = scripted_override(script, wire) if script else None
+    judges = build_judges(
+        defs, project=project, cache=cache, prices=prices, policy=policy, target_override=override
+    )
+    target = stored.manifest.get("target")
+    target = target if isinstance(target, dict) else {}
+    tested = TargetSpec(
+        provider=str(target.get("provider") or "?"),
+        model=str(target.get("model") or ""),
+        base_url=target.get("base_url"),
+    )
+    warning = self_preference_warning(tested, judges)
+    if warning:
+        say(warning)
+    try:
+        new_path = rejudge_run(
+            stored,
+            project,
+            judges,
+            suite_judges=suite_judges,
+            cases=cases,
+            concurrency=concurrency or (suite.concurrency if suite else 8),
+        )
+    finally:
+        cache.close()
+    # the per-judge figures are in the summary just written: no need to re-read every record
+    summary = json.loads((new_path / SUMMARY).read_text("utf-8"))
+    return JudgeOutcome(
+        path=new_path,
+        run_id=new_path.name,
+        rejudged_from=stored.run_id,
+        versions={j.name: j.version for j in judges},
+        stats=summary.get("judge_stats", {}),
+    )

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from evalkit.cli._common import F, config_option, runs_root
-
-if TYPE_CHECKING:
-    from evalkit.grading.judge import PairwiseResult
-    from evalkit.storage.store import StoredRun
+from evalkit.cli._common import F, config_option, load_project, runs_root
 
 
 def _output(flag: str, dest: str, what: str) -> Callable[[F], F]:
@@ -71,66 +65,25 @@ def command(
       evalkit compare runs/support/3f9a/20250101T120000-a1b2c3 d4e5 --markdown pr.md
       evalkit compare a1b2 d4e5 --pairwise preference   # judges/preference.yaml
     """
-    from evalkit.analysis.compare import compare_runs
+    from evalkit.api.compare import compare
     from evalkit.base.console import make_console
-    from evalkit.base.files import write_atomic
-    from evalkit.report.compare_terminal import render_comparison
-    from evalkit.report.junit import junit_xml
-    from evalkit.storage.store import load_run, resolve_run
-
-    runs = runs_dir or runs_root(config_path)
-    base_run = load_run(resolve_run(base, runs))
-    head_run = load_run(resolve_run(head, runs))
-    comparison = compare_runs(base_run, head_run, cluster_key=cluster_key)
-    render_comparison(comparison, console=make_console())
-    pairwise = (
-        _pairwise(pairwise_judge, config_path, base_run, head_run) if pairwise_judge else None
-    )
-    if json_path:
-        # json.dumps, not model_dump_json: it writes a lone surrogate from an output as \ud800
-        data = comparison.model_dump(mode="json")
-        if pairwise is not None:
-            data["pairwise"] = pairwise.model_dump(mode="json")
-        write_atomic(json_path, json.dumps(data, indent=2) + "\n")
-    if md_path:
-        root = config_path.resolve().parent if config_path.exists() else None
-        from evalkit.report.compare_md import full_markdown
-
-        write_atomic(md_path, full_markdown(comparison, base_run, head_run, root, pairwise))
-    if junit_path:
-        write_atomic(junit_path, junit_xml(head_run, comparison))
-
-
-def _pairwise(name: str, config_path: Path, base: StoredRun, head: StoredRun) -> PairwiseResult:
-    """Judge both runs' outputs pairwise (``judges/<name>.yaml``) and print the headline."""
-    import asyncio
-
     from evalkit.base.escape import terminal
-    from evalkit.cli._common import load_project
-    from evalkit.grading.judge import build_judges, judge_pairs, load_judges
-    from evalkit.grading.judge.judge import judge_runtime
+    from evalkit.report.compare_terminal import render_comparison
     from evalkit.report.pairwise import pairwise_summary_lines
-    from evalkit.storage.runcases import run_cases
 
-    project = load_project(config_path)
-    definition = load_judges(project, [name], pairwise=True)
-    cache, prices, policy = judge_runtime(project, base.suite)
-    (judge,) = build_judges(definition, project=project, cache=cache, prices=prices, policy=policy)
-
-    def warn(message: str) -> None:
-        click.secho(f"warning: {message}", fg="yellow", err=True)
-
-    cases = run_cases(base, project, warn)
-
-    async def go() -> PairwiseResult:
-        try:
-            return await judge_pairs(base, head, judge, cases=cases)
-        finally:
-            await judge.aclose()
-
-    try:
-        result = asyncio.run(go())
-    finally:
-        cache.close()
-    click.echo(terminal("\n".join(pairwise_summary_lines(result))))
-    return result
+    project = load_project(config_path) if config_path.exists() else None
+    if pairwise_judge and project is None:
+        load_project(config_path)  # the pairwise judge is the project's: say the file is missing
+    result = compare(
+        base,
+        head,
+        project=project,
+        runs_dir=runs_dir or runs_root(config_path),
+        cluster_key=cluster_key,
+        pairwise_judge=pairwise_judge,
+        warn=lambda message: click.secho(f"warning: {message}", fg="yellow", err=True),
+    )
+    render_comparison(result.comparison, console=make_console())
+    if result.pairwise is not None:
+        click.echo(terminal("\n".join(pairwise_summary_lines(result.pairwise))))
+    result.write(json_path=json_path, markdown=md_path, junit=junit_path)

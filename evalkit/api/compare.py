@@ -1,0 +1,137 @@
+"""The compare job: two stored runs, paired statistics, and optionally a pairwise judge.
+
+``evalkit compare`` and ``evalkit demo`` are thin layers over :func:`compare`; from Python::
+
+    result = evalkit.compare("20250101T12", "20250102T09", config="evalkit.yaml")
+    result.comparison.verdict, result.write(markdown="pr.md")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from evalkit.analysis.compare import Comparison, compare_runs
+from evalkit.base.files import write_atomic
+from evalkit.storage.store import StoredRun, load_run
+
+if TYPE_CHECKING:
+    from evalkit.grading.judge.definition import JudgeDef
+    from evalkit.grading.judge.pairwise import PairwiseResult
+    from evalkit.model.config import ProjectConfig
+    from evalkit.model.provider import TargetSpec
+
+Warn = Callable[[str], None]
+#: a run given as a StoredRun, a run directory, or a run id / prefix / ``latest`` / ``SUITE/latest``
+RunRef = StoredRun | str | Path
+
+
+@dataclass
+class CompareResult:
+    """Everything ``evalkit compare`` shows: the paired comparison, the runs, the pairwise judge."""
+
+    comparison: Comparison
+    base: StoredRun
+    head: StoredRun
+    pairwise: PairwiseResult | None = None
+    #: the project root (for links in the markdown), when a project was given
+    root: Path | None = None
+
+    def write(
+        self,
+        *,
+        json_path: Path | None = None,
+        markdown: Path | None = None,
+        junit: Path | None = None,
+    ) -> None:
+        """Write the comparison as JSON, PR-comment markdown and/or JUnit XML of HEAD."""
+        if json_path:
+            # json.dumps, not model_dump_json: it writes a lone surrogate from an output as \ud800
+            data = self.comparison.model_dump(mode="json")
+            if self.pairwise is not None:
+                data["pairwise"] = self.pairwise.model_dump(mode="json")
+            write_atomic(json_path, json.dumps(data, indent=2) + "\n")
+        if markdown:
+            from evalkit.report.compare_md import full_markdown
+
+            text = full_markdown(self.comparison, self.base, self.head, self.root, self.pairwise)
+            write_atomic(markdown, text)
+        if junit:
+            from evalkit.report.junit import junit_xml
+
+            write_atomic(junit, junit_xml(self.head, self.comparison))
+
+
+def _load(ref: RunRef, runs_dir: Path | None) -> StoredRun:
+    if isinstance(ref, StoredRun):
+        return ref
+    return load_run(ref, runs_dir=runs_dir or "runs")
+
+
+def compare(
+    base: RunRef,
+    head: RunRef,
+    *,
+    project: ProjectConfig | None = None,
+    runs_dir: Path | None = None,
+    cluster_key: str | None = None,
+    pairwise_judge: str | None = None,
+    judge_target_override: Callable[[JudgeDef], TargetSpec] | None = None,
+    warn: Warn | None = None,
+) -> CompareResult:
+    """Compare HEAD against BASE case by case; with ``pairwise_judge`` (a judge under the
+    project's ``judges/``), also judge each case's two outputs in both orders."""
+    if runs_dir is None and project is not None:
+        runs_dir = project.resolve(project.runs_dir)
+    base_run, head_run = _load(base, runs_dir), _load(head, runs_dir)
+    comparison = compare_runs(base_run, head_run, cluster_key=cluster_key)
+    pairwise = None
+    if pairwise_judge is not None:
+        if project is None:
+            raise ValueError("a pairwise judge needs the project that defines it")
+        pairwise = judge_pairwise(
+            project, base_run, head_run, pairwise_judge, judge_target_override, warn
+        )
+    root = project.root if project is not None else None
+    return CompareResult(comparison, base_run, head_run, pairwise, root)
+
+
+def judge_pairwise(
+    project: ProjectConfig,
+    base: StoredRun,
+    head: StoredRun,
+    name: str,
+    target_override: Callable[[JudgeDef], TargetSpec] | None = None,
+    warn: Warn | None = None,
+) -> PairwiseResult:
+    """Judge both runs' outputs with the pairwise judge ``judges/<name>.yaml``, both orders."""
+    from evalkit.grading.judge import build_judges, judge_pairs, load_judges
+    from evalkit.grading.judge.judge import judge_runtime
+    from evalkit.storage.runcases import run_cases
+
+    definition = load_judges(project, [name], pairwise=True)
+    cache, prices, policy = judge_runtime(project, base.suite)
+    (judge,) = build_judges(
+        definition,
+        project=project,
+        cache=cache,
+        prices=prices,
+        policy=policy,
+        target_override=target_override,
+    )
+    cases = run_cases(base, project, warn)
+
+    async def go() -> PairwiseResult:
+        try:
+            return await judge_pairs(base, head, judge, cases=cases)
+        finally:
+            await judge.aclose()
+
+    try:
+        return asyncio.run(go())
+    finally:
+        cache.close()
