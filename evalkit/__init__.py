@@ -53,14 +53,27 @@ _LAZY: dict[str, str] = {
     "Comparison": "evalkit.analysis.compare",
     "Gate": "evalkit.model.gate",
     "evaluate_gate": "evalkit.analysis.gate",
-    "calibrate": "evalkit.analysis.calibration",
+    "calibrate": "evalkit.api.calibrate",
+    "compare": "evalkit.api.compare",
+    "CompareResult": "evalkit.api.compare",
+    "judge_run": "evalkit.api.judge",
+    "JudgeOutcome": "evalkit.api.judge",
+    "run_ci": "evalkit.api.ci",
+    "finish_ci": "evalkit.api.ci",
+    "rewrite_report": "evalkit.api.report",
+    "run_demo": "evalkit.api.demo",
 }
 
 if TYPE_CHECKING:
-    from evalkit.analysis.calibration import calibrate
     from evalkit.analysis.compare import Comparison, compare_runs
     from evalkit.analysis.gate import evaluate_gate
+    from evalkit.api.calibrate import calibrate
+    from evalkit.api.ci import finish_ci, run_ci
+    from evalkit.api.compare import CompareResult, compare
+    from evalkit.api.demo import run_demo
+    from evalkit.api.judge import JudgeOutcome, judge_run
     from evalkit.api.project import load_config, load_suite
+    from evalkit.api.report import rewrite_report
     from evalkit.api.run import RunOptions, RunOutcome, run_suite, run_suite_async
     from evalkit.grading.check import Check, CheckContext, check, register
     from evalkit.grading.judge import Judge, load_judge
@@ -92,12 +105,14 @@ __all__ = [
     "Check",
     "CheckContext",
     "CheckResult",
+    "CompareResult",
     "Comparison",
     "EvalkitError",
     "Gate",
     "GateFailed",
     "InputError",
     "Judge",
+    "JudgeOutcome",
     "JudgeVerdict",
     "Outcome",
     "Prompt",
@@ -111,8 +126,11 @@ __all__ = [
     "__version__",
     "calibrate",
     "check",
+    "compare",
     "compare_runs",
     "evaluate_gate",
+    "finish_ci",
+    "judge_run",
     "load_config",
     "load_golden",
     "load_judge",
@@ -120,6 +138,9 @@ __all__ = [
     "load_run",
     "load_suite",
     "register",
+    "rewrite_report",
+    "run_ci",
+    "run_demo",
     "run_suite",
     "run_suite_async",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -25,6 +25,9 @@ from evalkit.report.compare_terminal import render_comparison, render_run
 from evalkit.report.junit import junit_xml
 from evalkit.storage.baseline import baseline_run, get_baseline
 from evalkit.storage.store import load_run
+
+if TYPE_CHECKING:
+    from evalkit.model.config import ProjectConfig
 
 SUMMARY_MD = "summary.md"
 SUMMARY_JSON = "summary.json"
@@ -103,3 +106,30 @@ def finish_ci(
     write_atomic(out / JUNIT_XML, junit_xml(head, comparison))
     _append_step_summary(markdown)
     return result.exit_code
+
+
+def run_ci(
+    project: ProjectConfig,
+    suite: str | None = None,
+    *,
+    out_dir: Path = Path("evalkit-out"),
+    concurrency: int | None = None,
+    use_cache: bool = True,
+) -> int:
+    """``evalkit ci``: run the suite (cached), then :func:`finish_ci`; returns the exit code."""
+    from evalkit.api.project import load_suite
+    from evalkit.api.run import RunOptions, run_suite
+
+    loaded = load_suite(project, suite)
+    outcome = run_suite(
+        loaded, RunOptions(concurrency=concurrency, use_cache=use_cache, progress=False)
+    )
+    return finish_ci(
+        outcome.path,
+        project_root=project.root,
+        suite=loaded.name,
+        gate=loaded.config.gate,
+        out_dir=out_dir,
+        runs_dir=project.runs_dir,
+        cluster_key=loaded.config.cluster_key,
+    )

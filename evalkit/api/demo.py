@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from evalkit.analysis.calibration import CalibrationResult, calibrate
+from evalkit.analysis.calibration import CalibrationResult
+from evalkit.api.calibrate import calibrate
 from evalkit.api.compare import CompareResult, compare
 from evalkit.api.project import load_config, load_suite
 from evalkit.api.run import RunOptions, RunOutcome, run_suite

@@ -237,3 +237,30 @@ def _judge_script_at(judge: JudgeDef) -> _Where:
 
     _data, positions = load_yaml(read_text(judge.path), judge.path)
     return judge.path, positions.get(("model", "script")), "model.script"
+
+
+def suites_for_run(
+    project: ProjectConfig,
+    suite: str | None = None,
+    *,
+    prompt: str | Path | None = None,
+    resume: str | Path | None = None,
+) -> tuple[list[LoadedSuite], Path | None]:
+    """The suites ``evalkit run`` runs, all loaded (validated) before the first request so a
+    typo fails fast: ``suite``, every suite when none is named, or the suite (and prompt) of
+    the run being resumed; and the resumed run's directory."""
+    from evalkit.storage.store import read_manifest, resolve_run
+
+    resume_path = None
+    if resume is not None:
+        resume_path = resolve_run(str(resume), project.resolve(project.runs_dir))
+        manifest = read_manifest(resume_path)
+        suite = suite or manifest.get("suite")
+        if prompt is None and manifest.get("prompt_path"):
+            prompt = project.resolve(manifest["prompt_path"])
+    if suite is None and len(project.suites) > 1 and prompt is not None:
+        raise InputError(
+            "--prompt replaces one suite's prompt: name the SUITE", path=project.path, field="SUITE"
+        )
+    names = [suite] if suite is not None else list(project.suites)
+    return [load_suite(project, name, prompt_override=prompt) for name in names], resume_path

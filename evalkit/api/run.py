@@ -21,24 +21,22 @@ from typing import TYPE_CHECKING, Any, Protocol
 from evalkit.analysis.caserates import counts_as_error, error_reason
 from evalkit.base.exceptions import (
     AuthError,
-    ProviderError,
     RunAborted,
     RunInterrupted,
     StorageError,
 )
-from evalkit.base.redact import redact
-from evalkit.execution.cache import ResponseCache, cache_key
-from evalkit.execution.provider.retry import RetryPolicy, call_with_retries
+from evalkit.execution.cache import ResponseCache
+from evalkit.execution.generate import Generated, generate, generation_key
+from evalkit.execution.provider.retry import RetryPolicy
 from evalkit.execution.runstop import StopSignals, close_all
 from evalkit.grading.check.base import CheckContext
 from evalkit.grading.check.compose import case_outcome, evaluate_checks
 from evalkit.grading.judge.judge import judge_applies
 from evalkit.model.config import LoadedSuite, PreparedCase
 from evalkit.model.golden import Case
-from evalkit.model.outcome import Outcome
 from evalkit.model.pricing import PriceTable, load_prices
 from evalkit.model.provider import CallContext, Completion, Provider, TargetSpec
-from evalkit.model.record import CaseRecord, ErrorInfo, JudgeVerdict, Usage
+from evalkit.model.record import CaseRecord, JudgeVerdict, Usage
 from evalkit.report.progress import RunProgress
 from evalkit.report.runfiles import write_summary_and_report
 from evalkit.storage.rundir import prepare_run_dir
@@ -170,7 +168,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
             budget=int(cfg.error_budget * planned),
         )
         state.latest = dict(done)
-        state.keys = {(pc.case.id, r): _cache_key(suite, pc, r) for pc, r in todo}
+        state.keys = {(pc.case.id, r): generation_key(suite.target, pc, r) for pc, r in todo}
         state.prefetched = cache.get_many(list(state.keys.values()))
         # errored cases are being retried: the budget counts errors of the final state
         state.provider_errors = sum(
@@ -295,66 +293,6 @@ def append_record_and_count(state: _State, record: CaseRecord) -> None:
             )
 
 
-@dataclass
-class _Generated:
-    completion: Completion
-    attempts: int
-    cached: bool
-    latency_ms: float | None
-
-
-def _cache_key(suite: LoadedSuite, pc: PreparedCase, repeat: int) -> str:
-    # without a prompt (python callables) the case's variables are the input
-    extra = None if pc.messages else {"vars": pc.case.vars}
-    return cache_key(suite.target, pc.messages, dict(suite.target.params), repeat, extra=extra)
-
-
-async def _generate(
-    state: _State, pc: PreparedCase, repeat: int, ctx: CallContext
-) -> _Generated | CaseRecord:
-    """The system's answer for one case × repeat (cache, then retried call), or an error record."""
-    case = pc.case
-    key = state.keys[(case.id, repeat)]
-    hit = state.prefetched.pop(key, None)
-    if hit is not None:
-        # the latency measured when the answer was produced, so latency checks still grade it
-        latency = hit.extra.get("latency_ms")
-        return _Generated(hit, attempts=0, cached=True, latency_ms=latency)
-
-    def call() -> Awaitable[Completion]:
-        # the provider merges the target's params itself; no per-call overrides here
-        return state.provider.complete(pc.messages, {}, ctx)
-
-    started = time.perf_counter()
-    try:
-        completion, attempts = await call_with_retries(call, state.policy)
-    except AuthError as exc:
-        raise AuthError(
-            f"the provider refused the credentials ({exc.message}); check the API key "
-            "environment variable. Stopped the run instead of failing every case.",
-            kind="auth",
-            status=exc.status,
-        ) from None
-    except ProviderError as exc:
-        state.requests += exc.attempts
-        return CaseRecord(
-            case_id=case.id,
-            repeat=repeat,
-            tags=case.tags,
-            vars=case.vars,
-            outcome=Outcome.ERROR,
-            error=ErrorInfo(kind=exc.kind, message=redact(exc.message), status=exc.status),
-            attempts=exc.attempts,
-            latency_ms=(time.perf_counter() - started) * 1000,
-            finished_at=now_iso(),
-        )
-    state.requests += attempts
-    latency_ms = (time.perf_counter() - started) * 1000
-    completion.extra["latency_ms"] = latency_ms
-    state.cache.put(key, completion)
-    return _Generated(completion, attempts, cached=False, latency_ms=latency_ms)
-
-
 async def _run_case(
     state: _State, pc: PreparedCase, repeat: int, graders: list[Grader]
 ) -> CaseRecord:
@@ -366,7 +304,12 @@ async def _run_case(
         repeat=repeat,
         variables=pc.case.template_vars(),
     )
-    generated = await _generate(state, pc, repeat, ctx)
+    key = state.keys[(pc.case.id, repeat)]
+    hit = state.prefetched.pop(key, None)
+    generated = await generate(
+        state.provider, state.policy, state.cache, key, pc, repeat, ctx, cached=hit
+    )
+    state.requests += generated.requests if isinstance(generated, Generated) else generated.attempts
     if isinstance(generated, CaseRecord):
         return generated
     case = pc.case

@@ -79,9 +79,9 @@ def command(
     """
     from evalkit.analysis.calibration import (
         Thresholds,
-        calibrate,
         calibration_file,
     )
+    from evalkit.api.calibrate import calibrate
     from evalkit.report.calibration import render_calibration
 
     project = load_project(config_path)

@@ -37,22 +37,8 @@ def command(
     """
     import sys
 
-    from evalkit.api.ci import finish_ci
-    from evalkit.api.project import load_suite
-    from evalkit.api.run import RunOptions, run_suite
+    from evalkit.api.ci import run_ci
 
     project = load_project(config_path)
-    loaded = load_suite(project, suite)
-    outcome = run_suite(
-        loaded, RunOptions(concurrency=concurrency, use_cache=not no_cache, progress=False)
-    )
-    code = finish_ci(
-        outcome.path,
-        project_root=project.root,
-        suite=loaded.name,
-        gate=loaded.config.gate,
-        out_dir=out_dir,
-        runs_dir=project.runs_dir,
-        cluster_key=loaded.config.cluster_key,
-    )
+    code = run_ci(project, suite, out_dir=out_dir, concurrency=concurrency, use_cache=not no_cache)
     sys.exit(code)

@@ -48,23 +48,11 @@ def command(
       evalkit run support --prompt prompts/support_v2.yaml -j 32
       evalkit run --resume 20261123T101500-1a2b3c
     """
-    from evalkit.api.project import load_suite
+    from evalkit.api.project import suites_for_run
     from evalkit.api.run import RunOptions, run_suite
-    from evalkit.storage.store import read_manifest, resolve_run
 
     project = load_project(config_path)
-    resume_path = None
-    if resume:
-        resume_path = resolve_run(resume, project.resolve(project.runs_dir))
-        manifest = read_manifest(resume_path)
-        suite = suite or manifest.get("suite")
-        if prompt is None and manifest.get("prompt_path"):
-            prompt = project.resolve(manifest["prompt_path"])
-    if suite is None and len(project.suites) > 1 and prompt is not None:
-        raise click.UsageError("--prompt replaces one suite's prompt: name the SUITE")
-    names = [suite] if suite is not None else list(project.suites)
-    # load (validate) every suite before the first request, so a typo fails fast
-    suites = [load_suite(project, name, prompt_override=prompt) for name in names]
+    suites, resume_path = suites_for_run(project, suite, prompt=prompt, resume=resume)
     options = RunOptions(
         concurrency=concurrency,
         use_cache=not no_cache,

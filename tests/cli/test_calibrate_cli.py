@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from evalkit.analysis.calibration import calibrate, calibration_status
+from evalkit.analysis.calibration import calibration_status
+from evalkit.api.calibrate import calibrate
 from evalkit.api.project import load_config
 from evalkit.base.exceptions import InputError
 from evalkit.cli import cli

@@ -4,9 +4,9 @@ Public API (everything else is private to its module):
 
 * labels: :class:`Label`, :func:`read_labels`, :func:`append_label`, :func:`import_csv`,
   :func:`labels_path`, :func:`output_sha`
-* measuring: :func:`calibrate` (grades labelled outputs, writes ``judges/<J>.calibration.json``),
-  :func:`measure` (the pure part), :class:`CalibrationResult`, :class:`Thresholds`
-  (rendered by :mod:`evalkit.report.calibration`)
+* measuring: :func:`measure`, :class:`CalibrationResult`, :class:`Thresholds` (rendered by
+  :mod:`evalkit.report.calibration`; the job that grades the labelled outputs and writes
+  ``judges/<J>.calibration.json`` is :func:`evalkit.api.calibrate.calibrate`)
 * reports: :func:`calibration_status`, :func:`calibration_section` (run post-step for
   ``summary["calibration"]``), :func:`comparison_calibration`
 """
@@ -25,7 +25,6 @@ from evalkit.analysis.calibration.labels import (
 from evalkit.analysis.calibration.measure import (
     CalibrationResult,
     Thresholds,
-    calibrate,
     calibration_file,
     measure,
 )
@@ -43,7 +42,6 @@ __all__ = [
     "Sampling",
     "Thresholds",
     "append_label",
-    "calibrate",
     "calibration_file",
     "calibration_section",
     "calibration_status",

@@ -18,8 +18,7 @@ from evalkit.grading.judge import build_judges, load_judges
 from evalkit.model.outcome import Outcome
 from evalkit.model.pricing import load_prices
 from evalkit.storage.store import load_run, read_manifest, write_manifest
-
-from .conftest import FAST, fail_verdict, pass_verdict
+from tests.grading.judge.conftest import FAST, fail_verdict, pass_verdict
 
 SCRIPT = {
     "responses": [

@@ -1,0 +1,59 @@
+"""The compare job from Python: the same comparison and files as `evalkit compare`."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import evalkit
+from evalkit.analysis.compare import compare_runs
+from evalkit.analysis.synthetic import example_pair
+from evalkit.api.compare import CompareResult, compare
+from evalkit.storage.store import load_run
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Path:
+    example_pair(tmp_path / "runs")
+    return tmp_path / "runs"
+
+
+def test_compare_by_id_matches_compare_runs_and_writes_every_file(
+    runs: Path, tmp_path: Path
+) -> None:
+    result = compare("run-base", "run-head", runs_dir=runs)
+    expected = compare_runs(load_run(runs / "support" / "p1" / "run-base"), result.head)
+    assert isinstance(result, CompareResult) and result.pairwise is None
+    assert result.comparison.model_dump() == expected.model_dump()
+    assert (result.base.run_id, result.head.run_id) == ("run-base", "run-head")
+
+    out = tmp_path / "out"
+    out.mkdir()
+    result.write(json_path=out / "c.json", markdown=out / "c.md", junit=out / "j.xml")
+    data = json.loads((out / "c.json").read_text())
+    assert data["overall"]["verdict"] == result.comparison.overall.verdict
+    assert "pairwise" not in data
+    assert "c07" in (out / "c.md").read_text()
+    cases = ET.parse(out / "j.xml").getroot().iter("testcase")
+    assert {c.get("name") for c in cases} >= {"c07", "c11"}
+
+
+def test_runs_given_as_stored_runs_or_paths_compare_the_same(runs: Path) -> None:
+    base_dir, head_dir = runs / "support" / "p1" / "run-base", runs / "support" / "p2" / "run-head"
+    by_path = compare(base_dir, head_dir)
+    by_run = compare(load_run(base_dir), load_run(head_dir), cluster_key="tag:")
+    assert by_path.comparison.overall.diff == by_run.comparison.overall.diff
+    assert evalkit.compare is compare
+
+
+def test_a_pairwise_judge_needs_the_project(runs: Path) -> None:
+    with pytest.raises(ValueError, match="needs the project"):
+        compare("run-base", "run-head", runs_dir=runs, pairwise_judge="preference")
+
+
+def test_an_unknown_run_is_an_input_error(runs: Path) -> None:
+    with pytest.raises(evalkit.InputError):
+        compare("no-such-run", "run-head", runs_dir=runs)
