@@ -24,6 +24,7 @@ from evalkit.analysis.calibration.measure import (
     measure,
     write_calibration,
 )
+from evalkit.base.aio import run_sync
 from evalkit.base.exceptions import InputError
 from evalkit.grading.judge.definition import JudgeDef
 from evalkit.model.config import ProjectConfig
@@ -116,7 +117,7 @@ def calibrate(
             target_override=override,
         )
         items = [(lab, cases.get(lab.case_id)) for lab in labels]
-        verdicts = asyncio.run(_grade_all(judge, items, concurrency))
+        verdicts = run_sync(_grade_all(judge, items, concurrency))
     finally:
         cache.close()
     threshold = definition.pass_threshold

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evalkit.analysis.compare import Comparison, compare_runs
+from evalkit.base.aio import run_sync
 from evalkit.base.files import write_atomic
 from evalkit.storage.store import StoredRun, load_run
 
@@ -132,6 +132,6 @@ def judge_pairwise(
             await judge.aclose()
 
     try:
-        return asyncio.run(go())
+        return run_sync(go())
     finally:
         cache.close()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit.base.aio import run_sync
 from evalkit.base.exceptions import InputError
 from evalkit.grading.judge.judge import Judge, judge_applies
 from evalkit.model.golden import Case
@@ -170,7 +171,7 @@ def rejudge_run(
             for judge in judges:
                 await judge.aclose()
 
-    return asyncio.run(go())
+    return run_sync(go())
 
 
 @dataclass

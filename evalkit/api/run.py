@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from evalkit.analysis.caserates import counts_as_error, error_reason
+from evalkit.base.aio import run_sync
 from evalkit.base.exceptions import (
     AuthError,
     RunAborted,
@@ -110,7 +111,7 @@ def run_suite(suite: LoadedSuite, options: RunOptions | None = None) -> RunOutco
     Ctrl-C or SIGTERM keeps what finished, marks the run ``interrupted`` and raises
     :class:`RunInterrupted`; ``--resume`` finishes it later.
     """
-    return asyncio.run(run_suite_async(suite, options or RunOptions()))
+    return run_sync(run_suite_async(suite, options or RunOptions()))
 
 
 async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome:

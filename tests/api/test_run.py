@@ -445,3 +445,20 @@ def test_a_run_on_a_llama_server_like_server_gets_its_verdicts(tmp_path: Path, w
     assert judge_requests == 3 + 1  # one ignored tool call, then one request per case
     manifest = read_manifest(outcome.path)
     assert manifest["judge_versions"]["ok"] == verdicts[0].version
+
+
+def test_run_suite_works_inside_a_running_event_loop(
+    tmp_path: Path, server: ScriptedServer
+) -> None:
+    # a Jupyter cell runs inside an event loop, where asyncio.run refuses to start
+    import asyncio
+
+    config = write_project(tmp_path, server.url, cases("a", "b"))
+
+    async def cell() -> Any:
+        return run_suite(load_suite(load_config(config)), RunOptions(progress=False, retry=FAST))
+
+    outcome = asyncio.run(cell())
+    assert outcome.status == "complete"
+    got = {r.case_id: r.outcome for r in read_records(outcome.path)}
+    assert got == {"a": Outcome.PASS, "b": Outcome.FAIL}
