@@ -71,10 +71,11 @@ def calibrate(
     """Grade every labelled output with the judge's current version and measure agreement.
 
     ``judge_script`` routes the judge through the scripted provider with that script (as
-    :func:`evalkit.grading.judge.judge.scripted_override`, so the judge version matches a demo run
-    on
-    the same script); ``target_override`` replaces its target outright (e.g. a running
+    :func:`evalkit.grading.judge.judge.scripted_override`, so the judge version matches a demo
+    run on the same script); ``target_override`` replaces its target outright (e.g. a running
     scripted server).
+    Without ``thresholds``, those of the project's ``calibration:`` (judge, then project)
+    apply, as for ``evalkit calibrate``.
     Writes ``judges/<name>.calibration.json`` unless ``write=False``.
     """
     from evalkit.grading.judge import build_judges, load_judges
@@ -128,7 +129,7 @@ def calibrate(
         judge_version=judge.version,
         scale=scale,  # type: ignore[arg-type]
         pass_at=math.ceil(threshold) if threshold is not None else 4,
-        thresholds=thresholds,
+        thresholds=thresholds or Thresholds(**project.calibration.thresholds_for(name)),
         n_boot=n_boot,
         seed=seed,
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +20,8 @@ from evalkit.cli._common import config_option, load_project
 if TYPE_CHECKING:
     from evalkit.analysis.calibration.labels import Label, LabelValue, Scale
     from evalkit.analysis.calibration.sampling import Drawn
-    from evalkit.model.config import ProjectConfig
+    from evalkit.api.label import LabellingPlan
     from evalkit.model.golden import Case
-    from evalkit.storage.store import StoredRun
 
 _COMMANDS = {"s": "skip", "skip": "skip", "u": "undo", "undo": "undo", "q": "quit", "quit": "quit"}
 
@@ -90,63 +88,21 @@ def command(
       evalkit label 20261123T1015 --judge grounded --strategy stratified --labeler maya
       evalkit label --import-csv labels.csv --judge grounded
     """
-    from evalkit.base.exceptions import InputError
-    from evalkit.grading.judge import load_judges
+    from evalkit.api.label import import_labels, plan_labelling
 
     project = load_project(config_path)
-    (definition,) = load_judges(project, [judge])
-    if definition.scale not in ("binary", "likert-5"):
-        raise InputError(
-            f"judge {judge!r} is {definition.scale}: only binary and likert-5 judges take labels",
-            path=definition.path,
-            field="scale",
-        )
-    scale: Scale = definition.scale  # type: ignore[assignment]
     who = labeler or _default_labeler()
     if csv_path is not None:
-        _import(project, judge, scale, csv_path, who)
+        imported = import_labels(project, judge, csv_path, who)
+        click.echo(
+            f"imported {imported.added} label(s) into {imported.path}"
+            + (f"; {imported.present} already present, skipped" if imported.present else "")
+        )
         return
     if run is None:
         raise click.UsageError("give a RUN to label (or --import-csv FILE)")
-    _session(project, judge, scale, run, n, strategy, who, seed)
-
-
-def _import(project: ProjectConfig, judge: str, scale: Scale, csv_path: Path, who: str) -> None:
-    from evalkit.analysis.calibration.labels import import_csv, labels_path
-    from evalkit.analysis.calibration.measure import golden_cases
-    from evalkit.storage.store import now_iso
-
-    path = labels_path(project.root, judge)
-    added, present = import_csv(
-        csv_path,
-        path,
-        scale,
-        labeled_at=now_iso(),
-        default_labeler=who,
-        known_cases=golden_cases(project, judge),
-    )
-    click.echo(
-        f"imported {added} label(s) into {path}"
-        + (f"; {present} already present, skipped" if present else "")
-    )
-
-
-def _cases(project: ProjectConfig, stored: StoredRun, judge: str) -> dict[str, Case]:
-    from evalkit.analysis.calibration.measure import golden_cases
-    from evalkit.base.exceptions import InputError
-    from evalkit.model.golden import load_golden
-
-    cases: dict[str, Case] = {}
-    rel = stored.manifest.get("golden_path")
-    read = project.resolve(rel) if rel else None
-    if read is not None:
-        try:
-            cases = {c.id: c for c in load_golden(read).cases}
-        except InputError:
-            read = None  # unreadable here: a suite that uses it reports the error below
-    for cid, case in golden_cases(project, judge, skip=read).items():
-        cases.setdefault(cid, case)
-    return cases
+    plan = plan_labelling(project, judge, run, n=n, strategy=strategy, seed=seed)  # type: ignore[arg-type]
+    _session(plan, who)
 
 
 #: characters of one shown field (an output can be megabytes); the label binds the whole output
@@ -203,42 +159,21 @@ def _ask(scale: Scale) -> tuple[str, LabelValue | None]:
             click.echo(f"  {exc}")
 
 
-def _session(
-    project: ProjectConfig,
-    judge: str,
-    scale: Scale,
-    run: str,
-    n: int,
-    strategy: str,
-    who: str,
-    seed: int | None,
-) -> None:
-    from evalkit.analysis.calibration.labels import (
-        Label,
-        append_label,
-        labels_path,
-        read_labels,
-        remove_label,
-    )
-    from evalkit.analysis.calibration.sampling import candidates, draw_sample
-    from evalkit.storage.store import load_run, now_iso, resolve_run
+def _session(plan: LabellingPlan, who: str) -> None:
+    """Ask the labeller about each drawn output; every label is saved as soon as it is given."""
+    from evalkit.analysis.calibration.labels import Label, append_label, remove_label
+    from evalkit.storage.store import now_iso
 
-    stored = load_run(resolve_run(run, project.resolve(project.runs_dir)))
-    path = labels_path(project.root, judge)
-    existing = read_labels(path, scale)
-    done = {lab.output_sha for lab in existing}
-    pool = candidates(stored.records, judge)
-    seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
-    queue = draw_sample(pool, n, strategy, seed=seed, exclude=done)  # type: ignore[arg-type]
-    left = sum(c.sha not in done for c in pool)
+    stored, judge, scale, path, queue = plan.run, plan.judge, plan.scale, plan.path, plan.queue
     click.echo(
-        f"Run {stored.run_id}: {len(pool)} distinct outputs, {len(pool) - left} already "
-        f"labelled for {judge}. Labelling {len(queue)} ({strategy}, seed {seed}) as {who}."
+        f"Run {stored.run_id}: {len(plan.pool)} distinct outputs, {plan.already_labelled} already "
+        f"labelled for {judge}. Labelling {len(queue)} ({plan.strategy}, seed {plan.seed}) as "
+        f"{who}."
     )
     if not queue:
         click.echo("Nothing left to label in this run.")
         return
-    cases = _cases(project, stored, judge)
+    cases = plan.cases
     session: list[tuple[Drawn, Label]] = []
     skipped = 0
     i = 0
@@ -286,7 +221,7 @@ def _session(
             err=True,
         )
         raise
-    total = len(existing) + len(session)  # the file as read, plus this session's labels
+    total = len(plan.existing) + len(session)  # the file as read, plus this session's labels
     click.echo(
         f"\n{len(session)} label(s) saved this session ({skipped} skipped); {total} in {path}."
     )

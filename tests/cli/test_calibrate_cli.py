@@ -201,6 +201,21 @@ def test_thresholds_from_evalkit_yaml_per_project_and_judge_flags_override(
     assert data["state"] == "below thresholds"  # kappa on the example is below 0.95
 
 
+def test_the_python_api_applies_the_thresholds_of_evalkit_yaml(
+    example: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(example, root)
+    config = root / "evalkit.yaml"
+    extra = "calibration:\n  judges:\n    grounded: {min_tpr: 0.99}\n"
+    config.write_text(config.read_text() + extra)
+    project = load_config(config)
+    script = root / "scripts/judges.yaml"
+    result = calibrate(project, "grounded", judge_script=script, write=False)
+    assert result.thresholds.min_tpr == 0.99 and result.thresholds.min_per_class == 30
+    assert result.state == "below thresholds"
+
+
 @pytest.mark.parametrize(
     ("block", "expected"),
     [
