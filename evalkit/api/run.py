@@ -27,7 +27,7 @@ from evalkit.base.exceptions import (
     StorageError,
 )
 from evalkit.execution.cache import ResponseCache
-from evalkit.execution.generate import Generated, generate, generation_key
+from evalkit.execution.generate import Generated, as_sent, generate, generation_key
 from evalkit.execution.provider.retry import RetryPolicy
 from evalkit.execution.runstop import StopSignals, close_all
 from evalkit.grading.check.base import CheckContext
@@ -342,6 +342,7 @@ async def _run_case(
         repeat=repeat,
         tags=case.tags,
         vars=case.vars,
+        **as_sent(pc),
         outcome=outcome,
         output=completion.text,
         checks=results,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Any
 
 from evalkit.base.exceptions import AuthError, ProviderError
 from evalkit.base.redact import redact
@@ -33,6 +34,11 @@ class Generated:
     def requests(self) -> int:
         """Requests sent for this answer (none when it came from the cache)."""
         return 0 if self.cached else self.attempts
+
+
+def as_sent(pc: PreparedCase) -> dict[str, Any]:
+    """What a record keeps of the input: the messages exactly as sent, and the reference."""
+    return {"prompt": [dict(m) for m in pc.messages] or None, "expected": pc.case.expected}
 
 
 def generation_key(target: TargetSpec, pc: PreparedCase, repeat: int) -> str:
@@ -81,6 +87,7 @@ async def generate(
             repeat=repeat,
             tags=case.tags,
             vars=case.vars,
+            **as_sent(pc),
             outcome=Outcome.ERROR,
             error=ErrorInfo(kind=exc.kind, message=redact(exc.message), status=exc.status),
             attempts=exc.attempts,

@@ -68,6 +68,11 @@ class CaseRecord(BaseModel):
     repeat: int = 0
     tags: list[str] = Field(default_factory=list)
     vars: dict[str, Any] = Field(default_factory=dict)
+    #: the messages exactly as sent to the target (rendered prompt); None in runs made before
+    #: evalkit stored them, and for targets without a prompt (python callables)
+    prompt: list[dict[str, Any]] | None = None
+    #: the golden case's reference answer as it was when the case was graded
+    expected: Any = None
     outcome: Outcome
     output: str | None = None
     error: ErrorInfo | None = None
