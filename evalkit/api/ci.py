@@ -2,7 +2,8 @@
 
 Kept as a library function so the CLI stays thin and tests (and other CI systems) can call it
 directly. Outputs in ``out_dir``: ``summary.md`` (the PR comment), ``summary.json`` (machines),
-``junit.xml`` (CI test tabs). The markdown is also appended to ``$GITHUB_STEP_SUMMARY`` when set.
+``junit.xml`` (CI test tabs), ``summary.html`` (one self-contained page, a CI artifact). The
+markdown is also appended to ``$GITHUB_STEP_SUMMARY`` when set.
 """
 
 from __future__ import annotations
@@ -22,14 +23,16 @@ from evalkit.base.format import pct
 from evalkit.model.gate import Gate
 from evalkit.report.compare_md import full_markdown, run_markdown
 from evalkit.report.compare_terminal import render_comparison, render_run
+from evalkit.report.html import compare_html, run_html
 from evalkit.report.junit import junit_xml
 from evalkit.storage.baseline import baseline_run, get_baseline
-from evalkit.storage.store import load_run
+from evalkit.storage.store import StoredRun, load_run
 
 if TYPE_CHECKING:
     from evalkit.model.config import ProjectConfig
 
 SUMMARY_MD = "summary.md"
+SUMMARY_HTML = "summary.html"
 SUMMARY_JSON = "summary.json"
 JUNIT_XML = "junit.xml"
 
@@ -39,6 +42,13 @@ def _append_step_summary(markdown: str) -> None:
     if target:
         with open(target, "a", encoding="utf-8") as fh:
             fh.write(markdown + "\n")
+
+
+def _summary(run: StoredRun) -> dict[str, Any]:
+    """A run's summary.json as the run would have written it (a run killed before its end)."""
+    from evalkit.analysis.summary import summarize
+
+    return summarize(run.records, repeats=int(run.manifest.get("repeats", 1)), run_id=run.run_id)
 
 
 def verdict_line(suite: str, gate: GateResult, seen: Comparison | RunSummary) -> str:
@@ -83,6 +93,7 @@ def finish_ci(
         comparison = compare_runs(base, head, cluster_key=cluster_key)
         result = evaluate_gate(comparison, gate)
         markdown = full_markdown(comparison, base, head, Path(project_root), gate=result)
+        page = compare_html(comparison, base, head, result)
         payload["comparison"] = comparison.model_dump(mode="json")
         con.print(
             verdict_line(suite, result, comparison), markup=False, highlight=False, soft_wrap=True
@@ -93,6 +104,7 @@ def finish_ci(
         summary = summarize_run(head)
         result = evaluate_gate(summary, gate)
         markdown = run_markdown(summary, result)
+        page = run_html(head.manifest, head.summary or _summary(head), head.records)
         payload["run"] = summary.model_dump(mode="json")
         con.print(
             verdict_line(suite, result, summary), markup=False, highlight=False, soft_wrap=True
@@ -102,6 +114,7 @@ def finish_ci(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / SUMMARY_MD, markdown)
+    write_atomic(out / SUMMARY_HTML, page)
     write_atomic(out / SUMMARY_JSON, json.dumps(payload, indent=2, allow_nan=False) + "\n")
     write_atomic(out / JUNIT_XML, junit_xml(head, comparison))
     _append_step_summary(markdown)

@@ -47,8 +47,10 @@ class CompareResult:
         json_path: Path | None = None,
         markdown: Path | None = None,
         junit: Path | None = None,
+        html: Path | None = None,
     ) -> None:
-        """Write the comparison as JSON, PR-comment markdown and/or JUnit XML of HEAD."""
+        """Write the comparison as JSON, PR-comment markdown, JUnit XML of HEAD and/or one
+        self-contained HTML page."""
         if json_path:
             # json.dumps, not model_dump_json: it writes a lone surrogate from an output as \ud800
             data = self.comparison.model_dump(mode="json")
@@ -64,6 +66,10 @@ class CompareResult:
             from evalkit.report.junit import junit_xml
 
             write_atomic(junit, junit_xml(self.head, self.comparison))
+        if html:
+            from evalkit.report.html import compare_html
+
+            write_atomic(html, compare_html(self.comparison, self.base, self.head))
 
 
 def _load(ref: RunRef, runs_dir: Path | None) -> StoredRun:

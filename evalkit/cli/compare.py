@@ -29,6 +29,7 @@ def _output(flag: str, dest: str, what: str) -> Callable[[F], F]:
 @_output("--json", "json_path", "the full comparison as JSON")
 @_output("--markdown", "md_path", "the PR-comment markdown")
 @_output("--junit", "junit_path", "HEAD as JUnit XML (one test case per case × repeat)")
+@_output("--html", "html_path", "a self-contained HTML page (forest plot, outputs side by side)")
 @click.option(
     "--cluster-key",
     default=None,
@@ -48,6 +49,7 @@ def command(
     json_path: Path | None,
     md_path: Path | None,
     junit_path: Path | None,
+    html_path: Path | None,
     cluster_key: str | None,
     pairwise_judge: str | None,
     config_path: Path,
@@ -64,6 +66,7 @@ def command(
       evalkit compare 20250101T120000-a1b2c3 20250102T090000-d4e5f6
       evalkit compare runs/support/3f9a/20250101T120000-a1b2c3 d4e5 --markdown pr.md
       evalkit compare a1b2 d4e5 --pairwise preference   # judges/preference.yaml
+      evalkit compare a1b2 d4e5 --html compare.html
     """
     from evalkit.api.compare import compare
     from evalkit.base.console import make_console
@@ -86,4 +89,4 @@ def command(
     render_comparison(result.comparison, console=make_console())
     if result.pairwise is not None:
         click.echo(terminal("\n".join(pairwise_summary_lines(result.pairwise))))
-    result.write(json_path=json_path, markdown=md_path, junit=junit_path)
+    result.write(json_path=json_path, markdown=md_path, junit=junit_path, html=html_path)

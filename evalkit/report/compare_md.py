@@ -73,7 +73,8 @@ def _run_label(s: RunSummary) -> str:
 _TABLE_HEAD = "| | Base | Head | Δ pts | 95% CI | p | n | Verdict |"
 
 
-def _verdict_text(m: MetricComparison) -> str:
+def verdict_text(m: MetricComparison) -> str:
+    """A metric's verdict, with the cases needed when it is underpowered (every medium)."""
     if m.verdict == "inconclusive, underpowered" and m.cases_needed:
         return f"inconclusive, underpowered (~{m.cases_needed} cases needed)"
     return m.verdict
@@ -102,11 +103,12 @@ def _metric_row(m: MetricComparison) -> str:
         name = markdown_code(m.name)
     return (
         f"| {name} | {pct(m.base_rate)} | {pct(m.head_rate)} | {pts(m.diff)} "
-        f"| {metric_interval(m)} | {fmt_p(m.p)} | {m.n} | {_verdict_text(m)} |"
+        f"| {metric_interval(m)} | {fmt_p(m.p)} | {m.n} | {verdict_text(m)} |"
     )
 
 
-def _overall_figures(o: MetricComparison) -> str:
+def overall_figures(o: MetricComparison) -> str:
+    """The overall interval, p-value and smallest detectable change, in words."""
     if o.ci_low is None or o.mde is None:
         return f": {o.verdict}, no interval or test below {MIN_PAIRS} paired cases"
     return (
@@ -146,7 +148,7 @@ def comparison_markdown(
     out = [_headline(c.head.suite, gate, o.verdict), ""]
     out.append(
         f"**Pass rate {pct(o.base_rate)} → {pct(o.head_rate)} ({pts(o.diff)} pts)** on the "
-        f"{o.n} cases graded in both runs" + _overall_figures(o) + "."
+        f"{o.n} cases graded in both runs" + overall_figures(o) + "."
     )
     out.append(
         f"Head alone: {pct(c.head.pass_rate)} over all its graded cases; base alone: "

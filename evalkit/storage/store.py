@@ -29,6 +29,7 @@ RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
 LATEST = "latest"
 REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
 # flush() already survives a killed process; fsync also survives power loss, at a cost per case.
 _FSYNC = bool(os.environ.get("EVALKIT_FSYNC"))
 
