@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("evalkit.cli.validate", "Check config, goldens, prompts, checks; call no model."),
     "runs": ("evalkit.cli.runs", "List stored runs by suite and prompt version."),
     "report": ("evalkit.cli.report", "Show or re-write a stored run's report."),
+    "show": ("evalkit.cli.show", "Print one case of a run: prompt as sent, output, grades."),
     "demo": ("evalkit.cli.demo", "Run the bundled example offline on a scripted model."),
     "judge": ("evalkit.cli.judge", "Re-judge a stored run with the current judges."),
     "label": ("evalkit.cli.label", "Label outputs of a run by hand for a judge."),

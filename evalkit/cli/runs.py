@@ -27,7 +27,13 @@ def _resummarized(path: Path, summary: dict[str, Any]) -> dict[str, Any]:
 @click.command("runs")
 @click.argument("suite", required=False)
 @config_option
-def command(suite: str | None, config_path: Path) -> None:
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write SUITE's history as one self-contained HTML page.",
+)
+def command(suite: str | None, config_path: Path, html_path: Path | None) -> None:
     """List stored runs grouped by suite and prompt version (newest last).
 
     A run's status is complete, interrupted, aborted, failed, running (a live process is
@@ -37,6 +43,7 @@ def command(suite: str | None, config_path: Path) -> None:
     Example:
       evalkit runs
       evalkit runs support
+      evalkit runs support --html history.html
     """
     from rich.table import Table
 
@@ -45,6 +52,8 @@ def command(suite: str | None, config_path: Path) -> None:
     from evalkit.storage.runlock import is_live
     from evalkit.storage.store import SUMMARY, iter_run_dirs, read_manifest
 
+    if html_path is not None and not suite:
+        raise click.UsageError("--html needs a SUITE: the page is one suite's history")
     root = runs_root(config_path)
     groups: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = defaultdict(list)
     for path in iter_run_dirs(root):
@@ -60,6 +69,10 @@ def command(suite: str | None, config_path: Path) -> None:
             summary = _resummarized(path, summary)
         groups[(manifest.get("suite", "?"), manifest.get("prompt_version", "?"))].append(
             (manifest, summary)
+        )
+    if html_path is not None and suite:
+        _write_history(
+            html_path, suite, config_path, [row for rows in groups.values() for row in rows]
         )
     if not groups:
         click.echo(f"no runs under {root}")
@@ -92,3 +105,24 @@ def command(suite: str | None, config_path: Path) -> None:
                 f"{warnings} warning(s)" if warnings else "",
             )
         console.print(table)
+
+
+def _write_history(
+    html_path: Path,
+    suite: str,
+    config_path: Path,
+    rows: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> None:
+    """The suite's history page, the committed baseline marked (when there is a project)."""
+    from evalkit.base.files import write_atomic
+    from evalkit.cli._common import load_project
+    from evalkit.report.html import history_html
+    from evalkit.storage.baseline import get_baseline
+
+    baseline = None
+    if config_path.exists():
+        project = load_project(config_path)
+        pointer = get_baseline(suite, project_root=project.root, runs_dir=project.runs_dir)
+        baseline = pointer.run_id if pointer else None
+    write_atomic(html_path, history_html(suite, rows, baseline))
+    click.echo(f"wrote {html_path}")
