@@ -1,7 +1,7 @@
 "use strict";
 // evalkit report: shared helpers. Every text from the data goes in through textContent
 // (text nodes), never as markup; no request is ever made (the page's CSP forbids it anyway).
-const DATA = JSON.parse(document.getElementById("evalkit-data").textContent);
+let DATA = null;
 const APP = document.getElementById("app");
 const SVGNS = "http://www.w3.org/2000/svg";
 
@@ -129,8 +129,21 @@ function diffView(a, b) {
     op === "=" ? w : el(op === "+" ? "ins" : "del", {}, w)));
 }
 
-function boot(render) {
-  try { render(); } catch (err) {
+// the embedded data: plain JSON, or (large reports) gzipped JSON in base64, unpacked locally
+async function loadData() {
+  const node = document.getElementById("evalkit-data");
+  if (node.getAttribute("data-encoding") !== "gzip+base64") return JSON.parse(node.textContent);
+  const raw = atob(node.textContent), bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return JSON.parse(await new Response(stream).text());
+}
+
+async function boot(render) {
+  try {
+    DATA = await loadData();
+    render();
+  } catch (err) {
     APP.textContent = "";
     APP.appendChild(el("p", { class: "warnings" }, "this page could not be drawn: " + err));
     throw err;

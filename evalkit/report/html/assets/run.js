@@ -1,8 +1,7 @@
 // evalkit run report: headline, rates, a filterable, sortable case table and a drill-down per case.
 const PAGE = 100;
-const R = DATA.records;
+let R = [], hay = [];
 const state = { outcome: "", tag: "", check: "", judge: "", q: "", sort: "", desc: false, page: 0, rows: null };
-const hay = new Array(R.length);
 
 function haystack(i) {
   if (hay[i] === undefined) {
@@ -195,6 +194,8 @@ function closeCase() {
 }
 
 function render() {
+  R = DATA.records;
+  hay = new Array(R.length);
   const f = DATA.figures;
   document.title = DATA.title;
   APP.appendChild(el("header", {}, el("h1", {}, DATA.title),
