@@ -55,10 +55,11 @@ function section(title, ...children) {
   return el("section", {}, el("h2", {}, title), ...children);
 }
 
+// a table that scrolls sideways inside its own box on a narrow screen
 function table(head, rows, cls) {
-  return el("table", { class: cls || "grid" },
+  return el("div", { class: "scroll" }, el("table", { class: cls || "grid" },
     el("thead", {}, el("tr", {}, head.map((h) => el("th", {}, h)))),
-    el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c) => el("td", {}, c))))));
+    el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c) => el("td", {}, c)))))));
 }
 
 // a bar whose width is a rate in [0, 1]; the figure itself stands beside it in text

@@ -1,0 +1,89 @@
+"""One headless Chromium (Debian's, driven by Playwright) for the whole session, and a page
+opener that records every request, dialog and script error a page makes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("EVALKIT_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@dataclass
+class Opened:
+    page: Any
+    requests: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - CI installs it (the dev extra)
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("playwright is not installed: pip install -e '.[dev]'")
+    if not shutil.which(CHROMIUM):  # pragma: no cover - .ci/run installs it
+        if os.environ.get("CI"):
+            raise AssertionError(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[..., Opened]]:
+    """Open a file in a fresh context; any request but the file itself is recorded and
+    aborted, every dialog recorded and dismissed."""
+    contexts: list[Any] = []
+
+    def open_(path: Path, *, width: int = 1280, hash: str = "") -> Opened:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        opened = Opened(page)
+        url = path.resolve().as_uri()
+
+        def route(r: Any) -> None:
+            opened.requests.append(r.request.url)
+            if r.request.url == url:
+                r.continue_()
+            else:
+                r.abort()
+
+        context.route("**/*", route)
+        page.on("request", lambda req: opened.requests.append(req.url))
+        page.on("dialog", lambda d: (opened.dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: opened.errors.append(str(e)))
+        page.goto(url + hash)
+        page.wait_for_selector("body[data-ready]", timeout=10_000)
+        return opened
+
+    yield open_
+    for c in contexts:
+        c.close()
+
+
+def only_the_file(opened: Opened, path: Path) -> None:
+    """No request but the page itself, no dialog, no script error."""
+    url = path.resolve().as_uri()
+    assert set(opened.requests) <= {url}, opened.requests
+    assert opened.dialogs == [] and opened.errors == [], (opened.dialogs, opened.errors)
