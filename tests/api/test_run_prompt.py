@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from evalkit.api.project import load_config, load_suite
 from evalkit.api.run import RunOptions, run_suite
 from evalkit.execution.provider.retry import RetryPolicy
-from evalkit.model.config import load_config, load_suite
 from evalkit.model.record import CaseRecord
 from evalkit.scripted import ScriptedServer
 from evalkit.storage.store import decode_record, read_records
@@ -32,7 +32,7 @@ def test_records_keep_the_messages_the_server_received(tmp_path: Path, wire: str
             {"id": "boom", "vars": {"q": "fails"}, "expected": "never"},
         ]
         config = write_project(
-            tmp_path, url, cases, error_budget=1.0, target={"wire": wire}
+            tmp_path, url, cases, error_budget=1.0, target={"wire": wire, "timeout": 10.0}
         )
         (tmp_path / "prompts" / "p.yaml").write_text(
             'system: "Be brief, {{ id }}."\nuser: "Q: {{ q }}"\n'

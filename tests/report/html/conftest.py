@@ -1,5 +1,9 @@
-"""One headless Chromium (Debian's, driven by Playwright) for the whole session, and a page
-opener that records every request, dialog and script error a page makes."""
+"""One headless Chromium (Debian's, driven by Playwright) per test module, and a page opener that
+records every request, dialog and script error a page makes.
+
+Per module, not per session: Playwright's sync API keeps an event loop running in the main
+thread while it is open, and every later test that calls ``asyncio.run`` (the run loop) would
+fail. So the browser tests sit in two modules and close their browser when they end."""
 
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ class Opened:
     errors: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright

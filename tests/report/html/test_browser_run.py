@@ -17,7 +17,7 @@ from evalkit.base.format import pct
 from evalkit.model.outcome import CheckResult, Outcome
 from evalkit.model.record import CaseRecord, ErrorInfo, JudgeVerdict, Usage
 from evalkit.report.html.page import shown
-from evalkit.storage.rundir import write_summary_and_report
+from evalkit.report.runfiles import write_summary_and_report
 from evalkit.storage.store import REPORT_HTML, SUMMARY, load_run
 from tests.hostile import HOSTILE
 from tests.report.html.conftest import Opened, only_the_file
