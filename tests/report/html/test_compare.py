@@ -1,0 +1,58 @@
+"""The comparison page's data: the markdown's own figures, what broke first, both runs'
+records for each changed case, the gate when there is one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evalkit.analysis.compare import compare_runs
+from evalkit.analysis.gate import Gate, evaluate_gate
+from evalkit.analysis.synthetic import example_pair
+from evalkit.report.compare_md import (
+    comparison_markdown,
+    fmt_p,
+    metric_interval,
+    overall_figures,
+    pct,
+    pts,
+)
+from evalkit.report.html.compare import compare_page_data
+from evalkit.storage.store import load_run
+
+
+def test_figures_order_and_records_of_changed_cases(tmp_path: Path) -> None:
+    b, h = example_pair(tmp_path)
+    base, head = load_run(b), load_run(h)
+    c = compare_runs(base, head)
+    data = compare_page_data(c, base, head)
+    assert data["verdict"] == c.overall.verdict
+    markdown = comparison_markdown(c)
+    # the page's summary sentence carries the markdown's own figures
+    assert f"{pct(c.overall.base_rate)} → {pct(c.overall.head_rate)}" in data["summary"]
+    figures = overall_figures(c.overall)
+    assert figures in markdown and data["summary"].endswith(figures)
+    assert f"({pts(c.overall.diff)} pts)" in data["summary"]
+    for row, m in zip(data["metrics"], c.metrics(), strict=True):
+        assert row["texts"][2:5] == [pts(m.diff), metric_interval(m), fmt_p(m.p)]
+        assert (row["lo"], row["hi"]) == (m.ci_low, m.ci_high)
+    assert len(data["tags"]) == len(c.tags)
+    statuses = [x["status"] for x in data["cases"]]
+    assert statuses[: statuses.count("regressed")] == ["regressed"] * statuses.count("regressed")
+    assert sorted(x["id"] for x in data["cases"]) == sorted(x.case_id for x in c.cases)
+    c08 = next(x for x in data["cases"] if x["id"] == "c08")
+    assert c08["base"][0]["jd"][0]["reasoning"] == "supported by policy"
+    assert c08["head"][0]["jd"][0]["o"] == "fail"
+    assert data["gate"] is None
+    assert data["tone"] == {"regressed": "bad", "improved": "good"}.get(
+        c.overall.verdict, "neutral"
+    )
+
+
+def test_a_failed_gate_leads_the_page(tmp_path: Path) -> None:
+    b, h = example_pair(tmp_path)
+    base, head = load_run(b), load_run(h)
+    c = compare_runs(base, head)
+    gate = evaluate_gate(c, Gate(min_pass_rate=0.99))
+    data = compare_page_data(c, base, head, gate)
+    assert data["tone"] == "bad" and data["verdict"].startswith("gate failed (")
+    assert ["min_pass_rate", "FAIL"] in [row[:2] for row in data["gate"]]
