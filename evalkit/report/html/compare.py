@@ -21,7 +21,7 @@ from evalkit.report.compare_md import (
     resource,
     verdict_text,
 )
-from evalkit.report.html.page import render_page, shown
+from evalkit.report.html.page import gc_paused, render_page, shown
 from evalkit.report.html.run import Texts, record_data
 from evalkit.storage.store import StoredRun
 
@@ -145,5 +145,6 @@ def compare_html(
     c: Comparison, base: StoredRun, head: StoredRun, gate: GateResult | None = None
 ) -> str:
     """The comparison as one self-contained HTML file."""
-    data = shown(compare_page_data(c, base, head, gate))
-    return render_page("compare", data["title"], data)
+    with gc_paused():
+        data = shown(compare_page_data(c, base, head, gate))
+        return render_page("compare", data["title"], data)

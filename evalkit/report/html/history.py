@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from evalkit.base.format import pct, usd
-from evalkit.report.html.page import render_page, shown
+from evalkit.report.html.page import gc_paused, render_page, shown
 
 
 def _row(manifest: dict[str, Any], summary: dict[str, Any], baseline: str | None) -> dict[str, Any]:
@@ -57,5 +57,6 @@ def history_html(
     suite: str, runs: list[tuple[dict[str, Any], dict[str, Any]]], baseline: str | None
 ) -> str:
     """The history of one suite as one self-contained HTML file."""
-    data = shown(history_page_data(suite, runs, baseline))
-    return render_page("history", data["title"], data)
+    with gc_paused():
+        data = shown(history_page_data(suite, runs, baseline))
+        return render_page("history", data["title"], data)

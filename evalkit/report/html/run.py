@@ -13,7 +13,7 @@ from typing import Any
 from evalkit.base.format import pct, usd
 from evalkit.model.record import CaseRecord, JudgeVerdict
 from evalkit.report.headline import headline
-from evalkit.report.html.page import render_page, shown
+from evalkit.report.html.page import gc_paused, render_page, shown
 
 
 class Texts:
@@ -48,7 +48,7 @@ def _rate_rows(rows: dict[str, dict[str, Any]]) -> list[list[Any]]:
 
 
 def _judge(j: JudgeVerdict) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": j.name, "o": j.outcome.value, "reasoning": j.reasoning}
+    out: dict[str, Any] = {"name": j.name, "o": j.outcome, "reasoning": j.reasoning}
     if j.score is not None:
         out["score"] = j.score
     if j.verdict is not None:
@@ -64,7 +64,8 @@ def _judge(j: JudgeVerdict) -> dict[str, Any]:
 
 def record_data(r: CaseRecord, texts: Texts) -> dict[str, Any]:
     """One record, compact: short keys, absent fields left out."""
-    out: dict[str, Any] = {"id": r.case_id, "r": r.repeat, "o": r.outcome.value}
+    # an Outcome is a str: JSON writes it as its value (cheaper than .value on 10,000 records)
+    out: dict[str, Any] = {"id": r.case_id, "r": r.repeat, "o": r.outcome}
     if r.tags:
         out["tags"] = r.tags
     if r.vars:
@@ -79,7 +80,7 @@ def record_data(r: CaseRecord, texts: Texts) -> dict[str, Any]:
         status = f" (HTTP {r.error.status})" if r.error.status else ""
         out["err"] = f"{r.error.kind}{status}: {r.error.message}"
     if r.checks:
-        out["ch"] = [[c.name, c.outcome.value, c.reason, c.score] for c in r.checks]
+        out["ch"] = [[c.name, c.outcome, c.reason, c.score] for c in r.checks]
     if r.judges:
         out["jd"] = [_judge(j) for j in r.judges]
     u = r.usage
@@ -189,5 +190,6 @@ def run_page_data(
 
 def run_html(manifest: dict[str, Any], summary: dict[str, Any], records: list[CaseRecord]) -> str:
     """``report.html`` of one run."""
-    data = shown(run_page_data(manifest, summary, records))
-    return render_page("run", data["title"], data)
+    with gc_paused():
+        data = shown(run_page_data(manifest, summary, records))
+        return render_page("run", data["title"], data)

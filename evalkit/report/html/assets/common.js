@@ -143,7 +143,10 @@ async function loadData() {
 async function boot(render) {
   try {
     DATA = await loadData();
+    const loaded = performance.now();
     render();
+    // when the data was ready and when the page was drawn, in ms since navigation (benchmarks)
+    document.body.setAttribute("data-timing", Math.round(loaded) + " " + Math.round(performance.now()));
   } catch (err) {
     APP.textContent = "";
     APP.appendChild(el("p", { class: "warnings" }, "this page could not be drawn: " + err));

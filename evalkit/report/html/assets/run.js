@@ -214,6 +214,15 @@ function render() {
   const fromHash = () => { if (location.hash.startsWith("#case=")) openCase(decodeURIComponent(location.hash.slice(6))); };
   window.addEventListener("hashchange", fromHash);
   fromHash();
+  indexLater(0);
+}
+
+// build the search index in small slices once the page is up, so the first search is quick too
+function indexLater(from) {
+  const end = Math.min(R.length, from + 500);
+  for (let i = from; i < end; i++) haystack(i);
+  if (end < R.length) setTimeout(() => indexLater(end), 0);
+  else document.body.setAttribute("data-indexed", "1");
 }
 
 boot(render);
