@@ -8,6 +8,7 @@ cases stay well under 15 MB.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from evalkit.base.format import pct, usd
@@ -111,8 +112,6 @@ def _content(message: dict[str, Any]) -> str:
 
 
 def _dumps(value: Any) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
 
@@ -125,7 +124,7 @@ def _meta(manifest: dict[str, Any], summary: dict[str, Any]) -> list[list[str]]:
     rows = [
         ["prompt version", str(manifest.get("prompt_version")) + (f" ({label})" if label else "")],
         ["target", f"{target.get('provider')} {target.get('model') or target.get('callable')}"],
-        ["params", _dumps(target.get("params"))],
+        ["params", json.dumps(target.get("params"), ensure_ascii=False, default=str)],
         ["golden set", f"{manifest.get('golden_path')} (sha {manifest.get('golden_sha')})"],
         ["cases", f"{summary.get('cases')} × {summary.get('repeats', 1)} repeat(s)"],
         ["status", str(manifest.get("status"))],

@@ -9,8 +9,13 @@ function scale(rows) {
   return [lo - pad, hi + pad];
 }
 
+// x position of a difference; 16 px kept free at each end for the axis labels
+function xOf(dom, W) {
+  return (v) => 16 + ((v - dom[0]) / (dom[1] - dom[0])) * (W - 32);
+}
+
 function forestCell(r, dom, W) {
-  const H = 22, x = (v) => ((v - dom[0]) / (dom[1] - dom[0])) * W;
+  const H = 22, x = xOf(dom, W);
   const cls = r.verdict === "regressed" ? "pt-regressed" : r.verdict === "improved" ? "pt-improved" : "pt-other";
   const parts = [svg("line", { class: "zero", x1: x(0), x2: x(0), y1: 0, y2: H })];
   if (r.lo !== null && r.hi !== null) parts.push(svg("line", { class: "ci", x1: x(r.lo), x2: x(r.hi), y1: H / 2, y2: H / 2 }),
@@ -22,10 +27,10 @@ function forestCell(r, dom, W) {
 }
 
 function axis(dom, W) {
-  const x = (v) => ((v - dom[0]) / (dom[1] - dom[0])) * W, ticks = [];
+  const x = xOf(dom, W), ticks = [];
   const step = niceStep((dom[1] - dom[0]) * 100 / 4) / 100;
   for (let t = Math.ceil(dom[0] / step) * step; t <= dom[1] + 1e-12; t += step) {
-    ticks.push(svg("text", { x: x(t), y: 12, "text-anchor": "middle" }, (t > 0 ? "+" : "") + (100 * t).toFixed(Math.abs(step) < 0.01 ? 1 : 0)));
+    ticks.push(svg("text", { x: x(t), y: 12, "text-anchor": "middle" }, Math.abs(t) < 1e-9 ? "0" : (t > 0 ? "+" : "") + (100 * t).toFixed(Math.abs(step) < 0.01 ? 1 : 0)));
   }
   return svg("svg", { class: "forest", width: W, height: 16, viewBox: `0 0 ${W} 16` }, ticks);
 }
