@@ -19,15 +19,7 @@ from evalkit.analysis.summary import summarize
 from evalkit.analysis.synthetic import manifest
 from evalkit.analysis.synthetic_report import report_records
 from evalkit.report.html import run_html
-
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from evalkit.report.html.headless import CHROMIUM, launch
 
 #: time one filter change in the page: dispatch the event, the table is redrawn synchronously
 _TIME_FILTER = """([id, value]) => {
@@ -43,7 +35,7 @@ _TIME_FILTER = """([id, value]) => {
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=10_000)
-    ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--chromium", default=CHROMIUM)
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
 
@@ -60,7 +52,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         path = Path(tmp) / "report.html"
         path.write_text(page, encoding="utf-8")
-        browser = p.chromium.launch(executable_path=args.chromium, args=ARGS)
+        browser = launch(p, args.chromium)
         loads: list[float] = []
         indexed: list[float] = []
         filters: list[float] = []

@@ -19,14 +19,6 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def _evalkit(cwd: Path, *args: str) -> None:
@@ -38,10 +30,12 @@ def _evalkit(cwd: Path, *args: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
-    ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--chromium", default="")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
+
+    from evalkit.report.html.headless import CHROMIUM, launch
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -62,7 +56,7 @@ def main() -> None:
             (work / "history.html", "report-history.png", "", "", 800),
         ]
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=args.chromium, args=ARGS)
+            browser = launch(p, args.chromium or CHROMIUM)
             for page_path, png, hash_, action, height in shots:
                 page = browser.new_page(viewport={"width": 1280, "height": height})
                 page.goto(page_path.as_uri() + hash_)

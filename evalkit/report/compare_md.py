@@ -73,6 +73,18 @@ def _run_label(s: RunSummary) -> str:
 _TABLE_HEAD = "| | Base | Head | Δ pts | 95% CI | p | n | Verdict |"
 
 
+def metric_figures(m: MetricComparison) -> list[str]:
+    """Base, head, difference, interval, p and n of one metric, as every medium shows them."""
+    return [
+        pct(m.base_rate),
+        pct(m.head_rate),
+        pts(m.diff),
+        metric_interval(m),
+        fmt_p(m.p),
+        str(m.n),
+    ]
+
+
 def verdict_text(m: MetricComparison) -> str:
     """A metric's verdict, with the cases needed when it is underpowered (every medium)."""
     if m.verdict == "inconclusive, underpowered" and m.cases_needed:

@@ -9,7 +9,7 @@ from rich.text import Text
 from evalkit.analysis.compare import Comparison, MetricComparison, RunSummary
 from evalkit.analysis.gate import GateResult
 from evalkit.base.escape import terminal, truncate
-from evalkit.report.compare_md import fmt_p, metric_interval, pct, pts, resource
+from evalkit.report.compare_md import metric_figures, pct, pts, resource
 
 #: a reason or id longer than this is cut in the terminal (the stored record keeps it whole)
 _MAX_TEXT = 300
@@ -35,17 +35,7 @@ def _metrics_table(c: Comparison) -> Table:
         verdict: str = m.verdict
         if verdict == "inconclusive, underpowered" and m.cases_needed:
             verdict = f"underpowered (~{m.cases_needed} cases)"
-        t.add_row(
-            name,
-            pct(m.base_rate),
-            pct(m.head_rate),
-            pts(m.diff),
-            metric_interval(m),
-            fmt_p(m.p),
-            str(m.n),
-            verdict,
-            style=_STYLE.get(m.verdict),
-        )
+        t.add_row(name, *metric_figures(m), verdict, style=_STYLE.get(m.verdict))
     t.caption = (
         "one paired test per row: CI excludes 0 exactly when p < 0.05; checks/judges and tags "
         "Holm-adjusted (p adjusted, CI at the row's Holm level, at least 95%)"

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from evalkit.analysis.synthetic import example_pair
 from evalkit.api.ci import SUMMARY_HTML, finish_ci
-from evalkit.cli import main
 from evalkit.storage.store import REPORT_HTML
-
-
-def _run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 @pytest.fixture
@@ -34,30 +26,32 @@ def _is_page(path: Path) -> str:
 
 
 def test_report_html_writes_the_page_beside_report_md_and_to_a_file(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    exit_code: Callable[[list[str]], int], project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _run(["report", "run-head", "--html"]) == 0
+    assert exit_code(["report", "run-head", "--html"]) == 0
     page = next(project.glob(f"runs/support/*/run-head/{REPORT_HTML}"))
     assert capsys.readouterr().out.strip() == f"wrote {page.relative_to(project)}"
     assert '"kind":"run"' in (text := _is_page(page)) and "evalkit run run-head" in text
-    assert _run(["report", "run-head", "--html", "out.html"]) == 0
+    assert exit_code(["report", "run-head", "--html", "out.html"]) == 0
     assert (project / "out.html").read_text("utf-8") == page.read_text("utf-8")
     assert capsys.readouterr().out.strip() == "wrote out.html"
-    assert _run(["report", "run-head"]) == 0  # without --html: the markdown, as before
+    assert exit_code(["report", "run-head"]) == 0  # without --html: the markdown, as before
     assert capsys.readouterr().out.startswith("# evalkit run")
 
 
-def test_compare_html_and_runs_html(project: Path) -> None:
-    assert _run(["compare", "run-base", "run-head", "--html", "cmp.html"]) == 0
+def test_compare_html_and_runs_html(exit_code: Callable[[list[str]], int], project: Path) -> None:
+    assert exit_code(["compare", "run-base", "run-head", "--html", "cmp.html"]) == 0
     assert '"kind":"compare"' in _is_page(project / "cmp.html")
-    assert _run(["runs", "support", "--html", "hist.html"]) == 0
+    assert exit_code(["runs", "support", "--html", "hist.html"]) == 0
     text = _is_page(project / "hist.html")
     assert '"run":"run-base"' in text and '"run":"run-head"' in text
-    assert _run(["runs", "--html", "hist.html"]) == 2  # a history is one suite's
+    assert exit_code(["runs", "--html", "hist.html"]) == 2  # a history is one suite's
 
 
-def test_ci_writes_summary_html_beside_the_markdown(project: Path) -> None:
-    assert _run(["baseline", "set", "run-base"]) == 0
+def test_ci_writes_summary_html_beside_the_markdown(
+    exit_code: Callable[[list[str]], int], project: Path
+) -> None:
+    assert exit_code(["baseline", "set", "run-base"]) == 0
     out = project / "out"
     code = finish_ci(
         next(project.glob("runs/support/*/run-head")),
@@ -72,13 +66,13 @@ def test_ci_writes_summary_html_beside_the_markdown(project: Path) -> None:
 
 
 def test_show_prints_one_case_and_an_unknown_case_is_exit_2(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    exit_code: Callable[[list[str]], int], project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _run(["show", "run-head", "c08"]) == 0
+    assert exit_code(["show", "run-head", "c08"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("case c08")
     assert "judge grounded: fail" in out
     assert "claims a 30-day window the policy does not state" in out
-    assert _run(["show", "run-head", "c8"]) == 2
+    assert exit_code(["show", "run-head", "c8"]) == 2
     err = capsys.readouterr().err
     assert "no case 'c8' in run run-head" in err and "results.jsonl" in err

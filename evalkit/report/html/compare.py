@@ -13,8 +13,7 @@ from evalkit.analysis.compare import Comparison, MetricComparison
 from evalkit.analysis.gate import GateResult
 from evalkit.model.record import CaseRecord
 from evalkit.report.compare_md import (
-    fmt_p,
-    metric_interval,
+    metric_figures,
     overall_figures,
     pct,
     pts,
@@ -48,15 +47,7 @@ def _metric(m: MetricComparison) -> dict[str, Any]:
         "lo": m.ci_low,
         "hi": m.ci_high,
         "verdict": m.verdict,
-        "texts": [
-            pct(m.base_rate),
-            pct(m.head_rate),
-            pts(m.diff),
-            metric_interval(m),
-            fmt_p(m.p),
-            str(m.n),
-            verdict_text(m),
-        ],
+        "texts": [*metric_figures(m), verdict_text(m)],
     }
 
 

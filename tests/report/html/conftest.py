@@ -16,15 +16,9 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = os.environ.get("EVALKIT_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from evalkit.report.html import headless
+
+CHROMIUM = os.environ.get("EVALKIT_CHROMIUM", headless.CHROMIUM)
 
 
 @dataclass
@@ -48,7 +42,7 @@ def browser() -> Iterator[Any]:
             raise AssertionError(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = headless.launch(p, CHROMIUM)
         yield b
         b.close()
 
