@@ -21,8 +21,23 @@ MAX_TEXT = 20_000
 
 
 def _text(value: Any) -> str:
-    raw = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=2)
+    raw = value if isinstance(value, str) else _json(value)
     return terminal(truncate(raw, MAX_TEXT))
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """One sent message as text: its content, and any other field it carries (tool calls, a
+    tool call id) as JSON after it, so nothing that was sent is hidden."""
+    content = message.get("content")
+    text = content if isinstance(content, str) or content is None else _json(content)
+    extra = {k: v for k, v in message.items() if k not in ("role", "content")}
+    if extra:
+        text = f"{text}\n{_json(extra)}" if text else _json(extra)
+    return text or ""
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
 
 def _block(title: str, value: Any) -> list[str]:
@@ -78,9 +93,8 @@ def case_view(records: list[CaseRecord]) -> str:
     else:
         lines.append("── prompt, exactly as sent")
         for m in first.prompt:
-            content = m.get("content")
             lines.append(f"  [{_text(str(m.get('role', '?')))}]")
-            lines += [f"    {line}" for line in _text(content).splitlines()]
+            lines += [f"    {line}" for line in _text(message_text(m)).splitlines()]
     if first.expected is not None:
         lines += _block("expected", first.expected)
     for r in sorted(records, key=lambda r: r.repeat):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from evalkit.model.outcome import CheckResult, Outcome
 from evalkit.model.record import CaseRecord, ErrorInfo, JudgeVerdict, Usage
-from evalkit.report.case_view import MAX_TEXT, case_view
+from evalkit.report.case_view import MAX_TEXT, case_view, message_text
 from tests.hostile import HOSTILE, assert_not_whole, assert_terminal_safe
 
 
@@ -70,3 +72,13 @@ def test_hostile_corpus_is_terminal_safe_and_long_text_cut() -> None:
         assert_not_whole(view, name)
     view = case_view([_rec(HOSTILE["long"], 0, Outcome.FAIL)])
     assert f"({len(HOSTILE['long']) - MAX_TEXT} more characters)" in view
+
+
+def test_a_message_shows_every_field_that_was_sent() -> None:
+    assert message_text({"role": "user", "content": "hi"}) == "hi"
+    tool_turn = {"role": "assistant", "content": None, "tool_calls": [{"name": "lookup"}]}
+    assert json.loads(message_text(tool_turn)) == {"tool_calls": [{"name": "lookup"}]}
+    blocks = {"role": "user", "content": [{"type": "text", "text": "x"}], "name": "n"}
+    first, _, rest = message_text(blocks).partition("]\n")
+    assert json.loads(first + "]") == [{"type": "text", "text": "x"}]
+    assert json.loads(rest) == {"name": "n"}

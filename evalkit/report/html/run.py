@@ -13,6 +13,7 @@ from typing import Any
 
 from evalkit.base.format import pct, usd
 from evalkit.model.record import CaseRecord, JudgeVerdict
+from evalkit.report.case_view import message_text
 from evalkit.report.headline import headline
 from evalkit.report.html.page import gc_paused, render_page, shown
 
@@ -72,7 +73,7 @@ def record_data(r: CaseRecord, texts: Texts) -> dict[str, Any]:
     if r.vars:
         out["vars"] = r.vars
     if r.prompt is not None:
-        out["prompt"] = [[str(m.get("role", "?")), texts.ref(_content(m))] for m in r.prompt]
+        out["prompt"] = [[str(m.get("role", "?")), texts.ref(message_text(m))] for m in r.prompt]
     if r.output is not None:
         out["out"] = r.output
     if r.expected is not None:
@@ -104,15 +105,6 @@ def record_data(r: CaseRecord, texts: Texts) -> dict[str, Any]:
     if r.score is not None:
         out["score"] = r.score
     return out
-
-
-def _content(message: dict[str, Any]) -> str:
-    content = message.get("content")
-    return content if isinstance(content, str) else _dumps(content)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
 
 def _meta(manifest: dict[str, Any], summary: dict[str, Any]) -> list[list[str]]:
