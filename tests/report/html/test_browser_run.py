@@ -179,6 +179,9 @@ def test_a_case_link_opens_its_drill_down_and_phones_get_no_sideways_scroll(
     assert "server (HTTP 500)" in str(o.page.text_content("#detail"))
     width = o.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
+    bad = open_page(path, hash="#case=%E0%A4%A")  # a malformed escape in a hand-made link
+    assert bad.page.is_hidden("#detail")
+    only_the_file(bad, path)
 
 
 def test_a_large_report_unpacks_its_gzipped_data(

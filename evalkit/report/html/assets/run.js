@@ -184,8 +184,14 @@ function openCase(id) {
   box.appendChild(el("h3", {}, reps.length > 1 ? `${reps.length} repeats, side by side` : "result"));
   box.appendChild(el("div", { class: "repeats" }, reps.map(repeatView)));
   box.hidden = false;
-  if (decodeURIComponent(location.hash.slice(6)) !== id) history.replaceState(null, "", "#case=" + encodeURIComponent(id));
+  if (caseInHash() !== id) history.replaceState(null, "", "#case=" + encodeURIComponent(id));
   box.scrollIntoView();
+}
+
+// the case id of a #case=ID link, or null (a malformed escape in a hand-made link too)
+function caseInHash() {
+  if (!location.hash.startsWith("#case=")) return null;
+  try { return decodeURIComponent(location.hash.slice(6)); } catch (e) { return null; }
 }
 
 function closeCase() {
@@ -211,7 +217,7 @@ function render() {
   APP.appendChild(caseTable());
   APP.appendChild(el("section", { id: "detail", class: "detail", hidden: true }));
   drawRows();
-  const fromHash = () => { if (location.hash.startsWith("#case=")) openCase(decodeURIComponent(location.hash.slice(6))); };
+  const fromHash = () => { const id = caseInHash(); if (id !== null) openCase(id); };
   window.addEventListener("hashchange", fromHash);
   fromHash();
   indexLater(0);
