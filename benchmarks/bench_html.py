@@ -18,8 +18,8 @@ from pathlib import Path
 from evalkit.analysis.summary import summarize
 from evalkit.analysis.synthetic import manifest
 from evalkit.analysis.synthetic_report import report_records
-from evalkit.report.html import run_html
 from evalkit.report.html.headless import CHROMIUM, launch
+from evalkit.report.html.run import run_html
 
 #: time one filter change in the page: dispatch the event, the table is redrawn synchronously
 _TIME_FILTER = """([id, value]) => {

@@ -23,7 +23,8 @@ from evalkit.base.format import pct
 from evalkit.model.gate import Gate
 from evalkit.report.compare_md import full_markdown, run_markdown
 from evalkit.report.compare_terminal import render_comparison, render_run
-from evalkit.report.html import compare_html, run_html
+from evalkit.report.html.compare import compare_html
+from evalkit.report.html.run import run_html
 from evalkit.report.junit import junit_xml
 from evalkit.storage.baseline import baseline_run, get_baseline
 from evalkit.storage.store import StoredRun, load_run

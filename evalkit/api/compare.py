@@ -67,7 +67,7 @@ class CompareResult:
 
             write_atomic(junit, junit_xml(self.head, self.comparison))
         if html:
-            from evalkit.report.html import compare_html
+            from evalkit.report.html.compare import compare_html
 
             write_atomic(html, compare_html(self.comparison, self.base, self.head))
 

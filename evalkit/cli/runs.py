@@ -116,7 +116,7 @@ def _write_history(
     """The suite's history page, the committed baseline marked (when there is a project)."""
     from evalkit.base.files import write_atomic
     from evalkit.cli._common import load_project
-    from evalkit.report.html import history_html
+    from evalkit.report.html.history import history_html
     from evalkit.storage.baseline import get_baseline
 
     baseline = None

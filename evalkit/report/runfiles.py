@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.model.record import CaseRecord
-from evalkit.report.html import run_html
+from evalkit.report.html.run import run_html
 from evalkit.report.markdown import run_report
 from evalkit.storage.store import REPORT_HTML, REPORT_MD, SUMMARY, write_run_file
 

@@ -12,7 +12,8 @@ import pytest
 from evalkit.analysis.compare import Comparison, compare_runs
 from evalkit.analysis.synthetic import example_pair
 from evalkit.report.compare_md import metric_interval, pts
-from evalkit.report.html import compare_html, history_html
+from evalkit.report.html.compare import compare_html
+from evalkit.report.html.history import history_html
 from evalkit.storage.store import load_run
 from tests.report.html.conftest import Opened, only_the_file
 
