@@ -69,7 +69,8 @@ class CompareResult:
         if html:
             from evalkit.report.html.compare import compare_html
 
-            write_atomic(html, compare_html(self.comparison, self.base, self.head))
+            page = compare_html(self.comparison, self.base, self.head, pairwise=self.pairwise)
+            write_atomic(html, page)
 
 
 def _load(ref: RunRef, runs_dir: Path | None) -> StoredRun:

@@ -7,7 +7,7 @@ never show a different number or interval than the PR comment.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evalkit.analysis.compare import Comparison, MetricComparison
 from evalkit.analysis.gate import GateResult
@@ -23,6 +23,9 @@ from evalkit.report.compare_md import (
 from evalkit.report.html.page import gc_paused, render_page, shown
 from evalkit.report.html.run import Texts, record_data
 from evalkit.storage.store import StoredRun
+
+if TYPE_CHECKING:
+    from evalkit.grading.judge.pairwise import PairwiseResult
 
 #: changed cases shown with both outputs; the rest are listed by id (bounds the file's size)
 MAX_SIDE_BY_SIDE = 2000
@@ -66,8 +69,18 @@ def _side(records: list[CaseRecord], texts: Texts) -> list[dict[str, Any]]:
     return [record_data(r, texts) for r in sorted(records, key=lambda r: r.repeat)]
 
 
+def _pairwise_lines(pairwise: PairwiseResult) -> list[str]:
+    from evalkit.report.pairwise import pairwise_summary_lines
+
+    return pairwise_summary_lines(pairwise)
+
+
 def compare_page_data(
-    c: Comparison, base: StoredRun, head: StoredRun, gate: GateResult | None = None
+    c: Comparison,
+    base: StoredRun,
+    head: StoredRun,
+    gate: GateResult | None = None,
+    pairwise: PairwiseResult | None = None,
 ) -> dict[str, Any]:
     """Everything the comparison page shows (not yet made safe: see :func:`compare_html`)."""
     o = c.overall
@@ -126,6 +139,7 @@ def compare_page_data(
             ]
             for r in c.resources
         ],
+        "pairwise": None if pairwise is None else _pairwise_lines(pairwise),
         "cases": cases,
         "side_by_side_limit": MAX_SIDE_BY_SIDE,
         "texts": texts.items,
@@ -133,9 +147,14 @@ def compare_page_data(
 
 
 def compare_html(
-    c: Comparison, base: StoredRun, head: StoredRun, gate: GateResult | None = None
+    c: Comparison,
+    base: StoredRun,
+    head: StoredRun,
+    gate: GateResult | None = None,
+    pairwise: PairwiseResult | None = None,
 ) -> str:
-    """The comparison as one self-contained HTML file."""
+    """The comparison as one self-contained HTML file (with the pairwise judge's figures when
+    one was asked for)."""
     with gc_paused():
-        data = shown(compare_page_data(c, base, head, gate))
+        data = shown(compare_page_data(c, base, head, gate, pairwise))
         return render_page("compare", data["title"], data)

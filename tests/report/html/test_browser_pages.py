@@ -73,7 +73,8 @@ def test_comparison_verdict_forest_and_side_by_side(
     )
     assert bars == [3 if m.ci_low is not None else 0 for m in metrics]
     # a regressed case opens with both runs' outputs and judges' reasoning, and a word diff
-    o.page.click('details[data-case="c08"] summary')
+    o.page.click('details[data-case="c08"] summary')  # the body is drawn on the toggle event
+    o.page.wait_for_selector('details[data-case="c08"] .side')
     sides = o.page.eval_on_selector_all(
         'details[data-case="c08"] .side', "ss => ss.map(s => s.textContent)"
     )
@@ -81,6 +82,7 @@ def test_comparison_verdict_forest_and_side_by_side(
     assert "supported by policy" in sides[0]
     assert "claims a 30-day window the policy does not state" in sides[1]
     o.page.click('details[data-case="c07"] summary')
+    o.page.wait_for_selector('details[data-case="c07"] pre.diff')
     diff = o.page.eval_on_selector_all(
         'details[data-case="c07"] pre.diff', "ps => ps.map(p => p.textContent)"
     )
@@ -119,3 +121,12 @@ def test_history_plots_each_run_with_its_interval_and_rings_the_baseline(
     table = str(o.page.text_content("main"))
     assert "50.0%–90.0%" in table and "not shown (fewer than 5 graded cases)" in table
     only_the_file(o, history)
+
+
+def test_both_pages_fit_a_phone_width(
+    open_page: Callable[..., Opened], pages: tuple[Path, Path, Comparison]
+) -> None:
+    page, history, _ = pages
+    for path in (page, history):
+        o = open_page(path, width=390)
+        assert o.page.evaluate("document.documentElement.scrollWidth") <= 390, path.name

@@ -56,3 +56,34 @@ def test_a_failed_gate_leads_the_page(tmp_path: Path) -> None:
     data = compare_page_data(c, base, head, gate)
     assert data["tone"] == "bad" and data["verdict"].startswith("gate failed (")
     assert ["min_pass_rate", "FAIL"] in [row[:2] for row in data["gate"]]
+
+
+def test_the_pairwise_judges_figures_are_the_terminals(tmp_path: Path) -> None:
+    from evalkit.grading.judge.pairwise import PairwiseResult
+    from evalkit.report.pairwise import pairwise_summary_lines
+
+    b, h = example_pair(tmp_path)
+    base, head = load_run(b), load_run(h)
+    pairwise = PairwiseResult(
+        judge="preference",
+        judge_version="p1",
+        base_run="run-base",
+        head_run="run-head",
+        base_label="v1",
+        head_label="v2",
+        n_matched=11,
+        n_judged=10,
+        n_errors=1,
+        head_wins=6,
+        head_losses=3,
+        ties=1,
+        head_win_rate=0.6,
+        head_loss_rate=0.3,
+        tie_rate=0.1,
+        position_consistency=0.9,
+        first_position_preference=0.55,
+    )
+    data = compare_page_data(compare_runs(base, head), base, head, pairwise=pairwise)
+    assert data["pairwise"] == pairwise_summary_lines(pairwise)
+    assert "head wins 60.0% (6)" in data["pairwise"][1]
+    assert compare_page_data(compare_runs(base, head), base, head)["pairwise"] is None

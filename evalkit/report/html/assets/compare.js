@@ -113,6 +113,7 @@ function render() {
     warnings(DATA.warnings)));
   if (DATA.gate) APP.appendChild(section("Gate", table(["rule", "result", "detail"], DATA.gate)));
   APP.appendChild(forest("Pass rates, paired", DATA.metrics));
+  if (DATA.pairwise) APP.appendChild(section("Pairwise judge", DATA.pairwise.map((line) => el("p", { class: "pairwise" }, line))));
   APP.appendChild(el("p", {}, "cases: " + (DATA.status_counts.map(([k, v]) => `${k} ${v}`).join(" · ") || "none") +
     ` · added ${DATA.added.length} · removed ${DATA.removed.length}`));
   APP.appendChild(casesSection());
