@@ -101,3 +101,13 @@ def test_a_10000_case_report_is_under_15_mb() -> None:
     page = run_html(manifest("s", "p", "r"), summarize(records), records)
     size = len(page.encode("utf-8"))
     assert size < 15_000_000, size
+
+
+def test_a_hostile_suite_name_is_text_in_the_title_too() -> None:
+    rec = CaseRecord(case_id="c", outcome=Outcome.PASS, output="ok")
+    m = manifest("</title><script>alert(1)</script>\x1b[2J", "p", "r")
+    page = run_html(m, summarize([rec]), [rec])
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "\x1b" not in title
+    assert "&lt;/title&gt;&lt;script&gt;" in title and "\\x1b[2J" in title
+    assert page.count("<script") == 2  # the data block and the page's own script
