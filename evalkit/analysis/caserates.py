@@ -188,6 +188,28 @@ def counts_as_error(rec: CaseRecord) -> bool:
     return rec.error is not None or any(c.outcome is Outcome.ERROR for c in rec.checks)
 
 
+def error_source(rec: CaseRecord) -> str | None:
+    """Why an output counts in the error rate (its outcome is error), or None when it does not:
+    ``provider`` (no output), else ``check`` or ``judge`` (a grader could not grade it and no
+    other grader failed it). The headline's error rate and the gate's ``max_error_rate`` both
+    count exactly these outputs; a grader error beside a fail counts in that grader's own error
+    rate instead (``max_check_error_rate`` / ``max_judge_error_rate``)."""
+    if rec.outcome is not Outcome.ERROR:
+        return None
+    if rec.error is not None:
+        return "provider"
+    return "check" if any(c.outcome is Outcome.ERROR for c in rec.checks) else "judge"
+
+
+def error_sources(records: Iterable[CaseRecord]) -> dict[str, int]:
+    """How many errored outputs each source (see :func:`error_source`) accounts for."""
+    out: dict[str, int] = {}
+    for rec in records:
+        if (source := error_source(rec)) is not None:
+            out[source] = out.get(source, 0) + 1
+    return dict(sorted(out.items()))
+
+
 def error_reason(rec: CaseRecord) -> str:
     """Why ``rec`` could not be (fully) graded, in one line."""
     if rec.error is not None:

@@ -4,7 +4,8 @@ Embedded in ``evalkit.yaml`` as ``suites.<name>.gate``::
 
     gate:
       min_pass_rate: 0.85            # head pass rate over graded cases
-      max_error_rate: 0.05           # share of records that could not be graded
+      max_error_rate: 0.05           # share of outputs that could not be graded: the provider
+                                     # failed, or a check or judge errored and none failed it
       min_tag_pass_rate: {refunds: 0.9}
       max_judge_error_rate: 0.02     # per judge: verdicts that could not be obtained
       max_check_error_rate: 0        # per check: outputs it could not grade (it raised)
@@ -92,7 +93,7 @@ def _minimum(
     )
 
 
-def _maximum(rule: str, what: str, actual: float, threshold: float) -> RuleResult:
+def _maximum(rule: str, what: str, actual: float, threshold: float, detail: str = "") -> RuleResult:
     margin = threshold - actual
     ok = margin >= 0
     how = "under" if ok else "over"
@@ -102,8 +103,19 @@ def _maximum(rule: str, what: str, actual: float, threshold: float) -> RuleResul
         actual=actual,
         threshold=threshold,
         margin=margin,
-        message=f"{what} {_pct(actual)} is {_pts(margin)} {how} the maximum {_pct(threshold)}",
+        message=f"{what} {_pct(actual)}{detail} is {_pts(margin)} {how} the maximum "
+        f"{_pct(threshold)}",
     )
+
+
+def _error_detail(head: RunSummary) -> str:
+    """`` (3 of 40 outputs could not be graded: 1 provider, 2 judge)``: the error rate counts
+    grader errors as the headline does (:func:`evalkit.analysis.caserates.error_source`)."""
+    total = sum(head.n_errors.values())
+    if not total:
+        return ""
+    sources = ", ".join(f"{n} {source}" for source, n in head.n_errors.items())
+    return f" ({total} of {head.n_records} outputs could not be graded: {sources})"
 
 
 def _thresholds(head: RunSummary, gate: Gate) -> list[RuleResult]:
@@ -114,7 +126,15 @@ def _thresholds(head: RunSummary, gate: Gate) -> list[RuleResult]:
             _minimum("min_pass_rate", "pass rate", head.pass_rate, gate.min_pass_rate, over)
         )
     if gate.max_error_rate is not None:
-        rules.append(_maximum("max_error_rate", "error rate", head.error_rate, gate.max_error_rate))
+        rules.append(
+            _maximum(
+                "max_error_rate",
+                "error rate",
+                head.error_rate,
+                gate.max_error_rate,
+                _error_detail(head),
+            )
+        )
     if gate.max_truncated_rate is not None:
         rules.append(
             _maximum(

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from evalkit.analysis.caserates import CaseTable, grader_warnings, rates
+from evalkit.analysis.caserates import CaseTable, error_sources, grader_warnings, rates
 from evalkit.analysis.caserates import Tally as Tally  # re-exported for compare
 from evalkit.analysis.stats.interval import Interval, case_mean_interval
 from evalkit.model.outcome import GRADER_ERROR_WARNING, Outcome
@@ -52,6 +52,10 @@ class RunSummary(BaseModel):
         default="", description="the interval's method, or why no interval is shown"
     )
     error_rate: float = Field(description="share of outputs (case x repeat) that errored")
+    n_errors: dict[str, int] = Field(
+        default_factory=dict,
+        description="errored outputs by source: provider, check or judge (the error rate's)",
+    )
     tag_pass_rates: dict[str, float | None] = Field(default_factory=dict)
     tag_cases: dict[str, int] = Field(default_factory=dict)
     warnings: list[str] = Field(
@@ -121,6 +125,7 @@ def summarize(data: RunData) -> RunSummary:
         pass_rate_interval=interval,
         pass_rate_interval_note=note,
         error_rate=overall["error_rate"] or 0.0,
+        n_errors=error_sources(records),
         tag_pass_rates={t: r["pass_rate"] for t, r in tags.items()},
         tag_cases={t: r["cases"] for t, r in tags.items()},
         warnings=grader_warnings(overall, checks, judges, threshold),

@@ -169,9 +169,10 @@ def comparison_markdown(
     out += ["", f"Base {_run_label(c.base)} → head {_run_label(c.head)}.", ""]
     if gate is not None and not gate.passed:
         out += [f"- **{r.rule}**: {_esc(r.message)}" for r in gate.failures] + [""]
-    out += [f"> ⚠️ {markdown(truncate(w, 500), code_spans=True)}" for w in c.warnings] + (
-        [""] if c.warnings else []
-    )
+    # the head run's grader warnings first, as `evalkit run` printed them
+    shown = [f"**head run:** {_esc(w)}" for w in c.head.warnings]
+    shown += [markdown(truncate(w, 500), code_spans=True) for w in c.warnings]
+    out += [f"> ⚠️ {w}" for w in shown] + ([""] if shown else [])
     out += _case_lines(c, "regressed", "Regressed cases", max_cases)
     out += _case_lines(c, "newly erroring", "Newly erroring cases", max_cases)
     out += _case_lines(c, "now failing", "Erroring in base, failing in head", max_cases)

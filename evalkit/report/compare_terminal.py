@@ -73,6 +73,8 @@ def render_comparison(
         f"{pct(o.head_rate)} ({pts(o.diff)} pts) on {o.n} cases: "
         f"[{_STYLE.get(o.verdict, 'bold')}]{o.verdict}[/]"
     )
+    for warning in c.head.warnings:  # the head run's own, as `evalkit run` printed them
+        con.print(Text(f"WARNING: head run: {warning}", style="bold yellow"))
     for w in c.warnings:
         con.print(f"[yellow]warning:[/] {_safe(w)}")
     regressed = [x for x in c.cases if x.status in ("regressed", "newly erroring", "now failing")]

@@ -12,6 +12,7 @@ from evalkit.analysis.gate import GateResult, RuleResult, evaluate_gate
 from evalkit.analysis.synthetic import example_pair, random_records, write_run
 from evalkit.base.exceptions import GateFailed
 from evalkit.model.gate import Gate
+from evalkit.model.record import CaseRecord
 from evalkit.storage.store import load_run
 
 
@@ -269,3 +270,59 @@ def test_max_check_error_rate_counts_a_check_that_raised_even_beside_a_fail(
     assert not result.passed and result.exit_code == 1 and not failed.passed
     assert "check 'python' error rate 20.0% is 20.0 pts over the maximum 0.0%" in failed.message
     assert _rule(result, "max_check_error_rate.contains").passed
+
+
+def _mixed_error_records() -> list[CaseRecord]:
+    """10 outputs: 1 provider error, 2 judge errors and 1 check error that decide the outcome,
+    and a check error and a judge error that sit beside a failing check (the output fails)."""
+    from evalkit.model.outcome import CheckResult, Outcome, combine
+    from evalkit.model.record import ErrorInfo, JudgeVerdict
+
+    def rec(i: int, checks: list[Outcome], judge: Outcome) -> CaseRecord:
+        results = [CheckResult(name=f"k{j}", outcome=o, reason="x") for j, o in enumerate(checks)]
+        verdict = JudgeVerdict(name="g", version="j", outcome=judge)
+        return CaseRecord(
+            case_id=f"c{i}",
+            outcome=combine([*checks, judge]),
+            output="x",
+            checks=results,
+            judges=[verdict],
+        )
+
+    p, f, e = Outcome.PASS, Outcome.FAIL, Outcome.ERROR
+    return [
+        CaseRecord(case_id="c0", outcome=e, error=ErrorInfo(kind="timeout", message="slow")),
+        rec(1, [p, p], e),
+        rec(2, [p, p], e),
+        rec(3, [e, p], p),
+        rec(4, [e, f], p),
+        rec(5, [p, f], e),
+        *(rec(i, [p, p], p) for i in range(6, 10)),
+    ]
+
+
+def test_max_error_rate_counts_grader_errors_as_the_headline_does(tmp_path: Path) -> None:
+    from evalkit.analysis.summary import summarize
+    from evalkit.report.headline import pass_rate_line
+
+    records = _mixed_error_records()
+    head_run = load_run(write_run(tmp_path, records, run_id="head"))
+    head = summarize_run(head_run)
+    written = summarize(records)  # what summary.json and the run headline say
+    # by hand: c0 (provider), c1, c2 (judge), c3 (check); c4 and c5 are fails
+    assert written["error"] == 4 and written["error_rate"] == 0.4 == head.error_rate
+    assert "10 outputs: 4 pass, 2 fail, 4 error (error rate 40.0%)" in pass_rate_line(written)
+    assert head.n_errors == {"check": 1, "judge": 2, "provider": 1}
+    rule = _rule(evaluate_gate(head, Gate(max_error_rate=0.3, fail_on="none")), "max_error_rate")
+    assert not rule.passed and rule.actual == 0.4
+    assert rule.message == (
+        "error rate 40.0% (4 of 10 outputs could not be graded: 1 check, 2 judge, 1 provider) "
+        "is 10.0 pts over the maximum 30.0%"
+    )
+    # the same figure through a comparison (ci with a baseline)
+    base = load_run(write_run(tmp_path, random_records(10, 1, seed=1), run_id="base"))
+    compared = compare_runs(base, head_run)
+    assert _rule(evaluate_gate(compared, Gate(max_error_rate=0.3)), "max_error_rate") == rule
+    # the grader errors beside a fail count in that grader's own rate, as in the headline
+    assert head.check_error_rates["k0"] == pytest.approx(written["checks"]["k0"]["error_rate"])
+    assert head.check_error_rates["k0"] == 2 / 9 and head.judge_error_rates["g"] == 3 / 9
