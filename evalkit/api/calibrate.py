@@ -134,6 +134,8 @@ def calibrate(
         seed=seed,
     )
     result.created_at = now_iso()
+    modes = (v.output_mode for v in verdicts if v is not None and v.version == result.judge_version)
+    result.output_mode = next((m for m in modes if m), "")  # what a stale status compares with
     result.labels_file = (
         str(path.relative_to(project.root)) if path.is_relative_to(project.root) else str(path)
     )

@@ -74,6 +74,7 @@ def test_calibrate_example_grounded(example: Path, first_run: tuple[int, str]) -
     target = scripted_override(script)(definition)
     version = judge_version(definition, target, mode="tools")
     assert data["judge_version"] == version  # the version a scripted demo run records
+    assert data["output_mode"] == "tools"  # what a later stale message compares with
     assert calibration_status("grounded", version, example).calibrated
 
 

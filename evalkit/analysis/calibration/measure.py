@@ -85,6 +85,9 @@ class CalibrationResult(BaseModel):
     format: int = 1
     judge: str
     judge_version: str
+    #: the output mode its verdicts were obtained in; "" in files written before output modes
+    #: existed (0.1.0), whose verdicts were all obtained in tools mode
+    output_mode: str = ""
     scale: Scale
     pass_at: int | None = None
     created_at: str = ""

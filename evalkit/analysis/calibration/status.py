@@ -104,10 +104,28 @@ def _figures(result: CalibrationResult) -> str:
     return ", ".join(parts)
 
 
+def _stale_detail(result: CalibrationResult, version: str, mode: str | None) -> str:
+    """Why the calibration no longer applies, and what to run."""
+    was = result.output_mode or "tools"  # 0.1.0 asked every verdict in tools mode
+    if mode and mode != was:
+        why = (
+            f"the judge now answers in output mode {mode!r} and was calibrated in {was!r} "
+            "(the mode is part of the judge version: `output: auto` moves off tools when the "
+            "server ignores or rejects tool calls)"
+        )
+    else:
+        why = "its rubric, model, settings or examples, or evalkit's judge prompt, changed"
+    return (
+        f"stale: calibrated version {result.judge_version}, this is {version}: {why}; re-run "
+        f"`evalkit calibrate {result.judge}` to measure this version against the labels"
+    )
+
+
 def calibration_status(
-    judge_name: str, judge_version: str | None, project_root: Path
+    judge_name: str, judge_version: str | None, project_root: Path, mode: str | None = None
 ) -> CalibrationStatus:
-    """Status of ``judge_name`` at ``judge_version`` (None: whatever was calibrated last)."""
+    """Status of ``judge_name`` at ``judge_version`` (None: whatever was calibrated last);
+    ``mode`` is the output mode of the verdicts at that version, to say why it is stale."""
     try:
         result = load_calibration(project_root, judge_name)
     except InputError as exc:
@@ -142,8 +160,7 @@ def calibration_status(
         return CalibrationStatus(
             **common,
             state="stale",
-            detail=f"stale: calibrated version {result.judge_version}, this is {judge_version} "
-            f"(rubric or model changed); re-run `evalkit calibrate {judge_name}`",
+            detail=_stale_detail(result, judge_version, mode),
         )
     notes = []
     if result.labels_sha and result.labels_sha != file_sha(labels_path(project_root, judge_name)):
@@ -223,11 +240,13 @@ def calibration_section(
     """
     verdicts: dict[str, list[tuple[str, Outcome, str | None, str]]] = defaultdict(list)
     tallies: dict[str, Tally] = defaultdict(Tally)
+    modes: dict[tuple[str, str], str] = {}  # (judge, version) → the output mode of its verdicts
     for rec in records:
         sha = output_sha(rec.output) if rec.output is not None else None
         versions_here: dict[str, str] = {}
         for j in rec.judges:
             versions_here.setdefault(j.name, j.version)
+            modes.setdefault((j.name, j.version), j.output_mode)
         # several verdicts under one name on one output combine as in the Judges table
         for name, outcome in per_name((j.name, j.outcome) for j in rec.judges).items():
             verdicts[name].append((versions_here[name], outcome, sha, rec.case_id))
@@ -243,7 +262,7 @@ def calibration_section(
             if o is not Outcome.ERROR
         ]
         counts = rates(tallies[name])
-        status = calibration_status(name, version, project_root)
+        status = calibration_status(name, version, project_root, modes.get((name, version)))
         entry: dict[str, Any] = {
             "judge_version": version,
             "status": status.state,

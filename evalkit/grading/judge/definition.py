@@ -20,8 +20,9 @@ documents, ``expected`` its reference answer, ``output`` the output under judgem
 
 The **judge version** is a short hash of everything that changes verdicts: rubric, model,
 params, endpoint, scale, examples, sees, samples, threshold, output mode (the one used, for a
-verdict) and :data:`PROMPT_TEMPLATE_VERSION` (evalkit's own judge prompt). Comments and key
-order do not change it.
+verdict; ``tools``, the only mode before there were modes, leaves the version unchanged) and
+:data:`PROMPT_TEMPLATE_VERSION` (evalkit's own judge prompt). Comments and key order do not
+change it.
 """
 
 from __future__ import annotations

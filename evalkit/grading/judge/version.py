@@ -43,7 +43,8 @@ def judge_version(
     With ``target`` (the model that will really answer, e.g. a scripted stand-in), the model
     part comes from it, so a scripted judge never shares a version with the real one; for a
     scripted target the script's content is part of the version. ``mode`` is the output mode
-    a verdict was obtained in (default: the configured one, ``auto`` included).
+    a verdict was obtained in (default: the configured one, ``auto`` included); ``tools``
+    keeps the version evalkit 0.1.0 gave.
     """
     scale = definition.scale_impl
     payload = {
@@ -65,7 +66,11 @@ def judge_version(
         ],
         "samples": definition.samples,
         "threshold": definition.pass_threshold,
-        "output": mode or definition.output,
     }
+    # ``tools`` is how every verdict was asked for before output modes existed (0.1.0): it
+    # leaves the version as it was, so calibrations and baselines of judges still answering in
+    # tools mode stay valid; any other mode asks differently and makes a new version
+    if (output := mode or definition.output) != "tools":
+        payload["output"] = output
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]

@@ -86,16 +86,58 @@ def test_a_rubric_edit_makes_a_calibrated_judge_stale(tmp_path: Path) -> None:
     assert f"calibrated version {before}" in stale.detail
 
 
-def _records(verdicts: list[str], judge: str = "grounded", version: str = "v1") -> list[CaseRecord]:
+def _records(
+    verdicts: list[str], judge: str = "grounded", version: str = "v1", mode: str = ""
+) -> list[CaseRecord]:
     return [
         CaseRecord(
             case_id=f"c{i}",
             outcome=Outcome(v),
             output=f"out {i}",
-            judges=[JudgeVerdict(name=judge, version=version, outcome=Outcome(v))],
+            judges=[
+                JudgeVerdict(name=judge, version=version, outcome=Outcome(v), output_mode=mode)
+            ],
         )
         for i, v in enumerate(verdicts)
     ]
+
+
+def test_a_0_1_0_calibration_holds_in_tools_mode_and_says_why_it_is_stale_in_another(
+    tmp_path: Path,
+) -> None:
+    """0.1.0 asked every verdict in tools mode and wrote no ``output_mode``: a judge still
+    answering in tools mode keeps that calibration; one that `auto` moved to json_schema is
+    stale, and the message names the mode change and the command to run."""
+    import json
+
+
+    judge_file = tmp_path / "judges" / "grounded.yaml"
+    judge_file.parent.mkdir()
+    judge_file.write_text(judge_yaml("PASS if every claim is in the documents."), "utf-8")
+    definition = load_judge(judge_file)
+    tools, schema = (judge_version(definition, mode=m) for m in ("tools", "json_schema"))
+    write_calibration(tmp_path, tools, tp=36, fn=4, fp=6, tn=34)
+    path = calibration_file(tmp_path, "grounded")
+    stored = json.loads(path.read_text("utf-8"))
+    del stored["output_mode"]  # as 0.1.0 wrote it
+    path.write_text(json.dumps(stored), "utf-8")
+    verdicts = ["pass"] * 5 + ["fail"] * 5
+    kept = calibration_section(_records(verdicts, version=tools, mode="tools"), tmp_path)
+    assert kept["grounded"]["status"] == "calibrated"
+    moved = calibration_section(_records(verdicts, version=schema, mode="json_schema"), tmp_path)
+    assert moved["grounded"]["status"] == "stale"
+    assert moved["grounded"]["detail"] == (
+        f"stale: calibrated version {tools}, this is {schema}: the judge now answers in output "
+        "mode 'json_schema' and was calibrated in 'tools' (the mode is part of the judge "
+        "version: `output: auto` moves off tools when the server ignores or rejects tool "
+        "calls); re-run `evalkit calibrate grounded` to measure this version against the labels"
+    )
+    # same mode, other rubric: the message does not blame the mode
+    judge_file.write_text(judge_yaml("PASS if every claim is in the documents. Be strict."))
+    edited = judge_version(load_judge(judge_file), mode="tools")
+    stale = calibration_status("grounded", edited, tmp_path, "tools")
+    assert stale.state == "stale" and "output mode" not in stale.detail
+    assert "rubric" in stale.detail and "re-run `evalkit calibrate grounded`" in stale.detail
 
 
 def test_section_corrects_a_calibrated_judge(tmp_path: Path) -> None:

@@ -182,6 +182,28 @@ def test_the_output_mode_is_validated_and_versioned():
     assert judge_version(make_def(), mode="json") == judge_version(make_def(output="json"))
 
 
+#: the versions evalkit 0.1.0's ``judge_version`` (commit afa82d2~1, before output modes) gives
+#: the bundled judge files: computed by that code, not by this one
+VERSIONS_0_1_0 = {
+    "grounded": "5145dc64d92b",
+    "helpful": "7529bcdd7831",
+    "preference": "4871b285010f",
+}
+
+
+@pytest.mark.parametrize("name", sorted(VERSIONS_0_1_0))
+def test_tools_mode_keeps_the_0_1_0_version_and_other_modes_change_it(name):
+    """0.1.0 asked every verdict in tools mode: a judge still answering that way keeps its
+    version (its calibration and baselines stay valid); any other mode is a new version."""
+    definition = load_judge(ROOT / "judges" / f"{name}.yaml")
+    old = VERSIONS_0_1_0[name]
+    assert judge_version(definition, mode="tools") == old
+    assert judge_version(definition.model_copy(update={"output": "tools"})) == old
+    others = {judge_version(definition, mode=m) for m in ("json_schema", "json", "text")}
+    assert old not in others and len(others) == 3
+    assert definition.output == "auto" and judge_version(definition) not in {old, *others}
+
+
 def test_json_schema_output_is_refused_on_the_anthropic_wire(tmp_path):
     path = tmp_path / "g.yaml"
     path.write_text(
