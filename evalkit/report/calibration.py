@@ -13,7 +13,11 @@ from rich.text import Text
 
 from evalkit.analysis.calibration.measure import CalibrationResult
 from evalkit.analysis.stats.agreement import CalibrationSummary
-from evalkit.analysis.stats.correction import PPI_MIN_LABELS, RG_MIN_PER_CLASS
+from evalkit.analysis.stats.correction import (
+    PPI_MIN_DISAGREEMENTS,
+    PPI_MIN_LABELS,
+    RG_MIN_PER_CLASS,
+)
 from evalkit.analysis.stats.interval import Interval, Proportion
 from evalkit.base.escape import terminal, truncate
 from evalkit.base.format import pct
@@ -167,7 +171,8 @@ _FOOT = (
     f"binary judge with a current calibration of at least {RG_MIN_PER_CLASS} labels per class "
     "(shown whether or not it met the calibration thresholds: showing it only when the same "
     "labels passed would bias it). PPI++: only where at least "
-    f"{PPI_MIN_LABELS} labels were drawn at random from this run. Repeats of a case count as "
+    f"{PPI_MIN_LABELS} labels were drawn at random from this run, {PPI_MIN_DISAGREEMENTS} of "
+    "them disagreeing with the judge. Repeats of a case count as "
     "one cluster in both intervals."
 )
 
