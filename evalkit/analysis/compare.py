@@ -9,7 +9,10 @@ minimum-detectable-effect check at the same level, so that a small, noisy differ
 checks and judges (and separately across tags); each of their intervals is shown at its Holm
 level, so it excludes 0 exactly when the Holm-adjusted p-value is below alpha. The overall result
 is the primary endpoint and is not corrected. Below :data:`~evalkit.analysis.stats.paired.MIN_PAIRS`
-paired cases there is no test: the verdict is "insufficient data" and no interval is shown.
+paired cases there is no test: the verdict is "insufficient data" and no interval is shown. With
+fewer than :data:`~evalkit.analysis.stats.paired.MIN_CHANGED` changed cases no interval or p-value
+is shown either (``ci_note`` says why) and the metric leaves its Holm family; its verdict is
+"unchanged", "inconclusive, underpowered" or "no significant change", never significant.
 
 Cluster key (``cluster_key``): cases that share something (a source document, a conversation)
 are not independent, so the test's standard error is cluster-robust (changing the p-value as well
@@ -97,6 +100,9 @@ class MetricComparison(BaseModel):
     cases_needed: int | None = Field(description="paired cases needed to detect |diff|")
     significant: bool
     verdict: Verdict
+    ci_note: str | None = Field(
+        default=None, description="why no interval or p-value is shown (None when one is)"
+    )
 
     @property
     def p(self) -> float | None:
@@ -160,7 +166,7 @@ def _metric(
     kind: MetricKind, name: str, t: paired.PairedTest, level: float, adjusted: bool
 ) -> MetricComparison:
     """One metric from its test, with the interval and power at ``level`` (NaN: no test)."""
-    shown = t.valid and t.n >= paired.MIN_PAIRS
+    shown = t.shown
     lo, hi = t.interval(level) if shown else (math.nan, math.nan)
     return MetricComparison(
         kind=kind,
@@ -183,17 +189,32 @@ def _metric(
         cases_needed=None,
         significant=False,
         verdict="no data" if t.n == 0 else "insufficient data",
+        ci_note=None if shown else _why_no_interval(t),
     )
 
 
-def _decide(m: MetricComparison, disc: float, deff: float, level: float) -> None:
-    """Verdict from the interval (equivalently the p-value at ``level``) and the power."""
-    if m.ci_low is None or m.ci_high is None or m.diff is None or m.ci_level is None:
+def _why_no_interval(t: paired.PairedTest) -> str:
+    if t.n < paired.MIN_PAIRS:
+        return f"fewer than {paired.MIN_PAIRS} paired cases"
+    if not t.valid:
+        return f"fewer than {paired.MIN_CLUSTERS} clusters"
+    return (
+        f"only {t.changed} of {t.n} cases changed: an interval needs {paired.MIN_CHANGED}; on "
+        "fewer it understates the uncertainty, and no test could call the change significant"
+    )
+
+
+def _decide(m: MetricComparison, t: paired.PairedTest, disc: float, level: float) -> None:
+    """Verdict from the interval (equivalently the p-value at ``level``) and the power; with
+    too few changed cases for an interval, never significant (no test could say so)."""
+    if m.diff is None or not (t.valid and t.n >= paired.MIN_PAIRS):
         return  # "no data" / "insufficient data" set by _metric
+    deff = t.design_effect
     power = {"discordance_rate": disc, "alpha": level, "design_effect": deff}
     m.mde = min(1.0, paired.minimum_detectable_effect(m.n, **power))
     m.cases_needed = paired.cases_needed(m.diff, **power)
-    m.significant = m.ci_low > 0 or m.ci_high < 0
+    lo, hi = m.ci_low, m.ci_high
+    m.significant = lo is not None and hi is not None and (lo > 0 or hi < 0)
     if m.significant:
         m.verdict = "regressed" if m.diff < 0 else "improved"
     elif m.base_better == m.head_better == 0:
@@ -207,7 +228,7 @@ def _decide(m: MetricComparison, disc: float, deff: float, level: float) -> None
 def _family(tests: list[_Test], alpha: float) -> list[MetricComparison]:
     """Holm across a family: adjusted p-values and each interval at its Holm level."""
     adjusted = len(tests) > 1 or any(k != "overall" for k, *_ in tests)
-    p_raw = [t.p_value if t.valid and t.n >= paired.MIN_PAIRS else math.nan for _, _, t, _ in tests]
+    p_raw = [t.p_value if t.shown else math.nan for _, _, t, _ in tests]
     p_adj = paired.holm(p_raw) if adjusted else np.asarray(p_raw)
     levels = paired.holm_levels(p_raw, alpha=alpha) if adjusted else np.full(len(tests), alpha)
     out = []
@@ -216,7 +237,7 @@ def _family(tests: list[_Test], alpha: float) -> list[MetricComparison]:
         m = _metric(kind, name, t, a, adjusted)
         if adjusted:
             m.p_adjusted = num(float(p))
-        _decide(m, disc, t.design_effect, a)
+        _decide(m, t, disc, a)
         out.append(m)
     return out
 

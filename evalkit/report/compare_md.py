@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.analysis.compare import Comparison, MetricComparison, RunSummary
 from evalkit.analysis.gate import GateResult
-from evalkit.analysis.stats.paired import MIN_PAIRS
+from evalkit.analysis.stats.paired import MIN_CHANGED, MIN_PAIRS
 from evalkit.base.escape import markdown, markdown_code, truncate
 from evalkit.base.format import pct as format_pct
 
@@ -24,7 +24,8 @@ _NOTE_P = (
     "its interval excludes 0 exactly when p < 0.05. Checks and judges (and, separately, tags) "
     "are Holm-adjusted (marked Holm): p is the adjusted p-value and the interval is at the row's "
     "Holm step level, so it is never narrower than 95% and excludes 0 exactly when the adjusted "
-    "p < 0.05 (not a simultaneous band for the family). No test below {min_pairs} paired cases."
+    "p < 0.05 (not a simultaneous band for the family). No test below {min_pairs} paired cases, "
+    "nor below {min_changed} cases that changed (such a row leaves its Holm family)."
 )
 
 
@@ -122,7 +123,8 @@ def _metric_row(m: MetricComparison) -> str:
 def overall_figures(o: MetricComparison) -> str:
     """The overall interval, p-value and smallest detectable change, in words."""
     if o.ci_low is None or o.mde is None:
-        return f": {o.verdict}, no interval or test below {MIN_PAIRS} paired cases"
+        why = o.ci_note or f"fewer than {MIN_PAIRS} paired cases"
+        return f": {_verdict_text(o)}, no interval or test ({why})"
     return (
         f"; 95% CI {pts(o.ci_low)} to {pts(o.ci_high)} pts, p = {fmt_p(o.p_value)}; smallest "
         f"detectable change at this size {100 * o.mde:.1f} pts"
@@ -191,7 +193,7 @@ def comparison_markdown(
     )
     out += [
         f"Cases: {counts or 'none'} · added {len(c.added)} · removed {len(c.removed)}. "
-        + _NOTE_P.format(clustered=clustered, min_pairs=c.min_pairs),
+        + _NOTE_P.format(clustered=clustered, min_pairs=c.min_pairs, min_changed=MIN_CHANGED),
         "",
     ]
     out += _gate_lines(gate)

@@ -60,6 +60,11 @@ def _assert_consistent(c: Comparison) -> None:
         if m.verdict in ("no data", "insufficient data"):
             assert m.ci_low is None and m.p_value is None and not m.significant
             continue
+        if m.base_better + m.head_better < paired.MIN_CHANGED:  # too few changes: no figures
+            assert m.ci_low is None and m.p_value is None and m.p_adjusted is None
+            assert not m.significant and m.ci_note and "cases changed" in m.ci_note
+            assert m.verdict in ("unchanged", "inconclusive, underpowered", "no significant change")
+            continue
         assert m.ci_low is not None and m.ci_high is not None and m.p is not None
         assert m.ci_high > m.ci_low  # never a zero-width interval
         excludes = m.ci_low > 0 or m.ci_high < 0
@@ -93,8 +98,16 @@ def test_example_pair_statuses_and_warnings(tmp_path: Path) -> None:
     assert (o.n, o.n_excluded) == (10, 1)  # c11 errored in head: excluded pairwise
     assert (o.base_rate, o.head_rate) == pytest.approx((0.8, 0.7))
     assert (o.base_better, o.head_better) == (2, 1)
-    p, ci = _reference(np.array([-1.0, -1.0, 1.0] + [0.0] * 7))
-    assert o.p_value == pytest.approx(p) and (o.ci_low, o.ci_high) == pytest.approx(ci)
+    # 3 changed cases: no interval or p-value (they would rest on 3 changes), still a verdict
+    assert (
+        o.ci_low is None
+        and o.p_value is None
+        and o.ci_note
+        == (
+            "only 3 of 10 cases changed: an interval needs 5; on fewer it understates the "
+            "uncertainty, and no test could call the change significant"
+        )
+    )
     assert o.verdict == "inconclusive, underpowered" and o.cases_needed and o.cases_needed > 10
     assert [m.name for m in c.checks] == ["contains", "max-length"]
     assert [m.name for m in c.judges] == ["grounded"]
@@ -212,18 +225,35 @@ def test_identical_runs_unchanged(tmp_path: Path) -> None:
     c = compare_runs(b, b)
     o = c.overall
     assert o.diff == 0 and o.verdict == "unchanged"
-    assert o.ci_low is not None and o.ci_high is not None and o.ci_low < 0 < o.ci_high
+    assert o.ci_low is None and o.ci_note and o.ci_note.startswith("only 0 of 50 cases changed")
     assert "base and head are the same run" in c.warnings
 
 
 def test_rare_discordance_has_an_interval_of_positive_width(tmp_path: Path) -> None:
-    """n = 30 with one discordant pair: not [0, 0] but Agresti–Min's interval."""
+    """n = 30 with 5 discordant pairs, all one way: not a degenerate interval but
+    Agresti–Min's, from statsmodels."""
     base = [_rec(f"c{i}", "pass") for i in range(30)]
-    head = [_rec(f"c{i}", "fail" if i == 0 else "pass") for i in range(30)]
+    head = [_rec(f"c{i}", "fail" if i < 5 else "pass") for i in range(30)]
     o = _compare(tmp_path, base, head).overall
-    p, ci = _reference(np.array([-1.0] + [0.0] * 29))
+    p, ci = _reference(np.array([-1.0] * 5 + [0.0] * 25))
     assert (o.ci_low, o.ci_high) == pytest.approx(ci) and o.ci_high - o.ci_low > 0.1
     assert o.p_value == pytest.approx(p)
+
+
+@pytest.mark.parametrize("changed", [1, 4])
+def test_too_few_changed_cases_show_no_interval(tmp_path: Path, changed: int) -> None:
+    """300 cases, a handful changed: the t interval would rest on those few changes (it
+    covered 77% in simulation), so none is shown and the metric is never significant."""
+    base = [_rec(f"c{i}", "pass") for i in range(300)]
+    head = [_rec(f"c{i}", "fail" if i < changed else "pass") for i in range(300)]
+    c = _compare(tmp_path, base, head)
+    o = c.overall
+    assert o.ci_low is None and o.p_value is None and not o.significant
+    assert o.verdict == "inconclusive, underpowered" and o.mde is not None
+    assert o.ci_note is not None and o.ci_note.startswith(f"only {changed} of 300 cases changed")
+    # the exact sign test agrees that so few changes cannot be significant
+    assert stats.binomtest(changed, changed).pvalue > 0.05
+    _assert_consistent(c)
 
 
 def test_one_paired_case_is_insufficient_data(tmp_path: Path) -> None:

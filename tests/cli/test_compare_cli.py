@@ -46,7 +46,10 @@ def test_compare_by_id_writes_outputs(project: Path, capsys: pytest.CaptureFixtu
     assert "inconclusive, underpowered" in out and "c07" in out
     data = json.loads((project / "c.json").read_text())
     assert data["min_pairs"] == 10 and data["overall"]["base_better"] == 2
-    assert data["overall"]["ci_level"] == 0.95 and data["checks"][0]["adjusted"] is True
+    assert data["checks"][0]["adjusted"] is True
+    # 3 changed cases: no interval, and the JSON says why
+    assert data["overall"]["ci_level"] is None and data["overall"]["p_value"] is None
+    assert data["overall"]["ci_note"].startswith("only 3 of 10 cases changed")
     assert (project / "c.md").read_text().startswith("## evalkit · support")
     assert ET.parse(project / "j.xml").getroot().tag == "testsuites"
 

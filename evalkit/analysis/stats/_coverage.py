@@ -65,13 +65,14 @@ def simulate(
 
 def coverage(s: Scenario, *, reps: int, seed: int = 0, alpha: float = paired.ALPHA) -> float:
     """Share of ``reps`` data sets whose ``1 - alpha`` interval covers the true difference
-    (``NaN`` when the interval is not shown: too few pairs or clusters)."""
+    among the data sets where compare shows it (``NaN`` when it does in at most half of them:
+    too few pairs, clusters or changed cases)."""
     rng = np.random.default_rng(seed)
     covered = shown = 0
     for _ in range(reps):
         base, head, clusters = simulate(s, rng)
         t = paired.paired_test(base, head, clusters=clusters)
-        if t.n < paired.MIN_PAIRS or not t.valid:
+        if not t.shown:
             continue
         lo, hi = t.interval(alpha)
         shown += 1
@@ -83,17 +84,21 @@ def holm_coverage(
     scenarios: list[Scenario], *, reps: int, seed: int = 0, alpha: float = paired.ALPHA
 ) -> tuple[float, list[float]]:
     """Family-wise coverage of the Holm-level intervals of a family of metrics (independent data
-    per metric), and each metric's own coverage."""
+    per metric), and each metric's own coverage, as compare shows them: a metric whose interval
+    is not shown (too few changed cases) leaves the family and claims nothing."""
     rng = np.random.default_rng(seed)
     all_cover = 0
     each = np.zeros(len(scenarios))
+    shown = np.zeros(len(scenarios))
     for _ in range(reps):
         tests = [paired.paired_test(*simulate(s, rng)[:2]) for s in scenarios]
-        levels = paired.holm_levels([t.p_value for t in tests], alpha=alpha)
+        p_raw = [t.p_value if t.shown else np.nan for t in tests]
+        levels = paired.holm_levels(p_raw, alpha=alpha)
         hits = [
-            t.interval(float(a))[0] <= s.truth <= t.interval(float(a))[1]
+            not t.shown or t.interval(float(a))[0] <= s.truth <= t.interval(float(a))[1]
             for t, s, a in zip(tests, scenarios, levels, strict=True)
         ]
         all_cover += all(hits)
-        each += hits
-    return all_cover / reps, [float(x) for x in each / reps]
+        each += [h and t.shown for h, t in zip(hits, tests, strict=True)]
+        shown += [t.shown for t in tests]
+    return all_cover / reps, [float(x) for x in each / np.maximum(shown, 1)]

@@ -83,3 +83,12 @@ def test_coverage_of_the_pass_rate_interval_in_simulation(
     coverage, shown = interval_coverage(n, p, repeats, icc=icc, sims=400, seed=7)
     assert shown == 1.0
     assert coverage >= 0.92
+
+
+def test_the_benchmarks_worst_cell_covers_with_enough_runs() -> None:
+    """bench_coverage_run.py's lowest cell (92.2% of 500 runs: the lowest of 225 noisy cells)
+    re-simulated with 2,000 fresh runs (Monte-Carlo standard error 0.5 points) is on target;
+    the benchmark measured 95.0% ± 0.3% with 5,000."""
+    coverage, shown = interval_coverage(100, 0.05, 10, icc=0.3, sims=2000, seed=11)
+    assert shown == 1.0
+    assert coverage >= 0.935, coverage
