@@ -110,7 +110,6 @@ def test_a_0_1_0_calibration_holds_in_tools_mode_and_says_why_it_is_stale_in_ano
     stale, and the message names the mode change and the command to run."""
     import json
 
-
     judge_file = tmp_path / "judges" / "grounded.yaml"
     judge_file.parent.mkdir()
     judge_file.write_text(judge_yaml("PASS if every claim is in the documents."), "utf-8")
