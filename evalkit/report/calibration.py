@@ -145,8 +145,7 @@ def _estimate(d: dict[str, Any] | None) -> str:
         return f"unstable: {reason}" if d.get("unstable") else str(reason)
     i = d.get("interval") or {}
     ci = f" ({_pct(i.get('low'))} – {_pct(i.get('high'))})" if i else ""
-    caveat = f"; caveat: {d['caveat']}" if d.get("caveat") else ""
-    return f"{_pct(d['estimate'])}{ci}{caveat}"
+    return f"{_pct(d['estimate'])}{ci}"
 
 
 def _esc(text: str) -> str:

@@ -35,7 +35,6 @@ from evalkit.analysis.calibration.measure import CalibrationResult, calibration_
 from evalkit.analysis.caserates import Tally, per_name, rates
 from evalkit.analysis.stats.agreement import CalibrationSummary
 from evalkit.analysis.stats.correction import (
-    CorrectedPassRate,
     PPIEstimate,
     corrected_pass_rate,
     ppi_mean,
@@ -203,24 +202,6 @@ def _ppi(
     return ppi_mean(y, f_lab, f_unl, clusters_labeled=c_lab, clusters_unlabeled=c_unl)
 
 
-#: below/above these corrected pass rates, an interval from stratified labels undercovers
-_STRATIFIED_EDGE = (0.15, 0.85)
-
-
-def _caveat(fix: CorrectedPassRate, status: CalibrationStatus) -> str | None:
-    """What the figure cannot promise, said beside it: with stratified labels and a pass rate
-    near 0 or 1, TPR or TNR rests on the few human labels of the rare class found in the large
-    stratum, and the interval covered 87–94% in simulation (bench_coverage_correction.py)."""
-    stratified = status.summary is not None and status.summary.rates_correlation is not None
-    low, high = _STRATIFIED_EDGE
-    if stratified and fix.estimate is not None and not low <= fix.estimate <= high:
-        return (
-            "stratified labels and a pass rate near 0 or 1: this interval may cover less than "
-            "95% (87–94% in simulation); labels drawn at random do not have this problem"
-        )
-    return None
-
-
 def calibration_section(
     records: Iterable[CaseRecord], project_root: Path, *, run_id: str | None = None
 ) -> dict[str, Any]:
@@ -280,7 +261,7 @@ def calibration_section(
             assert status.summary is not None  # a stored calibration exists in these states
             cases = [c for _, _, c in graded]
             fix = corrected_pass_rate([p for _, p, _ in graded], status.summary, cases)
-            entry["corrected"] = {**fix.model_dump(mode="json"), "caveat": _caveat(fix, status)}
+            entry["corrected"] = fix.model_dump(mode="json")
         if binary and run_id:
             ppi = _ppi(project_root, name, run_id, graded)
             entry["ppi"] = ppi.model_dump(mode="json") if ppi else None
