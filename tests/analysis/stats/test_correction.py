@@ -381,6 +381,10 @@ def test_coverage_benchmark_small_grid() -> None:
     ):
         assert cell.shown >= 0.98 * sims  # PPI++: a rare run with < 5 disagreements
         assert 0.9 <= cell.coverage <= 0.99, cell
+    # stratified labels near a 10% pass rate: 86% when the design's effective counts were
+    # credited beyond the labels collected, 99.5% capped (1,000 runs)
+    edge = bench.rg_stratified(0.1, 0.95, 0.95, 60, sims, seed=2)
+    assert edge.shown > 0.4 * sims and edge.coverage >= 0.94, edge
     # a 5% pass rate and a near-perfect judge: about half the runs have too few disagreements
     rare = bench.ppi(0.05, 0.95, 0.95, 100, 1, 600, seed=3)
     assert 0.3 * 600 < rare.shown < 0.8 * 600 and rare.coverage >= 0.94, rare
