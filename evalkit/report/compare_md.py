@@ -124,7 +124,7 @@ def overall_figures(o: MetricComparison) -> str:
     """The overall interval, p-value and smallest detectable change, in words."""
     if o.ci_low is None or o.mde is None:
         why = o.ci_note or f"fewer than {MIN_PAIRS} paired cases"
-        return f": {_verdict_text(o)}, no interval or test ({why})"
+        return f": {verdict_text(o)}, no interval or test ({why})"
     return (
         f"; 95% CI {pts(o.ci_low)} to {pts(o.ci_high)} pts, p = {fmt_p(o.p_value)}; smallest "
         f"detectable change at this size {100 * o.mde:.1f} pts"

@@ -124,7 +124,8 @@ def compare_page_data(
         "gate": None
         if gate is None
         else [[r.rule, "pass" if r.passed else "FAIL", r.message] for r in gate.rules],
-        "warnings": c.warnings,
+        # the head run's own grader warnings first, as the terminal and summary.md show them
+        "warnings": [*(f"head run: {w}" for w in c.head.warnings), *c.warnings],
         "metrics": [_metric(m) for m in c.metrics()],
         "tags": [_metric(m) for m in c.tags],
         "status_counts": [[k, v] for k, v in c.status_counts.items() if v],

@@ -87,3 +87,16 @@ def test_the_pairwise_judges_figures_are_the_terminals(tmp_path: Path) -> None:
     assert data["pairwise"] == pairwise_summary_lines(pairwise)
     assert "head wins 60.0% (6)" in data["pairwise"][1]
     assert compare_page_data(compare_runs(base, head), base, head)["pairwise"] is None
+
+
+def test_the_head_runs_grader_warnings_lead_the_page(tmp_path: Path) -> None:
+    """As in the terminal and summary.md: a judge that mostly errored in the head run."""
+    from evalkit.analysis.synthetic import write_run
+    from tests.api.test_ci import judged_records
+
+    base = load_run(write_run(tmp_path, judged_records(12, 0), run_id="b"))
+    head = load_run(write_run(tmp_path, judged_records(12, 9), run_id="h"))
+    c = compare_runs(base, head)
+    data = compare_page_data(c, base, head)
+    assert data["warnings"][:2] == [f"head run: {w}" for w in c.head.warnings]
+    assert "judge 'grounded' could not grade 9 of 12 outputs" in data["warnings"][0]
