@@ -33,9 +33,12 @@ def summarize(
     project_root: Path | None = None,
     run_id: str | None = None,
     grader_error_warning: float = GRADER_ERROR_WARNING,
+    selection: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything ``summary.json`` holds. With ``project_root``, each judge's pass rate comes
-    with its calibration status and, when calibrated, the bias-corrected estimate."""
+    with its calibration status and, when calibrated, the bias-corrected estimate. A
+    ``selection`` (the manifest's, for a subset, sample or shard) is kept beside the figures so
+    every rendering says what they stand for."""
     from evalkit.analysis.stats.interval import case_mean_interval
 
     recs = list(records)
@@ -75,6 +78,8 @@ def summarize(
         "cached": sum(r.cached for r in recs),
         "errors_by_kind": _error_kinds(recs),
     }
+    if selection:
+        summary["selection"] = selection
     if repeats > 1:
         summary.update(pass_at_k(table, repeats))
     if judges:

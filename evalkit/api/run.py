@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from evalkit.analysis.caserates import counts_as_error, error_reason
+from evalkit.api.select import Selection, apply_selection, resolve_selection
 from evalkit.base.aio import run_sync
 from evalkit.base.exceptions import (
     AuthError,
@@ -73,6 +74,8 @@ class RunOptions:
     retry: RetryPolicy | None = None
     #: answer every judge from another model (the demo: a scripted one)
     judge_target_override: Callable[[JudgeDef], TargetSpec] | None = None
+    #: a subset, sample or shard; None on --resume: the resumed run's own
+    selection: Selection | None = None
 
 
 @dataclass
@@ -124,7 +127,10 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
     stop = StopSignals()
     stop.install()
     try:
-        opened = prepare_run_dir(suite, options.resume, use_cache=options.use_cache)
+        suite, chosen = apply_selection(suite, resolve_selection(options.selection, options.resume))
+        opened = prepare_run_dir(
+            suite, options.resume, use_cache=options.use_cache, selection=chosen
+        )
     except BaseException:
         stop.remove()
         raise
@@ -215,6 +221,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
             project_root=project.root,
             run_id=run_id,
             grader_error_warning=cfg.grader_error_warning,
+            selection=manifest.get("selection"),
         )
         summary["requests"] = state.requests if state else 0
         finished = time.perf_counter()

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("evalkit.cli.compare", "Compare two runs with paired statistics."),
     "ci": ("evalkit.cli.ci", "Run, compare with the baseline and apply the gate."),
     "baseline": ("evalkit.cli.baseline", "Manage the committed baseline runs."),
+    "merge": ("evalkit.cli.merge", "Join shard runs (run --shard I/N) into one run."),
 }
 
 

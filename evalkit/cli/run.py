@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from evalkit.base.format import pct, usd
 from evalkit.cli._common import config_option, load_project
+from evalkit.cli._select import selection_from_flags, selection_options
 from evalkit.report.headline import headline
 
 
@@ -29,6 +31,7 @@ from evalkit.report.headline import headline
     help="Use this prompt file instead of the suite's.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@selection_options
 def command(
     suite: str | None,
     config_path: Path,
@@ -37,6 +40,7 @@ def command(
     resume: str | None,
     prompt: Path | None,
     quiet: bool,
+    **selection: Any,
 ) -> None:
     """Run SUITE (every suite when none is named) and store each run under
     runs/<suite>/<prompt-version>/<run-id>/, printing its run id.
@@ -47,6 +51,8 @@ def command(
       evalkit run support
       evalkit run support --prompt prompts/support_v2.yaml -j 32
       evalkit run --resume 20261123T101500-1a2b3c
+      evalkit run support --tag refunds --sample 50 --seed 7
+      evalkit run support --shard 2/4   # then: evalkit merge RUN1 RUN2 RUN3 RUN4
     """
     from evalkit.api.project import suites_for_run
     from evalkit.api.run import RunOptions, run_suite
@@ -58,6 +64,7 @@ def command(
         use_cache=not no_cache,
         resume=resume_path,
         progress=False if quiet else None,
+        selection=selection_from_flags(selection, resuming=resume is not None),
     )
     for loaded in suites:
         # Ctrl-C, SIGTERM and a full disk end as RunAborted naming the run to resume (exit 3)

@@ -35,6 +35,31 @@ def pass_rate_line(summary: dict[str, Any]) -> str:
     )
 
 
+def selection_line(summary: dict[str, Any]) -> str | None:
+    """What the figures stand for when the run covered part of the suite (None: all of it).
+
+    A stratified sample estimates the whole suite; a case/tag/limit subset or a shard describes
+    only its own cases.
+    """
+    sel = summary.get("selection")
+    if not sel:
+        return None
+    flags = sel.get("flags", {})
+    n, total = sel.get("selected"), sel.get("total")
+    asked = " ".join(
+        f"--{k} {v}" if not isinstance(v, list) else " ".join(f"--{k} {x}" for x in v)
+        for k, v in flags.items()
+    )
+    if "sample" in flags and "shard" not in flags and "limit" not in flags:
+        population = sel.get("population", total)
+        of = "the full suite" if population == total else f"the {population} cases selected"
+        return (
+            f"sample of {n} of {population} cases (stratified by tag, seed {flags['seed']}; "
+            f"{asked}): these figures estimate {of}, they are not its measured values"
+        )
+    return f"subset: {n} of {total} cases ({asked}): these figures describe these cases only"
+
+
 def grader_lines(summary: dict[str, Any]) -> list[str]:
     """Each check's and judge's pass and error rates, one indented line each."""
     rows = [
@@ -53,6 +78,8 @@ def headline(summary: dict[str, Any], *, graders: bool = True) -> list[str]:
     """The pass-rate line, one ``WARNING:`` line per warning, then (with ``graders``) each
     grader's pass and error rates (report.md has them in its tables instead)."""
     lines = [pass_rate_line(summary)]
+    if (selected := selection_line(summary)) is not None:
+        lines.append(selected)
     lines += [f"WARNING: {w}" for w in summary.get("warnings") or []]
     if graders and (rows := grader_lines(summary)):
         lines += ["graders:", *rows]

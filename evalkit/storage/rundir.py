@@ -36,7 +36,13 @@ class OpenRun:
     lock: RunLock
 
 
-def prepare_run_dir(suite: LoadedSuite, resume: Path | None, *, use_cache: bool = True) -> OpenRun:
+def prepare_run_dir(
+    suite: LoadedSuite,
+    resume: Path | None,
+    *,
+    use_cache: bool = True,
+    selection: dict[str, Any] | None = None,
+) -> OpenRun:
     """Create a new run directory, or reopen one to resume; either way take its lock first.
 
     A run made with ``--no-cache`` records that in its manifest, so resuming it does not read the
@@ -94,6 +100,8 @@ def prepare_run_dir(suite: LoadedSuite, resume: Path | None, *, use_cache: bool 
         "status": "running",
         "writer": _writer(),
     }
+    if selection:  # a subset, sample or shard (evalkit.api.select)
+        fresh["selection"] = selection
     try:
         write_manifest(path, fresh)
     except BaseException:
