@@ -129,17 +129,22 @@ def run_ci(
     out_dir: Path = Path("evalkit-out"),
     concurrency: int | None = None,
     use_cache: bool = True,
+    stored: str | None = None,
 ) -> int:
-    """``evalkit ci``: run the suite (cached), then :func:`finish_ci`; returns the exit code."""
+    """``evalkit ci``: run the suite (cached), then :func:`finish_ci`; returns the exit code.
+    With ``stored`` (a RUN, e.g. merged shards) that run is gated instead of a new one."""
+    from evalkit.api.merge import gateable_run
     from evalkit.api.project import load_suite
     from evalkit.api.run import RunOptions, run_suite
 
     loaded = load_suite(project, suite)
-    outcome = run_suite(
-        loaded, RunOptions(concurrency=concurrency, use_cache=use_cache, progress=False)
-    )
+    if stored is not None:
+        path = gateable_run(stored, loaded.name, project.resolve(project.runs_dir))
+    else:
+        options = RunOptions(concurrency=concurrency, use_cache=use_cache, progress=False)
+        path = run_suite(loaded, options).path
     return finish_ci(
-        outcome.path,
+        path,
         project_root=project.root,
         suite=loaded.name,
         gate=loaded.config.gate,

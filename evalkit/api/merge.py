@@ -212,3 +212,24 @@ def _merged_manifest(first: StoredRun, runs: list[StoredRun], n_records: int) ->
     if warnings:
         manifest["warnings"] = warnings
     return manifest
+
+
+def gateable_run(ref: str, suite: str, root: Path) -> Path:
+    """A stored, complete run of ``suite`` for ``evalkit ci --run`` to gate (merged shards)."""
+    from evalkit.storage.store import read_manifest, resolve_run
+
+    path = resolve_run(ref, root)
+    manifest = read_manifest(path)
+    if manifest.get("suite") != suite:
+        raise InputError(
+            f"run {path.name} is of suite {manifest.get('suite')!r}, not {suite!r}",
+            path=path / MANIFEST,
+            field="suite",
+        )
+    if manifest.get("status") != "complete":
+        raise InputError(
+            f"run {path.name} is {manifest.get('status')}, not complete: nothing to gate",
+            path=path / MANIFEST,
+            field="status",
+        )
+    return path

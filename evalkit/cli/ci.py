@@ -22,8 +22,19 @@ from evalkit.cli._common import config_option, load_project
 )
 @click.option("--concurrency", "-j", type=click.IntRange(1, 1000), help="Parallel requests.")
 @click.option("--no-cache", is_flag=True, help="Ignore the response cache.")
+@click.option(
+    "--run",
+    "stored",
+    metavar="RUN",
+    help="Gate this stored run (e.g. merged shards) instead of running the suite.",
+)
 def command(
-    suite: str | None, config_path: Path, out_dir: Path, concurrency: int | None, no_cache: bool
+    suite: str | None,
+    config_path: Path,
+    out_dir: Path,
+    concurrency: int | None,
+    no_cache: bool,
+    stored: str | None,
 ) -> None:
     """Run SUITE, compare it with its baseline and apply the suite's gate.
 
@@ -34,11 +45,20 @@ def command(
     Example:
       evalkit baseline set <run-id>      # once, commit runs/baselines/
       evalkit ci support --out evalkit-out
+      evalkit merge RUN1 RUN2 && evalkit ci support --run support/latest   # shards
     """
     import sys
 
     from evalkit.api.ci import run_ci
 
     project = load_project(config_path)
-    code = run_ci(project, suite, out_dir=out_dir, concurrency=concurrency, use_cache=not no_cache)
+    code = run_ci(
+        project,
+        suite,
+        out_dir=out_dir,
+        concurrency=concurrency,
+        use_cache=not no_cache,
+        stored=stored,
+    )
     sys.exit(code)
+

@@ -131,3 +131,25 @@ def test_cli_merge_exit_codes(
     out = capsys.readouterr().out
     assert "merged 2 shards: pass rate 66.7% over 30 cases" in out
     assert "subset" not in out and "sample" not in out
+
+
+def test_ci_gates_the_merged_run(
+    root: Path,
+    run: Callable[..., Path],
+    exit_code: Callable[[list[str]], int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    s1, s2 = run("--shard", "1/2"), run("--shard", "2/2")
+    config = str(root / "evalkit.yaml")
+    out = root / "out"
+    assert exit_code(["merge", "-c", config, s1.name, s2.name]) == 0
+    capsys.readouterr()
+    gate = ["ci", "demo", "-c", config, "--out", str(out), "--run", "demo/latest"]
+    assert exit_code(gate) == 0
+    payload = json.loads((out / "summary.json").read_text())
+    assert "over 30 cases" in capsys.readouterr().out  # the merged run, not a shard
+    assert "merged_from" in read_manifest(Path(payload["head_run"]))
+    manifest = read_manifest(s1)
+    write_manifest(s1, {**manifest, "status": "interrupted"})
+    assert exit_code([*gate[:-1], s1.name]) == 2
+    assert "not complete" in capsys.readouterr().err
