@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,6 +32,7 @@ from evalkit.execution.cache import ResponseCache
 from evalkit.execution.generate import Generated, as_sent, generate, generation_key
 from evalkit.execution.provider.retry import RetryPolicy
 from evalkit.execution.runstop import StopSignals, close_all
+from evalkit.execution.throttle import RUN_LIMITERS, LimiterPool, limiter_key
 from evalkit.grading.check.base import CheckContext
 from evalkit.grading.check.compose import case_outcome, evaluate_checks
 from evalkit.grading.judge.judge import judge_applies
@@ -106,6 +108,8 @@ class _State:
     keys: dict[tuple[str, int], str] = field(default_factory=dict)
     prefetched: dict[str, Completion] = field(default_factory=dict)
     abort: BaseException | None = None  # set once the run must stop; no new requests
+    #: the target's adaptive limiter in the run's LimiterPool (evalkit.execution.throttle)
+    limiter_key: str | None = None
 
 
 def run_suite(suite: LoadedSuite, options: RunOptions | None = None) -> RunOutcome:
@@ -151,6 +155,10 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
     state: _State | None = None
     graders: list[Grader] = []
     cleanup: list[Callable[[], Awaitable[None] | None]] = []
+    concurrency = options.concurrency or cfg.concurrency
+    # one adaptive limiter per endpoint and model, shared by the target and the judges
+    limiters = LimiterPool(concurrency)
+    limiting = RUN_LIMITERS.set(limiters)
     try:
         policy = options.retry or cfg.retry.policy()
         prices = load_prices(project.resolve(project.prices) if project.prices else None)
@@ -173,6 +181,9 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
             results=results,
             planned=planned,
             budget=int(cfg.error_budget * planned),
+            limiter_key=limiter_key(
+                suite.target.provider, suite.target.base_url, suite.target.model
+            ),
         )
         state.latest = dict(done)
         state.keys = {(pc.case.id, r): generation_key(suite.target, pc, r) for pc, r in todo}
@@ -185,8 +196,10 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         for grader in graders:
             await grader.prepare()
         cases_started = time.perf_counter()  # SDK imports and client set-up are done
-        concurrency = options.concurrency or cfg.concurrency
-        with RunProgress(options.progress, len(todo), suite.name, state.counts) as advance:
+        status_line = partial(limiters.status, state.limiter_key or "")
+        with RunProgress(
+            options.progress, len(todo), suite.name, state.counts, status=status_line
+        ) as advance:
             state.on_record = advance
             await _run_all(state, todo, concurrency, graders)
         status = "complete"
@@ -224,6 +237,8 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
             selection=manifest.get("selection"),
         )
         summary["requests"] = state.requests if state else 0
+        summary["rate_limited"] = limiters.rate_limited
+        RUN_LIMITERS.reset(limiting)
         finished = time.perf_counter()
         summary["timings"] = {
             "startup_s": round(cases_started - started, 4),
@@ -315,7 +330,15 @@ async def _run_case(
     key = state.keys[(pc.case.id, repeat)]
     hit = state.prefetched.pop(key, None)
     generated = await generate(
-        state.provider, state.policy, state.cache, key, pc, repeat, ctx, cached=hit
+        state.provider,
+        state.policy,
+        state.cache,
+        key,
+        pc,
+        repeat,
+        ctx,
+        cached=hit,
+        limiter_key=state.limiter_key,
     )
     state.requests += generated.requests if isinstance(generated, Generated) else generated.attempts
     if isinstance(generated, CaseRecord):

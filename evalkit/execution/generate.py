@@ -58,9 +58,11 @@ async def generate(
     ctx: CallContext,
     *,
     cached: Completion | None = None,
+    limiter_key: str | None = None,
 ) -> Generated | CaseRecord:
     """The system's answer (``cached``, else a retried call stored in ``cache``), or an error
-    record whose ``attempts`` counts the requests sent."""
+    record whose ``attempts`` counts the requests sent. ``limiter_key`` names the endpoint's
+    adaptive limiter (:mod:`evalkit.execution.throttle`)."""
     case = pc.case
     if cached is not None:
         # the latency measured when the answer was produced, so latency checks still grade it
@@ -73,7 +75,7 @@ async def generate(
 
     started = time.perf_counter()
     try:
-        completion, attempts = await call_with_retries(call, policy)
+        completion, attempts = await call_with_retries(call, policy, key=limiter_key)
     except AuthError as exc:
         raise AuthError(
             f"the provider refused the credentials ({exc.message}); check the API key "

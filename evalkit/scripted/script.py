@@ -17,6 +17,7 @@ user message, so instructor's follow-up requests still match). A rule answers wi
 replies, the last repeating). Faults: ``{status: N}`` (with ``retry_after`` seconds or
 ``retry_after_ms``), ``{hang: s}`` (wait, then reply, or close if the rule has no reply),
 ``{malformed: true}`` (a cut-off 200 body), ``{drop: true}`` (close without a reply).
+``rate_limit: {max_in_flight: 20}`` answers 429 whenever more requests are in flight.
 
 Faults and ``sequence`` positions are counted per rule, case and purpose, so concurrent cases
 (and a judge call for the same case) do not consume each other's script.
@@ -131,10 +132,24 @@ class Rule(ReplyFields):
         return self
 
 
+class RateLimit(BaseModel):
+    """A concurrency limit like a provider's: above ``max_in_flight`` requests in flight the
+    server answers 429 at once (with ``retry_after_ms`` when given); every answer carries
+    rate-limit headers in the wire's own names when ``budget_headers`` is set (remaining =
+    free slots: a concurrency budget standing in for the providers' per-minute ones)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_in_flight: int = Field(ge=1)
+    retry_after_ms: float | None = Field(default=None, ge=0)
+    budget_headers: bool = False
+
+
 class Script(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     latency_ms: float = Field(default=0, ge=0)
+    rate_limit: RateLimit | None = None
     #: answer like a real server: llama-server, truncating, rambling-tools, anthropic-cache
     #: (scripted.profiles)
     profile: Literal["llama-server", "truncating", "rambling-tools", "anthropic-cache"] | None = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from evalkit.scripted import profiles as _profiles
 from evalkit.scripted import wire as _wire
+from evalkit.scripted.ratelimit import InFlight
 from evalkit.scripted.script import (
     Answer,
     Fault,
@@ -78,6 +80,7 @@ class ScriptedServer:
         self.profile: _profiles.Profile | None = profile or self.script.profile
         self._prompt_cache = _profiles.PromptCache()
         self._scripter = Scripter(self.script)
+        self._in_flight = InFlight(self.script.rate_limit)
         self._address = (host, port)
         self._log: list[RecordedRequest] = []
         self._log_lock = threading.Lock()
@@ -212,6 +215,33 @@ class _Handler(BaseHTTPRequestHandler):
             record(401, body)
             return self._send_error(wire, 401, "missing API key (x-api-key or Authorization)")
 
+        remaining = owner._in_flight.enter()
+        if remaining is None:
+            owner._record(RecordedRequest(path, wire, body, context, 429, "rate_limit"))
+            headers = owner._in_flight.refusal_headers(wire)
+            return self._send_error(wire, 429, "too many requests in flight", headers)
+        # no longer in flight once the answer is on its way (the client may send its next
+        # request the moment it has read this one)
+        self._leave: Callable[[], None] | None = owner._in_flight.leave
+        try:
+            self._answer(wire, body, context, record, owner._in_flight.headers(wire, remaining))
+        finally:
+            self._left()
+
+    def _left(self) -> None:
+        leave, self._leave = getattr(self, "_leave", None), None
+        if leave is not None:
+            leave()
+
+    def _answer(
+        self,
+        wire: _wire.Wire,
+        body: dict[str, Any],
+        context: dict[str, str],
+        record: Callable[..., None],
+        headers: dict[str, str],
+    ) -> None:
+        owner = self.server.owner
         parsed = _wire.parse_request(wire, body)
         answer = owner._scripter.answer(
             Incoming(
@@ -231,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.reply is None:
             who = ", ".join(f"{k}={v}" for k, v in context.items()) or "no context headers"
             return self._send_error(wire, 404, f"no scripted reply matches ({who})")
-        return self._send(200, self._success_body(wire, parsed, answer.reply))
+        return self._send(200, self._success_body(wire, parsed, answer.reply), headers)
 
     def _serve_fault(
         self,
@@ -303,6 +333,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, body, headers)
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self._left()
         try:
             self.send_response(status)
             self.send_header("content-type", "application/json")

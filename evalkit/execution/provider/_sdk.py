@@ -7,6 +7,7 @@ look on its wire).
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Awaitable, Callable
 from types import ModuleType
@@ -14,6 +15,7 @@ from typing import Any
 
 from evalkit.base.exceptions import ProviderError
 from evalkit.execution.provider import _common
+from evalkit.execution.throttle import budget_left
 from evalkit.model.provider import CallContext, Completion, Message, TargetSpec
 
 
@@ -36,6 +38,16 @@ def map_sdk_error(sdk: ModuleType, exc: BaseException, secret: str | None) -> Pr
         return _common.status_error(exc.status_code, message, headers, secret)
     message = _common.scrub(f"{type(exc).__name__}: {exc}", secret)
     return ProviderError(message, kind="other")
+
+
+def _raw(create: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """The ``with_raw_response`` twin of an SDK method: the same call, with the reply's headers
+    (both SDKs offer it on every resource)."""
+    raw: Callable[..., Awaitable[Any]] = getattr(
+        create.__self__.with_raw_response,  # type: ignore[attr-defined]
+        create.__name__,
+    )
+    return raw
 
 
 class SDKProvider:
@@ -116,10 +128,18 @@ class SDKProvider:
         kwargs = {**self.request_kwargs(params, ctx), **self._fields(messages)}
         secret = client.api_key
         try:
-            reply = await self._create(client)(model=self._spec.model, **kwargs)
+            raw = await _raw(self._create(client))(model=self._spec.model, **kwargs)
+            reply = raw.parse()
+            if inspect.isawaitable(reply):  # anthropic's parse is async, openai's is not
+                reply = await reply
         except Exception as exc:
             raise self._map_error(exc, secret) from exc
-        return self._completion(reply)
+        completion = self._completion(reply)
+        # what the rate-limit headers say is left, for the adaptive limiter
+        left = budget_left(raw.headers)
+        if left is not None:
+            completion.extra["budget_left"] = left
+        return completion
 
     async def aclose(self) -> None:
         """Close the HTTP session (an unclosed one prints "Event loop is closed" at exit)."""

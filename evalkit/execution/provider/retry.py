@@ -11,7 +11,10 @@ module alone decides whether and when to try again:
 * the wait is the server's ``retry-after`` / ``retry-after-ms`` when given (capped at
   ``max_retry_after``), else exponential backoff with *full jitter*
   (``uniform(0, min(max_delay, base_delay * 2**n))``), which spreads a burst of concurrent
-  rate-limited calls instead of having them retry in lockstep.
+  rate-limited calls instead of having them retry in lockstep;
+* inside a run (:data:`~evalkit.execution.throttle.RUN_LIMITERS` set), every attempt waits for
+  a slot of its endpoint's adaptive limiter, which learns from 429s and rate-limit headers
+  (``key`` names the endpoint and model, :func:`~evalkit.execution.throttle.limiter_key`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from evalkit.base.exceptions import ProviderError
+from evalkit.execution.throttle import RUN_LIMITERS
 from evalkit.model.retry import RetryPolicy
 
 T = TypeVar("T")
@@ -33,6 +37,7 @@ async def call_with_retries(
     *,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     rng: random.Random | None = None,
+    key: str | None = None,
 ) -> tuple[T, int]:
     """Await ``fn()`` until it succeeds or the policy gives up; return ``(result, attempts)``.
 
@@ -40,11 +45,13 @@ async def call_with_retries(
     exception (a bug, or cancellation) propagates at once: retrying cannot fix it.
     """
     rand = rng if rng is not None else random.Random()
+    pool = RUN_LIMITERS.get() if key else None
+    limiter = pool.get(key) if pool is not None and key else None
     attempt = 0
     while True:
         attempt += 1
         try:
-            return await fn(), attempt
+            return (await fn() if limiter is None else await limiter.call(fn)), attempt
         except ProviderError as error:
             error.attempts = attempt
             if not policy.should_retry(error, attempt):

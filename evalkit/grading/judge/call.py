@@ -33,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 from evalkit.base.exceptions import AuthError, ProviderError
 from evalkit.execution.provider import _common
 from evalkit.execution.provider.retry import RetryPolicy, call_with_retries
+from evalkit.execution.throttle import limiter_key
 from evalkit.grading.judge import modes
 from evalkit.grading.judge.modes import ConcreteMode, OutputMode
 from evalkit.model.provider import CallContext, Message, TargetSpec
@@ -124,6 +125,7 @@ class VerdictClient:
         self._rung = 0
         self._settled = len(self._ladder) == 1
         self._probe_lock: asyncio.Lock | None = None
+        self.limiter_key = limiter_key(target.provider, target.base_url, self.model)
 
     @property
     def mode(self) -> ConcreteMode:
@@ -241,7 +243,7 @@ class VerdictClient:
         else:
             once = self._instructor_call(sample, mode, messages, scale, ctx, validation_retries)
         try:
-            parsed, _attempts = await call_with_retries(once, policy)
+            parsed, _attempts = await call_with_retries(once, policy, key=self.limiter_key)
         except AuthError:
             raise
         except ProviderError as exc:
