@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import pytest
 
@@ -19,6 +22,8 @@ from evalkit.execution.throttle import (
 )
 from evalkit.model.provider import Completion
 
+T = TypeVar("T")
+
 
 def rate_limited(retry_after: float | None = None) -> ProviderError:
     return ProviderError(
@@ -30,7 +35,7 @@ async def ok() -> str:
     return "ok"
 
 
-def run(coro):  # type: ignore[no-untyped-def]
+def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
@@ -97,10 +102,8 @@ def test_in_flight_never_exceeds_the_current_limit() -> None:
             return "ok"
 
         async def one() -> None:
-            try:
+            with contextlib.suppress(ProviderError):
                 await limiter.call(work)
-            except ProviderError:
-                pass
 
         await asyncio.gather(*(one() for _ in range(300)))
         assert limiter.in_flight == 0
