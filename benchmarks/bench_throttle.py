@@ -26,8 +26,8 @@ from typing import Any
 import yaml
 from bench_run import REPLY, bare_sdk, write_project
 
+from evalkit.api.project import load_config, load_suite
 from evalkit.api.run import RunOptions, run_suite
-from evalkit.model.config import load_config, load_suite
 
 LATENCY_MS = 50
 

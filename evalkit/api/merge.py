@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalkit.analysis.caserates import GRADER_ERROR_WARNING
 from evalkit.api.select import Selection, Shard
 from evalkit.base.exceptions import InputError, StorageError
+from evalkit.model.outcome import GRADER_ERROR_WARNING
 from evalkit.model.record import CaseRecord
-from evalkit.storage.rundir import write_summary_and_report
+from evalkit.report.runfiles import write_summary_and_report
 from evalkit.storage.store import (
     MANIFEST,
     StoredRun,
