@@ -13,6 +13,7 @@ complete. Anything else is an :class:`InputError` naming the run and the field (
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,8 @@ def merge_runs(runs: list[str | Path], *, runs_dir: Path, project_root: Path | N
         grader_error_warning=summaries[0].get("grader_error_warning", GRADER_ERROR_WARNING),
         selection=manifest.get("selection"),
     )
-    summary["requests"] = sum(int(s.get("requests", 0)) for s in summaries)
+    for count in ("requests", "rate_limited"):  # what the shards' runs did, added up
+        summary[count] = sum(int(s.get(count, 0)) for s in summaries)
     # the shards ran side by side: the merged run took as long as its slowest shard
     summary["timings"] = {
         key: max(float((s.get("timings") or {}).get(key, 0.0)) for s in summaries)
@@ -184,6 +186,17 @@ def _joined_records(runs: list[StoredRun]) -> list[CaseRecord]:
     return records
 
 
+def _later_run_id(shard_ids: list[str]) -> str:
+    """A new run id that sorts after every shard's, so ``SUITE/latest`` is the merged run even
+    when a shard finished within the same second (ids sort by their time stamp first)."""
+    last = max(shard_ids)
+    run_id = new_run_id()
+    while run_id.split("-")[0] <= last.split("-")[0]:
+        time.sleep(0.05)
+        run_id = new_run_id()
+    return run_id
+
+
 def _merged_manifest(first: StoredRun, runs: list[StoredRun], n_records: int) -> dict[str, Any]:
     """The shards' common manifest, as a run made without --shard would have it."""
     manifest = {
@@ -199,7 +212,7 @@ def _merged_manifest(first: StoredRun, runs: list[StoredRun], n_records: int) ->
     if len(commits) > 1:
         warnings.append(f"the shards were made at different git commits: {', '.join(commits)}")
     manifest.update(
-        run_id=new_run_id(),
+        run_id=_later_run_id([r.run_id for r in runs]),
         cases=selected,
         records=n_records,
         started_at=min(str(r.manifest.get("started_at")) for r in runs),
