@@ -20,14 +20,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from evalkit.analysis.caserates import counts_as_error, error_reason
+from evalkit.api.batch import BATCHES
 from evalkit.api.select import Selection, apply_selection, resolve_selection
 from evalkit.base.aio import run_sync
 from evalkit.base.exceptions import (
     AuthError,
+    InputError,
     RunAborted,
     RunInterrupted,
     StorageError,
 )
+from evalkit.execution.batch import BATCH_DISCOUNT, batch_support
 from evalkit.execution.cache import ResponseCache
 from evalkit.execution.generate import Generated, as_sent, generate, generation_key
 from evalkit.execution.provider.retry import RetryPolicy
@@ -78,6 +81,10 @@ class RunOptions:
     judge_target_override: Callable[[JudgeDef], TargetSpec] | None = None
     #: a subset, sample or shard; None on --resume: the resumed run's own
     selection: Selection | None = None
+    #: send the requests through the provider's batch API (evalkit.api.batch); a resumed batch
+    #: run stays one
+    batch: bool = False
+    batch_poll_s: float = 30.0
 
 
 @dataclass
@@ -107,6 +114,8 @@ class _State:
     on_record: Callable[[CaseRecord], None] | None = None
     keys: dict[tuple[str, int], str] = field(default_factory=dict)
     prefetched: dict[str, Completion] = field(default_factory=dict)
+    #: answers from a provider batch, by cache key (not cached: made for this run, discounted)
+    batched: dict[str, Completion] = field(default_factory=dict)
     abort: BaseException | None = None  # set once the run must stop; no new requests
     #: the target's adaptive limiter in the run's LimiterPool (evalkit.execution.throttle)
     limiter_key: str | None = None
@@ -131,6 +140,8 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
     stop = StopSignals()
     stop.install()
     try:
+        if options.batch and (why := batch_support(suite.target.provider, suite.target.wire)):
+            raise InputError(why, field="--batch")
         suite, chosen = apply_selection(suite, resolve_selection(options.selection, options.resume))
         opened = prepare_run_dir(
             suite, options.resume, use_cache=options.use_cache, selection=chosen
@@ -195,6 +206,8 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         await provider.prepare()
         for grader in graders:
             await grader.prepare()
+        if options.batch or manifest.get("batch") or (path / BATCHES).exists():
+            await _answer_by_batch(state, todo, path, options, manifest)
         cases_started = time.perf_counter()  # SDK imports and client set-up are done
         status_line = partial(limiters.status, state.limiter_key or "")
         with RunProgress(
@@ -328,19 +341,26 @@ async def _run_case(
         variables=pc.case.template_vars(),
     )
     key = state.keys[(pc.case.id, repeat)]
-    hit = state.prefetched.pop(key, None)
-    generated = await generate(
-        state.provider,
-        state.policy,
-        state.cache,
-        key,
-        pc,
-        repeat,
-        ctx,
-        cached=hit,
-        limiter_key=state.limiter_key,
-    )
-    state.requests += generated.requests if isinstance(generated, Generated) else generated.attempts
+    batched = state.batched.pop(key, None)
+    generated: Generated | CaseRecord
+    if batched is not None:  # a provider batch answered (its request is counted already)
+        state.cache.put(key, batched)
+        generated = Generated(batched, attempts=1, cached=False, latency_ms=None)
+    else:
+        hit = state.prefetched.pop(key, None)
+        generated = await generate(
+            state.provider,
+            state.policy,
+            state.cache,
+            key,
+            pc,
+            repeat,
+            ctx,
+            cached=hit,
+            limiter_key=state.limiter_key,
+        )
+        sent = generated.requests if isinstance(generated, Generated) else generated.attempts
+        state.requests += sent
     if isinstance(generated, CaseRecord):
         return generated
     case = pc.case
@@ -352,6 +372,8 @@ async def _run_case(
         cache_read=completion.cache_read_tokens,
         cache_write=completion.cache_write_tokens,
     )
+    if batched is not None and cost is not None:
+        cost *= BATCH_DISCOUNT
     check_ctx = CheckContext(
         output=completion.text,
         case=case,
@@ -440,6 +462,32 @@ def _note_judges_and_prices(
 
         manifest.setdefault("warnings", []).append(warning)
         print(f"warning: {warning}", file=sys.stderr)
+
+
+async def _answer_by_batch(
+    state: _State,
+    todo: list[tuple[PreparedCase, int]],
+    path: Path,
+    options: RunOptions,
+    manifest: dict[str, Any],
+) -> None:
+    """Answer what the cache cannot through the provider's batch API, before the run loop."""
+    from evalkit.api.batch import answer_by_batch
+
+    if not manifest.get("batch"):
+        manifest["batch"] = True
+        write_manifest(path, manifest)
+    wanted = [
+        ((pc.case.id, r), state.keys[(pc.case.id, r)], pc.messages)
+        for pc, r in todo
+        if state.keys[(pc.case.id, r)] not in state.prefetched
+    ]
+    progress = options.progress if options.progress is not None else sys.stderr.isatty()
+    answers, sent, ids = await answer_by_batch(
+        state.provider, wanted, path, poll_s=options.batch_poll_s, progress=progress
+    )
+    state.batched, state.requests = answers, state.requests + sent
+    manifest["batches"] = ids
 
 
 def _default_provider(suite: LoadedSuite) -> Provider:

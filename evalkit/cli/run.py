@@ -32,6 +32,19 @@ from evalkit.report.headline import headline
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @selection_options
+@click.option(
+    "--batch",
+    is_flag=True,
+    help="Send the requests through the provider's batch API (Anthropic; half price, slower).",
+)
+@click.option(
+    "--batch-poll",
+    type=click.FloatRange(0.01),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How often --batch asks whether the batch has ended.",
+)
 def command(
     suite: str | None,
     config_path: Path,
@@ -40,6 +53,8 @@ def command(
     resume: str | None,
     prompt: Path | None,
     quiet: bool,
+    batch: bool,
+    batch_poll: float,
     **selection: Any,
 ) -> None:
     """Run SUITE (every suite when none is named) and store each run under
@@ -53,6 +68,7 @@ def command(
       evalkit run --resume 20261123T101500-1a2b3c
       evalkit run support --tag refunds --sample 50 --seed 7
       evalkit run support --shard 2/4   # then: evalkit merge RUN1 RUN2 RUN3 RUN4
+      evalkit run support --batch       # Message Batches; stop and --resume at will
     """
     from evalkit.api.project import suites_for_run
     from evalkit.api.run import RunOptions, run_suite
@@ -65,6 +81,8 @@ def command(
         resume=resume_path,
         progress=False if quiet else None,
         selection=selection_from_flags(selection, resuming=resume is not None),
+        batch=batch,
+        batch_poll_s=batch_poll,
     )
     for loaded in suites:
         # Ctrl-C, SIGTERM and a full disk end as RunAborted naming the run to resume (exit 3)

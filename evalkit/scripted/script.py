@@ -150,6 +150,8 @@ class Script(BaseModel):
 
     latency_ms: float = Field(default=0, ge=0)
     rate_limit: RateLimit | None = None
+    #: how long a Message Batch stays in_progress (evalkit.scripted.batches)
+    batch_delay_ms: float = Field(default=0, ge=0)
     #: answer like a real server: llama-server, truncating, rambling-tools, anthropic-cache
     #: (scripted.profiles)
     profile: Literal["llama-server", "truncating", "rambling-tools", "anthropic-cache"] | None = (

@@ -12,6 +12,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from evalkit.scripted import profiles as _profiles
 from evalkit.scripted import wire as _wire
+from evalkit.scripted.batches import BatchStore
 from evalkit.scripted.ratelimit import InFlight
 from evalkit.scripted.script import (
     Answer,
@@ -37,6 +39,7 @@ _ROUTES: dict[str, _wire.Wire] = {
     "/v1/chat/completions": "openai",
     "/chat/completions": "openai",
 }
+_BATCHES = "/v1/messages/batches"
 _CONTEXT = {
     "x-evalkit-case": "case",
     "x-evalkit-prompt-version": "prompt_version",
@@ -81,6 +84,8 @@ class ScriptedServer:
         self._prompt_cache = _profiles.PromptCache()
         self._scripter = Scripter(self.script)
         self._in_flight = InFlight(self.script.rate_limit)
+        #: Anthropic Message Batches submitted to this server
+        self.batches = BatchStore(self._scripter, self.script.batch_delay_ms)
         self._address = (host, port)
         self._log: list[RecordedRequest] = []
         self._log_lock = threading.Lock()
@@ -182,7 +187,26 @@ class _Handler(BaseHTTPRequestHandler):
         """No per-request logging: the request log is ``ScriptedServer.requests``."""
 
     def do_GET(self) -> None:
+        path = urlsplit(self.path).path.rstrip("/")
+        store = self.server.owner.batches
+        if path.startswith(_BATCHES + "/") and self._authorized():
+            batch_id, _, rest = path[len(_BATCHES) + 1 :].partition("/")
+            if rest == "results":
+                status, raw = store.results(batch_id)
+                if status == 200:
+                    return self._send(status, raw)
+            elif not rest:
+                status, body = store.retrieve(batch_id, self._base_url())
+                if status == 200:
+                    return self._send(200, json.dumps(body).encode())
         self._send_error(self._route(), 404, f"no such endpoint: GET {self.path}")
+
+    def _base_url(self) -> str:
+        host = self.headers.get("host") or f"127.0.0.1:{self.server.server_address[1]}"
+        return f"http://{host}"
+
+    def _authorized(self) -> bool:
+        return bool(self.headers.get("x-api-key") or self.headers.get("authorization"))
 
     def do_POST(self) -> None:
         owner = self.server.owner
@@ -201,7 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
             rule = answer.rule if answer else None
             owner._record(RecordedRequest(path, wire, body, context, status, fault, rule))
 
-        if path not in _ROUTES:
+        if path not in _ROUTES and path != _BATCHES:
             record(404, None)
             return self._send_error(wire, 404, f"no such endpoint: POST {path}")
         try:
@@ -214,6 +238,13 @@ class _Handler(BaseHTTPRequestHandler):
         if not (self.headers.get("x-api-key") or self.headers.get("authorization")):
             record(401, body)
             return self._send_error(wire, 401, "missing API key (x-api-key or Authorization)")
+        if path == _BATCHES:
+            render = partial(self._success_body, "anthropic")
+            status, reply = owner.batches.create(body, render, self._base_url())
+            record(status, None)
+            if status != 200:
+                return self._send_error("anthropic", status, str(reply.get("message")))
+            return self._send(200, json.dumps(reply).encode())
 
         remaining = owner._in_flight.enter()
         if remaining is None:

@@ -141,6 +141,23 @@ class SDKProvider:
             completion.extra["budget_left"] = left
         return completion
 
+    # -- for batch APIs (evalkit.execution.batch) ------------------------------------------
+    def request_body(self, messages: list[Message]) -> dict[str, Any]:
+        """One request's JSON body as :meth:`complete` sends it (no context headers)."""
+        kwargs = self.request_kwargs({}, CallContext(case_id=""))
+        kwargs.pop("extra_headers", None)
+        extra = kwargs.pop("extra_body", None) or {}
+        return {"model": self._spec.model, **kwargs, **extra, **self._fields(messages)}
+
+    def completion_of(self, reply: Any) -> Completion:
+        """A reply object of this wire (as a batch result holds it) as a Completion."""
+        return self._completion(reply)
+
+    def error_of(self, exc: BaseException) -> ProviderError:
+        """What an SDK exception means, as :meth:`complete` would raise it."""
+        client = self._client
+        return self._map_error(exc, client.api_key if client is not None else None)
+
     async def aclose(self) -> None:
         """Close the HTTP session (an unclosed one prints "Event loop is closed" at exit)."""
         if self._client is not None:

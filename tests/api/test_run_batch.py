@@ -1,0 +1,125 @@
+"""`evalkit run --batch`: Anthropic Message Batches through the real SDK against the scripted
+server's batch endpoints; partial failures, the batch discount, and a kill while polling."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evalkit.api.batch import BATCHES, read_batches
+from evalkit.model.outcome import Outcome
+from evalkit.scripted import ScriptedServer
+from evalkit.storage.store import iter_run_dirs, read_manifest, read_records
+from tests.api.test_run import KEY, cases, run, write_project
+
+IDS = ["a", "b", "c", "d", "e", "f"]
+
+
+def script(delay_ms: float = 100) -> dict[str, Any]:
+    return {
+        "batch_delay_ms": delay_ms,
+        "default": {"text": "ok fine"},
+        "responses": [
+            # each fault once per (rule, case): once in the batch, once more when retried alone
+            {
+                "when": {"contains": "question b"},
+                "text": "ok b",
+                "fault": {"status": 500, "times": 1},
+            },
+            {
+                "when": {"contains": "question c"},
+                "text": "ok c",
+                "fault": {"drop": True, "times": 1},
+            },
+        ],
+    }
+
+
+def live(srv: ScriptedServer) -> list[Any]:
+    return [r for r in srv.requests if r.path.endswith("/v1/messages")]
+
+
+def test_batch_run_answers_grades_and_retries_what_the_batch_did_not(tmp_path: Path) -> None:
+    with ScriptedServer(script()) as srv:
+        config = write_project(tmp_path, srv.url, cases(*IDS))
+        outcome = run(config, batch=True, batch_poll_s=0.02, use_cache=False)
+        created = list(srv.batches.created)
+        alone = live(srv)
+    records = {r.case_id: r for r in read_records(outcome.path)}
+    assert all(r.outcome is Outcome.PASS for r in records.values()) and len(records) == 6
+    assert len(created) == 1  # one batch for the suite
+    assert read_batches(outcome.path)["batches"][0]["id"] == created[0]
+    manifest = read_manifest(outcome.path)
+    assert manifest["batch"] is True and manifest["batches"] == created
+    # b errored and c expired in the batch: each sent alone, failing once more, then answered
+    assert sorted(r.context["case"] for r in alone) == ["b", "b", "c", "c"]
+    assert records["a"].attempts == 1 and not records["a"].cached
+    assert records["b"].output == "ok b" and records["b"].attempts == 2
+    assert records["c"].attempts == 2
+    assert outcome.summary["requests"] == 6 + 2 + 2  # the batch's, then b's and c's alone
+
+
+def test_batch_answers_cost_half(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("claude-test: {input: 3.0, output: 15.0}\n")
+    costs = {}
+    for mode in ("live", "batch"):
+        root = tmp_path / mode
+        root.mkdir()
+        with ScriptedServer({"batch_delay_ms": 0, "default": {"text": "ok fine"}}) as srv:
+            config = write_project(root, srv.url, cases("a"))
+            config.write_text(config.read_text() + f"prices: {prices}\n")
+            outcome = run(config, batch=mode == "batch", batch_poll_s=0.01, use_cache=False)
+        (record,) = read_records(outcome.path)
+        assert record.cost_usd
+        costs[mode] = record.cost_usd
+        assert outcome.summary["cost_usd"] == pytest.approx(record.cost_usd)
+    assert costs["batch"] == pytest.approx(costs["live"] * 0.5)
+
+
+def test_kill_while_polling_then_resume_reattaches(tmp_path: Path) -> None:
+    with ScriptedServer(script(delay_ms=2500)) as srv:
+        config = write_project(tmp_path, srv.url, cases(*IDS))
+        env = {**os.environ, "EVALKIT_ENGINE_KEY": KEY, "PYTHONUNBUFFERED": "1"}
+        argv = ["run", "-c", str(config), "-q", "--batch", "--batch-poll", "0.05", "--no-cache"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "evalkit", *argv],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        found: list[Path] = []
+        while time.monotonic() < deadline and not found:
+            found = [d for d in iter_run_dirs(tmp_path / "runs") if (d / BATCHES).exists()]
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.02)
+        assert found, "no batches.json"
+        proc.send_signal(signal.SIGKILL)  # while it polls: the batch is still in progress
+        proc.wait()
+        path = found[0]
+        assert read_manifest(path)["status"] == "running" and not read_records(path)
+        assert len(srv.batches.created) == 1
+
+        outcome = run(config, resume=path, batch_poll_s=0.05)
+        created = list(srv.batches.created)
+    assert created == [read_batches(path)["batches"][0]["id"]]  # re-attached, not resubmitted
+    assert outcome.status == "complete"
+    assert sorted(r.case_id for r in read_records(path)) == IDS
+    assert all(r.outcome is Outcome.PASS for r in read_records(path))
+
+
+def test_batch_needs_an_anthropic_target(
+    tmp_path: Path, exit_code: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_project(tmp_path, "http://127.0.0.1:9", cases("a"), target={"wire": "openai"})
+    assert exit_code(["run", "-c", str(config), "-q", "--batch"]) == 2
+    assert "OpenAI Batch API is not supported yet" in capsys.readouterr().err
+    assert not list(iter_run_dirs(tmp_path / "runs"))
