@@ -1,8 +1,9 @@
 """``evalkit run --batch``: the run's requests through the provider's batch API.
 
 Before the run loop starts, every case × repeat not answered from the cache is sent in batches
-(:class:`~evalkit.execution.batch.AnthropicBatches`). Each batch id is written to
-``batches.json`` in the run directory the moment the provider returns it, with the (case,
+(Anthropic Message Batches or the OpenAI Batch API, :mod:`evalkit.execution.batch`). Each
+batch id is written to ``batches.json`` in the run directory the moment the provider returns
+it, with the (case,
 repeat) behind each custom id, so a run that is stopped while polling and started again with
 ``--resume`` re-attaches to the same batches and never submits a request twice. Answers go to
 the run loop, which grades them like any other; a request the batch did not answer (errored,
@@ -19,7 +20,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evalkit.execution.batch import BATCH_SIZE, AnthropicBatches, BatchStatus
+from evalkit.base.exceptions import InputError
+from evalkit.execution.batch import (
+    BATCH_SIZE,
+    AnthropicBatches,
+    BatchStatus,
+    OpenAIBatches,
+    batch_api,
+)
 from evalkit.model.provider import Completion, Message, Provider
 from evalkit.storage.store import now_iso, write_run_file
 
@@ -32,7 +40,7 @@ Wanted = tuple[tuple[str, int], str, list[Message]]
 def read_batches(path: Path) -> dict[str, Any]:
     p = path / BATCHES
     if not p.exists():
-        return {"wire": "anthropic", "batches": []}
+        return {"batches": []}
     data: dict[str, Any] = json.loads(p.read_text("utf-8"))
     return data
 
@@ -50,8 +58,16 @@ async def answer_by_batch(
     progress: bool,
 ) -> tuple[dict[str, Completion], int, list[str]]:
     """Answers by cache key for ``wanted``, the requests the batches held, and the batch ids."""
-    api = AnthropicBatches(provider)
+    api = batch_api(provider)
     data = read_batches(path)
+    if data["batches"] and data.get("wire", api.wire) != api.wire:
+        raise InputError(
+            f"the run's batches were sent on the {data['wire']} wire, the target now speaks "
+            f"{api.wire}: start a new run",
+            path=path / BATCHES,
+            field="wire",
+        )
+    data["wire"] = api.wire
     by_key = {key: (cache, messages) for key, cache, messages in wanted}
     # re-attach: requests already in a recorded batch are never submitted again
     covered = {tuple(k) for b in data["batches"] for k in b["requests"].values()}
@@ -87,7 +103,9 @@ async def answer_by_batch(
     return answers, sent, [b["id"] for b in data["batches"]]
 
 
-async def _wait(api: AnthropicBatches, batch_id: str, *, poll_s: float, progress: bool) -> None:
+async def _wait(
+    api: AnthropicBatches | OpenAIBatches, batch_id: str, *, poll_s: float, progress: bool
+) -> None:
     """Poll until the batch has ended, with a progress line on stderr when asked for."""
     started = time.monotonic()
     last: BatchStatus | None = None

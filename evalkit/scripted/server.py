@@ -40,6 +40,8 @@ _ROUTES: dict[str, _wire.Wire] = {
     "/chat/completions": "openai",
 }
 _BATCHES = "/v1/messages/batches"
+_OPENAI_BATCHES = "/v1/batches"
+_FILES = "/v1/files"
 _CONTEXT = {
     "x-evalkit-case": "case",
     "x-evalkit-prompt-version": "prompt_version",
@@ -199,6 +201,14 @@ class _Handler(BaseHTTPRequestHandler):
                 status, body = store.retrieve(batch_id, self._base_url())
                 if status == 200:
                     return self._send(200, json.dumps(body).encode())
+        if path.startswith(_OPENAI_BATCHES + "/") and self._authorized():
+            status, body = store.retrieve_openai(path[len(_OPENAI_BATCHES) + 1 :])
+            if status == 200:
+                return self._send(200, json.dumps(body).encode())
+        if path.startswith(_FILES + "/") and path.endswith("/content") and self._authorized():
+            status, raw = store.file_content(path[len(_FILES) + 1 : -len("/content")])
+            if status == 200:
+                return self._send(200, raw)
         self._send_error(self._route(), 404, f"no such endpoint: GET {self.path}")
 
     def _base_url(self) -> str:
@@ -225,7 +235,13 @@ class _Handler(BaseHTTPRequestHandler):
             rule = answer.rule if answer else None
             owner._record(RecordedRequest(path, wire, body, context, status, fault, rule))
 
-        if path not in _ROUTES and path != _BATCHES:
+        if path == _FILES and self._authorized():
+            status, reply = owner.batches.create_file(raw, self.headers.get("content-type", ""))
+            record(status, None)
+            if status != 200:
+                return self._send_error("openai", status, str(reply.get("message")))
+            return self._send(200, json.dumps(reply).encode())
+        if path not in _ROUTES and path not in (_BATCHES, _OPENAI_BATCHES):
             record(404, None)
             return self._send_error(wire, 404, f"no such endpoint: POST {path}")
         try:
@@ -238,12 +254,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not (self.headers.get("x-api-key") or self.headers.get("authorization")):
             record(401, body)
             return self._send_error(wire, 401, "missing API key (x-api-key or Authorization)")
-        if path == _BATCHES:
-            render = partial(self._success_body, "anthropic")
-            status, reply = owner.batches.create(body, render, self._base_url())
+        if path in (_BATCHES, _OPENAI_BATCHES):
+            store = owner.batches
+            if path == _BATCHES:
+                render = partial(self._success_body, "anthropic")
+                status, reply = store.create(body, render, self._base_url())
+            else:
+                status, reply = store.create_openai(body, partial(self._success_body, "openai"))
             record(status, None)
             if status != 200:
-                return self._send_error("anthropic", status, str(reply.get("message")))
+                return self._send_error(wire, status, str(reply.get("message")))
             return self._send(200, json.dumps(reply).encode())
 
         remaining = owner._in_flight.enter()

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from evalkit.api.batch import BATCHES, read_batches
+from evalkit.execution.batch import batch_support
 from evalkit.model.outcome import Outcome
 from evalkit.scripted import ScriptedServer
 from evalkit.storage.store import iter_run_dirs, read_manifest, read_records
@@ -43,12 +44,19 @@ def script(delay_ms: float = 100) -> dict[str, Any]:
 
 
 def live(srv: ScriptedServer) -> list[Any]:
-    return [r for r in srv.requests if r.path.endswith("/v1/messages")]
+    return [r for r in srv.requests if r.path.endswith(("/v1/messages", "/chat/completions"))]
 
 
-def test_batch_run_answers_grades_and_retries_what_the_batch_did_not(tmp_path: Path) -> None:
+def url(srv: ScriptedServer, wire: str) -> str:
+    return srv.url if wire == "anthropic" else srv.openai_base_url
+
+
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_batch_run_answers_grades_and_retries_what_the_batch_did_not(
+    tmp_path: Path, wire: str
+) -> None:
     with ScriptedServer(script()) as srv:
-        config = write_project(tmp_path, srv.url, cases(*IDS))
+        config = write_project(tmp_path, url(srv, wire), cases(*IDS), target={"wire": wire})
         outcome = run(config, batch=True, batch_poll_s=0.02, use_cache=False)
         created = list(srv.batches.created)
         alone = live(srv)
@@ -58,6 +66,7 @@ def test_batch_run_answers_grades_and_retries_what_the_batch_did_not(tmp_path: P
     assert read_batches(outcome.path)["batches"][0]["id"] == created[0]
     manifest = read_manifest(outcome.path)
     assert manifest["batch"] is True and manifest["batches"] == created
+    assert read_batches(outcome.path)["wire"] == wire
     # b errored and c expired in the batch: each sent alone, failing once more, then answered
     assert sorted(r.context["case"] for r in alone) == ["b", "b", "c", "c"]
     assert records["a"].attempts == 1 and not records["a"].cached
@@ -66,7 +75,8 @@ def test_batch_run_answers_grades_and_retries_what_the_batch_did_not(tmp_path: P
     assert outcome.summary["requests"] == 6 + 2 + 2  # the batch's, then b's and c's alone
 
 
-def test_batch_answers_cost_half(tmp_path: Path) -> None:
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_batch_answers_cost_half(tmp_path: Path, wire: str) -> None:
     prices = tmp_path / "prices.yaml"
     prices.write_text("claude-test: {input: 3.0, output: 15.0}\n")
     costs = {}
@@ -74,7 +84,7 @@ def test_batch_answers_cost_half(tmp_path: Path) -> None:
         root = tmp_path / mode
         root.mkdir()
         with ScriptedServer({"batch_delay_ms": 0, "default": {"text": "ok fine"}}) as srv:
-            config = write_project(root, srv.url, cases("a"))
+            config = write_project(root, url(srv, wire), cases("a"), target={"wire": wire})
             config.write_text(config.read_text() + f"prices: {prices}\n")
             outcome = run(config, batch=mode == "batch", batch_poll_s=0.01, use_cache=False)
         (record,) = read_records(outcome.path)
@@ -84,9 +94,10 @@ def test_batch_answers_cost_half(tmp_path: Path) -> None:
     assert costs["batch"] == pytest.approx(costs["live"] * 0.5)
 
 
-def test_kill_while_polling_then_resume_reattaches(tmp_path: Path) -> None:
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_kill_while_polling_then_resume_reattaches(tmp_path: Path, wire: str) -> None:
     with ScriptedServer(script(delay_ms=2500)) as srv:
-        config = write_project(tmp_path, srv.url, cases(*IDS))
+        config = write_project(tmp_path, url(srv, wire), cases(*IDS), target={"wire": wire})
         env = {**os.environ, "EVALKIT_ENGINE_KEY": KEY, "PYTHONUNBUFFERED": "1"}
         argv = ["run", "-c", str(config), "-q", "--batch", "--batch-poll", "0.05", "--no-cache"]
         proc = subprocess.Popen(
@@ -116,10 +127,7 @@ def test_kill_while_polling_then_resume_reattaches(tmp_path: Path) -> None:
     assert all(r.outcome is Outcome.PASS for r in read_records(path))
 
 
-def test_batch_needs_an_anthropic_target(
-    tmp_path: Path, exit_code: Any, capsys: pytest.CaptureFixture[str]
-) -> None:
-    config = write_project(tmp_path, "http://127.0.0.1:9", cases("a"), target={"wire": "openai"})
-    assert exit_code(["run", "-c", str(config), "-q", "--batch"]) == 2
-    assert "OpenAI Batch API is not supported yet" in capsys.readouterr().err
-    assert not list(iter_run_dirs(tmp_path / "runs"))
+def test_batch_needs_a_provider_with_a_batch_api() -> None:
+    assert batch_support("anthropic", "") is None and batch_support("openai", "") is None
+    assert batch_support("scripted", "openai") is None
+    assert "not provider 'python'" in (batch_support("python", "") or "")

@@ -72,3 +72,51 @@ def test_bad_batches_are_refused() -> None:
     with ScriptedServer(SCRIPT) as srv:
         asyncio.run(go(srv))
         assert srv.batches.created == []
+
+
+def test_openai_batch_api_file_batch_output_and_error_files() -> None:
+    import json
+
+    import openai
+
+    async def go(srv: ScriptedServer) -> tuple[Any, Any, str, str]:
+        client = openai.AsyncOpenAI(base_url=srv.openai_base_url, api_key="k", max_retries=0)
+        try:
+            lines = [
+                json.dumps(
+                    {
+                        "custom_id": f"r{i}",
+                        "method": "POST",
+                        "url": "/v1/chat/completions",
+                        "body": {"model": "m", "messages": [{"role": "user", "content": t}]},
+                    }
+                )
+                for i, t in enumerate(["hi", "bad", "gone"])
+            ]
+            upload = await client.files.create(
+                file=("in.jsonl", "\n".join(lines).encode(), "application/jsonl"), purpose="batch"
+            )
+            created = await client.batches.create(
+                input_file_id=upload.id, endpoint="/v1/chat/completions", completion_window="24h"
+            )
+            await asyncio.sleep(0.4)
+            ended = await client.batches.retrieve(created.id)
+            assert ended.output_file_id and ended.error_file_id
+            output = (await client.files.content(ended.output_file_id)).text
+            errors = (await client.files.content(ended.error_file_id)).text
+        finally:
+            await client.close()
+        return created, ended, output, errors
+
+    with ScriptedServer(SCRIPT) as srv:
+        created, ended, output, errors = asyncio.run(go(srv))
+        assert srv.batches.created == [created.id]
+    assert created.status == "in_progress" and created.request_counts.total == 3
+    assert ended.status == "completed"
+    assert (ended.request_counts.completed, ended.request_counts.failed) == (1, 2)
+    (answer,) = [json.loads(line) for line in output.splitlines()]
+    assert answer["custom_id"] == "r0" and answer["response"]["status_code"] == 200
+    assert answer["response"]["body"]["choices"][0]["message"]["content"] == "ok"
+    failed = {row["custom_id"]: row for row in map(json.loads, errors.splitlines())}
+    assert failed["r1"]["response"]["status_code"] == 529
+    assert failed["r2"]["response"] is None and failed["r2"]["error"]["code"] == "batch_expired"
