@@ -141,6 +141,7 @@ async def rejudge_run_async(
             project_root=project.root if project is not None else None,
             run_id=run_id,
             grader_error_warning=warn_share,
+            selection=old.manifest.get("selection"),
         )
         summary["requests"] = 0  # no call to the system under test
         summary["judge_requests"] = sum(

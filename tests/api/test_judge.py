@@ -161,3 +161,18 @@ def _rejudge(project, run: Path) -> Path:
         return rejudge_run(run, project, judges, suite_judges=["grounded"])
     finally:
         cache.close()
+
+
+def test_rejudged_subset_still_says_it_is_a_subset(make_project, serve):
+    from evalkit.api.select import Selection
+
+    server = serve(SCRIPT)
+    root = _project(make_project, server.url)
+    project = load_config(root / "evalkit.yaml")
+    options = RunOptions(progress=False, retry=FAST, selection=Selection(cases=("a", "b")))
+    outcome = run_suite(load_suite(project, "demo"), options)
+    new = _rejudge(project, outcome.path)
+    summary = json.loads((new / "summary.json").read_text())
+    assert summary["selection"] == read_manifest(outcome.path)["selection"]
+    assert summary["selection"]["selected"] == 2 and summary["selection"]["total"] == 3
+    assert "subset: 2 of 3 cases (--case a --case b)" in (new / "report.md").read_text()

@@ -53,11 +53,11 @@ def url(srv: ScriptedServer, wire: str) -> str:
 
 @pytest.mark.parametrize("wire", ["anthropic", "openai"])
 def test_batch_run_answers_grades_and_retries_what_the_batch_did_not(
-    tmp_path: Path, wire: str
+    tmp_path: Path, wire: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with ScriptedServer(script()) as srv:
         config = write_project(tmp_path, url(srv, wire), cases(*IDS), target={"wire": wire})
-        outcome = run(config, batch=True, batch_poll_s=0.02, use_cache=False)
+        outcome = run(config, batch=True, batch_poll_s=0.02, use_cache=False, progress=True)
         created = list(srv.batches.created)
         alone = live(srv)
     records = {r.case_id: r for r in read_records(outcome.path)}
@@ -67,6 +67,11 @@ def test_batch_run_answers_grades_and_retries_what_the_batch_did_not(
     manifest = read_manifest(outcome.path)
     assert manifest["batch"] is True and manifest["batches"] == created
     assert read_batches(outcome.path)["wire"] == wire
+    # polling shows progress; OpenAI counts an expired request among the failed ones
+    err = capsys.readouterr().err
+    assert f"batch {created[0]}: 0/6 done" in err
+    failed = "errored 1, expired 1" if wire == "anthropic" else "errored 2, expired 0"
+    assert f"batch {created[0]}: 6/6 done (succeeded 4, {failed}, canceled 0)" in err
     # b errored and c expired in the batch: each sent alone, failing once more, then answered
     assert sorted(r.context["case"] for r in alone) == ["b", "b", "c", "c"]
     assert records["a"].attempts == 1 and not records["a"].cached
