@@ -57,7 +57,8 @@ async def answer_by_batch(
     poll_s: float,
     progress: bool,
 ) -> tuple[dict[str, Completion], int, list[str]]:
-    """Answers by cache key for ``wanted``, the requests the batches held, and the batch ids."""
+    """Answers by cache key for ``wanted``, the requests submitted now (not those of batches
+    re-attached to: an earlier process sent them), and every batch id of the run."""
     api = batch_api(provider)
     data = read_batches(path)
     if data["batches"] and data.get("wire", api.wire) != api.wire:
@@ -72,6 +73,7 @@ async def answer_by_batch(
     # re-attach: requests already in a recorded batch are never submitted again
     covered = {tuple(k) for b in data["batches"] for k in b["requests"].values()}
     fresh = [key for key in by_key if key not in covered]
+    sent = len(fresh)
     for start in range(0, len(fresh), BATCH_SIZE):
         chunk = fresh[start : start + BATCH_SIZE]
         ids = {f"r{i}": key for i, key in enumerate(chunk)}
@@ -85,7 +87,6 @@ async def answer_by_batch(
         )
         _write(path, data)  # at once: a kill from here on re-attaches instead of resubmitting
     answers: dict[str, Completion] = {}
-    sent = 0
     for batch in data["batches"]:
         mine = {c: tuple(k) for c, k in batch["requests"].items() if tuple(k) in by_key}
         if not mine:
@@ -93,10 +94,7 @@ async def answer_by_batch(
         await _wait(api, batch["id"], poll_s=poll_s, progress=progress)
         for custom_id, outcome in (await api.results(batch["id"])).items():
             key = mine.get(custom_id)
-            if key is None:
-                continue
-            sent += 1
-            if isinstance(outcome, Completion):
+            if key is not None and isinstance(outcome, Completion):
                 answers[by_key[key][0]] = outcome
         batch["collected_at"] = now_iso()
     _write(path, data)

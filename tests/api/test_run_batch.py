@@ -128,6 +128,7 @@ def test_kill_while_polling_then_resume_reattaches(tmp_path: Path, wire: str) ->
         created = list(srv.batches.created)
     assert created == [read_batches(path)["batches"][0]["id"]]  # re-attached, not resubmitted
     assert outcome.status == "complete"
+    assert outcome.summary["requests"] == 4  # b and c alone, twice each: no batch request again
     assert sorted(r.case_id for r in read_records(path)) == IDS
     assert all(r.outcome is Outcome.PASS for r in read_records(path))
 
