@@ -61,4 +61,3 @@ def command(
         stored=stored,
     )
     sys.exit(code)
-
