@@ -27,6 +27,7 @@ from evalkit.model.config import (
     read_config,
     target_spec,
 )
+from evalkit.model.conversation import resolve_tools
 from evalkit.model.golden import Case, GoldenSet, load_golden
 from evalkit.model.prompt import load_prompt
 from evalkit.model.provider import Message
@@ -97,6 +98,7 @@ def load_suite(
     _check_target(target, project, name)
 
     golden = load_golden(project.resolve(suite.goldens))
+    resolve_tools(golden, project.root)  # tools-file references of conversation cases
     prompt_path = prompt_override or target.prompt
     prompt = load_prompt(project.resolve(prompt_path)) if prompt_path else None
 

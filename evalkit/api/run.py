@@ -44,6 +44,7 @@ from evalkit.model.golden import Case
 from evalkit.model.pricing import PriceTable, load_prices
 from evalkit.model.provider import CallContext, Completion, Provider, TargetSpec
 from evalkit.model.record import CaseRecord, JudgeVerdict, Usage
+from evalkit.model.trajectory import trajectory_of
 from evalkit.report.progress import RunProgress
 from evalkit.report.runfiles import write_summary_and_report
 from evalkit.storage.rundir import prepare_run_dir
@@ -358,6 +359,7 @@ async def _run_case(
             ctx,
             cached=hit,
             limiter_key=state.limiter_key,
+            target=suite.target,
         )
         sent = generated.requests if isinstance(generated, Generated) else generated.attempts
         state.requests += sent
@@ -365,6 +367,7 @@ async def _run_case(
         return generated
     case = pc.case
     completion = generated.completion
+    trajectory = trajectory_of(completion)
     cost = state.prices.cost(
         completion.model or suite.target.model,
         completion.input_tokens,
@@ -382,6 +385,7 @@ async def _run_case(
         input_tokens=completion.input_tokens,
         output_tokens=completion.output_tokens,
         base_dir=suite.project.root,
+        trajectory=trajectory,
     )
     results = await evaluate_checks(pc.checks, check_ctx)
     applicable = [g for g in graders if judge_applies(g.name, case, suite.config.judges)]
@@ -413,6 +417,7 @@ async def _run_case(
         cached=generated.cached,
         score=score,
         finished_at=now_iso(),
+        trajectory=trajectory,
     )
 
 
@@ -480,7 +485,8 @@ async def _answer_by_batch(
     wanted = [
         ((pc.case.id, r), state.keys[(pc.case.id, r)], pc.messages)
         for pc, r in todo
-        if state.keys[(pc.case.id, r)] not in state.prefetched
+        # a conversation's tool loop needs each reply before the next request: not batchable
+        if state.keys[(pc.case.id, r)] not in state.prefetched and not pc.case.is_conversation
     ]
     progress = options.progress if options.progress is not None else sys.stderr.isatty()
     answers, sent, ids = await answer_by_batch(

@@ -15,6 +15,7 @@ from evalkit.base.exceptions import AuthError, ProviderError
 from evalkit.base.redact import redact
 from evalkit.execution.cache import ResponseCache, cache_key
 from evalkit.execution.provider.retry import call_with_retries
+from evalkit.execution.trajectory import conversation_identity, converse
 from evalkit.model.config import PreparedCase
 from evalkit.model.outcome import Outcome
 from evalkit.model.provider import CallContext, Completion, Provider, TargetSpec
@@ -45,6 +46,8 @@ def generation_key(target: TargetSpec, pc: PreparedCase, repeat: int) -> str:
     """The response-cache key of one case × repeat on ``target``."""
     # without a prompt (python callables) the case's variables are the input
     extra = None if pc.messages else {"vars": pc.case.vars}
+    if pc.case.is_conversation:  # the turns, tools and tool results decide the answer too
+        extra = {**(extra or {}), **conversation_identity(pc.case, target)}
     return cache_key(target, pc.messages, dict(target.params), repeat, extra=extra)
 
 
@@ -59,10 +62,12 @@ async def generate(
     *,
     cached: Completion | None = None,
     limiter_key: str | None = None,
+    target: TargetSpec | None = None,
 ) -> Generated | CaseRecord:
     """The system's answer (``cached``, else a retried call stored in ``cache``), or an error
     record whose ``attempts`` counts the requests sent. ``limiter_key`` names the endpoint's
-    adaptive limiter (:mod:`evalkit.execution.throttle`)."""
+    adaptive limiter (:mod:`evalkit.execution.throttle`). A conversation case runs its whole
+    tool loop (:mod:`evalkit.execution.trajectory`; ``target`` names its ``tool_runner``)."""
     case = pc.case
     if cached is not None:
         # the latency measured when the answer was produced, so latency checks still grade it
@@ -75,7 +80,12 @@ async def generate(
 
     started = time.perf_counter()
     try:
-        completion, attempts = await call_with_retries(call, policy, key=limiter_key)
+        if case.is_conversation:
+            completion, attempts = await converse(
+                provider, pc.messages, case, policy, ctx, target, limiter_key=limiter_key
+            )
+        else:
+            completion, attempts = await call_with_retries(call, policy, key=limiter_key)
     except AuthError as exc:
         raise AuthError(
             f"the provider refused the credentials ({exc.message}); check the API key "

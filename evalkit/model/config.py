@@ -40,6 +40,7 @@ class TargetConfig(BaseModel):
     timeout: float = Field(default=60.0, gt=0)
     script: str | None = None
     wire: Literal["anthropic", "openai"] = "anthropic"
+    tool_runner: str | None = None  # module:function answering tool calls (conversation cases)
 
 
 class RetryConfig(BaseModel):
@@ -183,4 +184,5 @@ def target_spec(target: TargetConfig, project: ProjectConfig) -> TargetSpec:
         script=script,
         wire=target.wire,
         project_dir=str(project.root),
+        tool_runner=target.tool_runner,
     )

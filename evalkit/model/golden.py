@@ -14,6 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from evalkit.base.exceptions import InputError
 from evalkit.base.files import DuplicateKeyError, csv_header, loads_json, read_text
 from evalkit.base.yamlpos import load_yaml, pydantic_error_to_input_error
+from evalkit.model.conversation import (
+    DEFAULT_MAX_TURNS,
+    CaseTurn,
+    ToolDef,
+    ToolResultRule,
+    Turn,
+    check_case,
+    conversation_turns,
+)
 
 
 class ContextDoc(BaseModel):
@@ -38,6 +47,11 @@ class Case(BaseModel):
     judges: list[str] = Field(default_factory=list)
     skip_judges: list[str] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # conversation cases (evalkit.model.conversation): the turns so far and the tools
+    messages: list[CaseTurn] = Field(default_factory=list)
+    tools: list[ToolDef] | str | None = None
+    tool_results: list[ToolResultRule] = Field(default_factory=list)
+    max_turns: int = Field(default=DEFAULT_MAX_TURNS, ge=1, le=100)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -54,6 +68,19 @@ class Case(BaseModel):
         }
         merged.update(self.vars)
         return merged
+
+    @property
+    def is_conversation(self) -> bool:
+        """Whether the case runs as a conversation (turns and/or tools), not one prompt."""
+        return bool(self.messages) or self.tools is not None
+
+    def tool_defs(self) -> list[ToolDef]:
+        """The case's tools once resolved (a tools file reference is loaded with the suite)."""
+        return self.tools if isinstance(self.tools, list) else []
+
+    def turns(self) -> list[Turn]:
+        """The conversation so far in the neutral turn shape (validated at load)."""
+        return conversation_turns(self.messages)
 
 
 class GoldenSet(BaseModel):
@@ -95,6 +122,7 @@ def load_golden(path: str | Path) -> GoldenSet:
             case = Case.model_validate(raw)
         except ValidationError as exc:
             raise pydantic_error_to_input_error(exc, p, positions, default_line=line) from None
+        check_case(case, p, line)
         if case.id in lines:
             raise InputError(
                 f"duplicate case id {case.id!r} (first defined on line {lines[case.id]})",

@@ -39,6 +39,9 @@ class Completion:
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: tool calls the model asked for: ``{"id", "name", "arguments"}`` (arguments parsed from
+    #: JSON; the raw text when they were not JSON); a ``result`` key when the system ran it
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def truncated(self) -> bool:
@@ -64,6 +67,8 @@ class TargetSpec:
     # scripted provider only
     script: str | None = None
     wire: Literal["anthropic", "openai"] = "anthropic"
+    #: ``module:function`` answering tool calls no case ``tool_results`` rule matched
+    tool_runner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,3 +99,18 @@ class Provider(Protocol):
     ) -> Completion: ...
 
     async def aclose(self) -> None: ...
+
+
+class ToolProvider(Protocol):
+    """A provider that can hold a conversation with tools (see evalkit.model.conversation for
+    the neutral turn shape: system / user / assistant with ``tool_calls`` / tool turns)."""
+
+    async def complete_tools(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        params: dict[str, Any],
+        ctx: CallContext,
+    ) -> Completion:
+        """One model turn; the reply's ``tool_calls`` say which tools it wants run."""
+        ...

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from evalkit.model.outcome import CheckResult, Outcome
+from evalkit.model.trajectory import Trajectory
 
 
 class ErrorInfo(BaseModel):
@@ -89,6 +90,8 @@ class CaseRecord(BaseModel):
     cached: bool = False
     score: float | None = None
     finished_at: str = ""
+    #: conversation cases: every turn, tool call and result (None for single-prompt cases)
+    trajectory: Trajectory | None = None
 
     @property
     def key(self) -> tuple[str, int]:

@@ -11,12 +11,15 @@ is an error naming ``file:line: field`` rather than a silently unmatched rule::
         fault: {status: 429, retry_after: 1, times: 2}
 
 Rules match on any subset of ``case``, ``prompt`` (version or label), ``purpose`` (``target``,
-``judge:<name>``, or ``judge`` for any judge), ``model`` and ``contains`` (a substring of any
-user message, so instructor's follow-up requests still match). A rule answers with ``text``,
-``json`` (a tool call when the request asks for one, else JSON text) or ``sequence`` (successive
-replies, the last repeating). Faults: ``{status: N}`` (with ``retry_after`` seconds or
-``retry_after_ms``), ``{hang: s}`` (wait, then reply, or close if the rule has no reply),
-``{malformed: true}`` (a cut-off 200 body), ``{drop: true}`` (close without a reply).
+``judge:<name>``, or ``judge`` for any judge), ``model``, ``contains`` (a substring of any
+user message, so instructor's follow-up requests still match) and ``turn`` (in a conversation:
+the assistant turns in the request + 1, so a tool-using agent is scripted turn by turn without
+any state on the server). A rule answers with ``text``, ``json`` (a tool call when the request
+asks for one, else JSON text), ``tool_calls`` (``[{name, arguments}]``, with optional ``text``)
+or ``sequence`` (successive replies, the last repeating). Faults: ``{status: N}`` (with
+``retry_after`` seconds or ``retry_after_ms``), ``{hang: s}`` (wait, then reply, or close if
+the rule has no reply), ``{malformed: true}`` (a cut-off 200 body), ``{drop: true}`` (close
+without a reply).
 ``rate_limit: {max_in_flight: 20}`` answers 429 whenever more requests are in flight.
 
 Faults and ``sequence`` positions are counted per rule, case and purpose, so concurrent cases
@@ -47,6 +50,19 @@ class When(BaseModel):
     )
     model: str | None = None
     contains: str | None = Field(default=None, description="substring of a user message")
+    turn: int | None = Field(
+        default=None, ge=1, description="model turn of a conversation: assistant turns so far + 1"
+    )
+
+
+class ScriptedToolCall(BaseModel):
+    """A tool call the scripted model makes; ``arguments`` as a string is sent verbatim (to
+    script arguments that are not JSON, on the OpenAI wire)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    arguments: dict[str, Any] | str = Field(default_factory=dict)
 
 
 class Usage(BaseModel):
@@ -69,15 +85,22 @@ class ReplyFields(BaseModel):
     usage: Usage | None = None
     latency_ms: float | None = Field(default=None, ge=0)
     finish_reason: Literal["stop", "length"] | None = None
+    #: the model calls these tools (``text``, if given, is said beside the calls)
+    tool_calls: list[ScriptedToolCall] | None = Field(default=None, min_length=1)
 
 
 class Reply(ReplyFields):
-    """One answer: text, or a JSON object (served as a tool call when the request asks)."""
+    """One answer: text, a JSON object (served as a tool call when the request asks), or
+    tool calls (with optional text)."""
 
     @model_validator(mode="after")
     def _one_body(self) -> Reply:
+        if self.tool_calls is not None:
+            if self.json_ is not None:
+                raise ValueError("give 'tool_calls' (with optional 'text') or 'json', not both")
+            return self
         if (self.text is None) == (self.json_ is None):
-            raise ValueError("give exactly one of 'text' or 'json'")
+            raise ValueError("give exactly one of 'text', 'json' or 'tool_calls'")
         return self
 
 
@@ -123,12 +146,18 @@ class Rule(ReplyFields):
 
     @model_validator(mode="after")
     def _one_reply(self) -> Rule:
-        given = [self.text is not None, self.json_ is not None, self.sequence is not None]
+        calls = self.tool_calls is not None
+        given = [
+            self.text is not None and not calls,
+            self.json_ is not None,
+            self.sequence is not None,
+            calls,
+        ]
         if sum(given) > 1:
-            raise ValueError("give only one of 'text', 'json' or 'sequence'")
+            raise ValueError("give only one of 'text', 'json', 'tool_calls' or 'sequence'")
         permanent_fault = self.fault is not None and self.fault.times is None
         if not any(given) and not permanent_fault:
-            raise ValueError("give one of 'text', 'json' or 'sequence'")
+            raise ValueError("give one of 'text', 'json', 'tool_calls' or 'sequence'")
         return self
 
 
@@ -189,6 +218,8 @@ class Incoming:
     prompt_version: str | None = None
     prompt_label: str | None = None
     purpose: str | None = None
+    #: assistant turns in the request + 1
+    turn: int = 1
 
 
 @dataclass(frozen=True)
@@ -255,6 +286,8 @@ def _matches(when: When, req: Incoming) -> bool:
     if when.purpose is not None and not _purpose_matches(when.purpose, req.purpose or "target"):
         return False
     if when.model is not None and when.model != req.model:
+        return False
+    if when.turn is not None and when.turn != req.turn:
         return False
     return when.contains is None or when.contains in req.user_text
 

@@ -302,6 +302,7 @@ class _Handler(BaseHTTPRequestHandler):
                 prompt_version=context.get("prompt_version"),
                 prompt_label=context.get("prompt_label"),
                 purpose=context.get("purpose"),
+                turn=parsed.turn,
             )
         )
         record(_status_of(answer), body, answer)
@@ -342,6 +343,24 @@ class _Handler(BaseHTTPRequestHandler):
         self, wire: _wire.Wire, parsed: _wire.ParsedRequest, reply: ReplyFields
     ) -> bytes:
         owner = self.server.owner
+        if reply.tool_calls:  # an agent calling tools: served as scripted, no profile applies
+            calls = [(c.name, c.arguments) for c in reply.tool_calls]
+            tokens = reply.usage or None
+            usage = (
+                (tokens.input_tokens, tokens.output_tokens)
+                if tokens
+                else (_profiles.tokens(parsed.input_chars), _profiles.tokens(len(str(calls))))
+            )
+            payload = _wire.reply_body(
+                wire,
+                parsed,
+                text=reply.text,
+                obj=None,
+                usage=usage,
+                truncated=reply.finish_reason == "length",
+                tool_calls=calls,
+            )
+            return json.dumps(payload, ensure_ascii=False).encode()
         obj = reply.json_ if reply.text is None else None
         out = reply.text if reply.text is not None else json.dumps(obj, ensure_ascii=False)
         given = reply.usage

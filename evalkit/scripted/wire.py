@@ -50,6 +50,8 @@ class ParsedRequest:
     max_tokens: int | None = None
     #: the system prompt's text (a prompt cache keys on it)
     system_text: str = ""
+    #: assistant turns in the request + 1 (which turn of a conversation this is)
+    turn: int = 1
 
 
 def parse_request(wire: Wire, body: dict[str, Any]) -> ParsedRequest:
@@ -89,6 +91,7 @@ def parse_request(wire: Wire, body: dict[str, Any]) -> ParsedRequest:
         tool_choice_object=isinstance(body.get("tool_choice"), dict),
         max_tokens=limit if isinstance(limit, int) and not isinstance(limit, bool) else None,
         system_text=system,
+        turn=1 + sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "assistant"),
     )
 
 
@@ -129,10 +132,14 @@ def reply_body(
     truncated: bool,
     cache: tuple[int, int] = (0, 0),
     as_tool: bool | None = None,
+    tool_calls: list[tuple[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A success body: ``obj`` becomes a tool call when the request asked for one (unless
-    ``as_tool`` says otherwise). ``usage`` is (uncached input, output) tokens and ``cache``
+    ``as_tool`` says otherwise); ``tool_calls`` ((name, arguments) pairs) are the model calling
+    tools, beside ``text`` if any. ``usage`` is (uncached input, output) tokens and ``cache``
     (read, written) input tokens, reported the way each wire does."""
+    if tool_calls:
+        return _tool_calls_body(wire, req, text, tool_calls, usage, truncated)
     if as_tool is None:
         as_tool = req.structured == "tool"
     as_tool = as_tool and obj is not None
@@ -189,6 +196,68 @@ def reply_body(
         "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
         "usage": openai_usage,
+    }
+
+
+def _tool_calls_body(
+    wire: Wire,
+    req: ParsedRequest,
+    text: str | None,
+    calls: list[tuple[str, Any]],
+    usage: tuple[int, int],
+    truncated: bool,
+) -> dict[str, Any]:
+    """The model calling tools: Anthropic ``tool_use`` blocks / OpenAI ``tool_calls``."""
+    model = req.model or "scripted"
+    tokens_in, tokens_out = usage
+    if wire == "anthropic":
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+        blocks += [
+            {"type": "tool_use", "id": _id("toolu_"), "name": name, "input": args}
+            for name, args in calls
+        ]
+        return {
+            "id": _id("msg_"),
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": blocks,
+            "stop_reason": "max_tokens" if truncated else "tool_use",
+            "stop_sequence": None,
+            "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
+        }
+    message = {
+        "role": "assistant",
+        "content": text or None,
+        "tool_calls": [
+            {
+                "id": _id("call_"),
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "arguments": args if isinstance(args, str) else json.dumps(args),
+                },
+            }
+            for name, args in calls
+        ],
+    }
+    choice = {
+        "index": 0,
+        "message": message,
+        "finish_reason": "length" if truncated else "tool_calls",
+        "logprobs": None,
+    }
+    return {
+        "id": _id("chatcmpl-"),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [choice],
+        "usage": {
+            "prompt_tokens": tokens_in,
+            "completion_tokens": tokens_out,
+            "total_tokens": tokens_in + tokens_out,
+        },
     }
 
 

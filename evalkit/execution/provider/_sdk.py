@@ -77,7 +77,13 @@ class SDKProvider:
         raise NotImplementedError
 
     def _fields(self, messages: list[Message]) -> dict[str, Any]:
-        """The messages as this wire's keyword arguments (``messages``, ``system``, ...)."""
+        """The messages as this wire's keyword arguments (``messages``, ``system``, ...);
+        conversation turns (tool calls, tool results) arrive in the neutral shape of
+        :mod:`evalkit.model.conversation`."""
+        raise NotImplementedError
+
+    def _tool_fields(self, tools: list[dict[str, Any]]) -> dict[str, Any]:
+        """``{name, description, parameters}`` tool definitions as this wire's ``tools``."""
         raise NotImplementedError
 
     def _wire_params(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -124,8 +130,23 @@ class SDKProvider:
         self, messages: list[Message], params: dict[str, Any], ctx: CallContext
     ) -> Completion:
         """One request, no retries; errors come back as ProviderError with a kind."""
+        return await self._send(messages, params, ctx, {})
+
+    async def complete_tools(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        params: dict[str, Any],
+        ctx: CallContext,
+    ) -> Completion:
+        """One turn of a conversation with tools; the reply's ``tool_calls`` are parsed."""
+        return await self._send(messages, params, ctx, self._tool_fields(tools) if tools else {})
+
+    async def _send(
+        self, messages: list[Any], params: dict[str, Any], ctx: CallContext, extra: dict[str, Any]
+    ) -> Completion:
         client = self._get_client()
-        kwargs = {**self.request_kwargs(params, ctx), **self._fields(messages)}
+        kwargs = {**self.request_kwargs(params, ctx), **self._fields(messages), **extra}
         secret = client.api_key
         try:
             raw = await _raw(self._create(client))(model=self._spec.model, **kwargs)

@@ -61,17 +61,23 @@ class AnthropicProvider(SDKProvider):
         return create
 
     def _fields(self, messages: list[Message]) -> dict[str, Any]:
-        fields: dict[str, Any] = {
-            "messages": [
-                {"role": m["role"], "content": m["content"]}
-                for m in messages
-                if m["role"] != "system"
-            ]
-        }
+        fields: dict[str, Any] = {"messages": anthropic_turns(messages)}
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
         if system:
             fields["system"] = system
         return fields
+
+    def _tool_fields(self, tools: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "tools": [
+                {
+                    "name": t["name"],
+                    "description": t["description"],
+                    "input_schema": t["parameters"],
+                }
+                for t in tools
+            ]
+        }
 
     def _wire_params(self, params: dict[str, Any]) -> dict[str, Any]:
         """max_tokens is required by the Messages API; ``stop`` is ``stop_sequences`` there."""
@@ -97,9 +103,15 @@ def _completion(reply: Any) -> Completion:
             "response is not an Anthropic message", kind="malformed", retryable=True
         )
     text = "".join(block.text for block in content if getattr(block, "type", None) == "text")
+    calls = [
+        {"id": block.id, "name": block.name, "arguments": block.input}
+        for block in content
+        if getattr(block, "type", None) == "tool_use"
+    ]
     tokens_in, tokens_out, read, write = _common.usage_counts(usage)
     return Completion(
         text=text,
+        tool_calls=calls,
         input_tokens=tokens_in,
         output_tokens=tokens_out,
         model=reply.model or "",
@@ -107,3 +119,39 @@ def _completion(reply: Any) -> Completion:
         cache_read_tokens=read,
         cache_write_tokens=write,
     )
+
+
+def anthropic_turns(messages: list[Any]) -> list[dict[str, Any]]:
+    """Neutral turns as Messages API turns: tool calls become ``tool_use`` blocks of the
+    assistant turn, and the tool turns answering them one user turn of ``tool_result`` blocks
+    (the API wants every result of a turn in the next user message)."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        role = m["role"]
+        if role == "system":
+            continue
+        if role == "tool":
+            block: dict[str, Any] = {
+                "type": "tool_result",
+                "tool_use_id": m["tool_call_id"],
+                "content": m["content"],
+            }
+            if m.get("is_error"):
+                block["is_error"] = True
+            last = out[-1] if out else None
+            if last and last["role"] == "user" and isinstance(last["content"], list):
+                last["content"].append(block)
+            else:
+                out.append({"role": "user", "content": [block]})
+        elif role == "assistant" and m.get("tool_calls"):
+            blocks: list[dict[str, Any]] = (
+                [{"type": "text", "text": m["content"]}] if m["content"] else []
+            )
+            blocks += [
+                {"type": "tool_use", "id": c["id"], "name": c["name"], "input": c["arguments"]}
+                for c in m["tool_calls"]
+            ]
+            out.append({"role": "assistant", "content": blocks})
+        else:
+            out.append({"role": role, "content": m["content"]})
+    return out

@@ -7,6 +7,7 @@ The SDK is imported on first use (``import openai`` costs seconds). SDK retries 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +66,10 @@ class OpenAIProvider(SDKProvider):
         return create
 
     def _fields(self, messages: list[Message]) -> dict[str, Any]:
-        return {"messages": list(messages)}
+        return {"messages": [_openai_turn(m) for m in messages]}
+
+    def _tool_fields(self, tools: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"tools": [{"type": "function", "function": dict(t)} for t in tools]}
 
     def _map_error(self, exc: BaseException, secret: str | None) -> ProviderError:
         return map_error(exc, secret=secret)
@@ -80,8 +84,18 @@ def _completion(reply: Any) -> Completion:
         raise ProviderError("response has no choices", kind="malformed", retryable=True)
     choice = choices[0]
     tokens_in, tokens_out, read, write = _common.usage_counts(getattr(reply, "usage", None))
+    calls = [
+        {
+            "id": call.id,
+            "name": call.function.name,
+            "arguments": _arguments(call.function.arguments),
+        }
+        for call in getattr(choice.message, "tool_calls", None) or []
+        if getattr(call, "function", None) is not None
+    ]
     return Completion(
         text=choice.message.content or "",
+        tool_calls=calls,
         input_tokens=tokens_in,
         output_tokens=tokens_out,
         model=getattr(reply, "model", "") or "",
@@ -89,3 +103,39 @@ def _completion(reply: Any) -> Completion:
         cache_read_tokens=read,
         cache_write_tokens=write,
     )
+
+
+def _arguments(raw: Any) -> Any:
+    """Parsed tool-call arguments; the raw text when the model sent something not JSON (the
+    tool checks then fail the call, naming it, instead of the case erroring)."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _openai_turn(m: Any) -> dict[str, Any]:
+    """A neutral turn on the Chat Completions wire (tool calls carry JSON-string arguments)."""
+    if m["role"] == "tool":
+        return {"role": "tool", "tool_call_id": m["tool_call_id"], "content": m["content"]}
+    if m["role"] == "assistant" and m.get("tool_calls"):
+        return {
+            "role": "assistant",
+            "content": m["content"] or None,
+            "tool_calls": [
+                {
+                    "id": c["id"],
+                    "type": "function",
+                    "function": {
+                        "name": c["name"],
+                        "arguments": c["arguments"]
+                        if isinstance(c["arguments"], str)
+                        else json.dumps(c["arguments"]),
+                    },
+                }
+                for c in m["tool_calls"]
+            ],
+        }
+    return {"role": m["role"], "content": m["content"]}

@@ -4,15 +4,20 @@ Calling convention (chosen so the simplest function works and richer ones opt in
 
 * ``def answer(messages, params)``: the default, called positionally with the rendered chat
   messages (``[{"role", "content"}]``) and the params dict;
-* a function whose parameters are all named among ``messages``, ``params``, ``vars`` and
-  ``ctx`` gets exactly those, by keyword: ``vars`` is the case's template variables (for a
-  pipeline that wants the raw question, not a rendered prompt), ``ctx`` the
-  :class:`~evalkit.model.provider.CallContext` (case id, prompt version, repeat).
+* a function whose parameters are all named among ``messages``, ``params``, ``vars``,
+  ``ctx`` and ``tools`` gets exactly those, by keyword: ``vars`` is the case's template
+  variables (for a pipeline that wants the raw question, not a rendered prompt), ``ctx`` the
+  :class:`~evalkit.model.provider.CallContext` (case id, prompt version, repeat), ``tools``
+  the case's tool definitions (``[{name, description, parameters}]``) in a conversation case.
 
 It may be sync (run in a worker thread so it cannot stall the event loop) or async, and
 returns either a ``str`` or a dict ``{"text", "input_tokens", "output_tokens"}`` (optionally
-``model`` and ``finish_reason``). An exception it raises becomes a non-retryable
-``ProviderError(kind="callable")``: it is a bug in the callable, and retrying would repeat it.
+``model`` and ``finish_reason``). In a conversation case the dict may hold ``tool_calls``:
+``[{"name", "arguments"}]`` asks evalkit to run those tools and call again with their results
+(the turns in ``messages`` then include them); a call that carries a ``result`` was run by the
+system itself (an agent with its own loop returning its trajectory) and is only recorded.
+An exception it raises becomes a non-retryable ``ProviderError(kind="callable")``: it is a
+bug in the callable, and retrying would repeat it.
 A callable that raises :class:`ProviderError` itself decides its own kind and retryability.
 A timeout is not retried either: a sync function's thread cannot be stopped, so retrying would
 pile up threads.
@@ -31,7 +36,7 @@ from evalkit.base.imports import import_object
 from evalkit.base.redact import redact
 from evalkit.model.provider import CallContext, Completion, Message, TargetSpec
 
-_NAMED = frozenset({"messages", "params", "vars", "ctx"})
+_NAMED = frozenset({"messages", "params", "vars", "ctx", "tools"})
 
 
 def load_callable(target: str, base_dir: str | Path | None = None) -> Callable[..., Any]:
@@ -65,7 +70,7 @@ def _named_parameters(fn: Callable[..., Any], target: str) -> tuple[str, ...] | 
         return None
     raise InputError(
         f"{target!r} must accept (messages, params) or parameters named among "
-        "messages, params, vars, ctx",
+        "messages, params, vars, ctx, tools",
         field="target.callable",
     )
 
@@ -91,12 +96,37 @@ class PythonProvider:
         self, messages: list[Message], params: dict[str, Any], ctx: CallContext
     ) -> Completion:
         """Run the callable once under the target's timeout."""
+        return await self._call(list(messages), None, params, ctx)
+
+    async def complete_tools(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        params: dict[str, Any],
+        ctx: CallContext,
+    ) -> Completion:
+        """One turn of a conversation: the callable sees the turns so far and the tools."""
+        return await self._call(messages, tools, params, ctx)
+
+    async def _call(
+        self,
+        messages: list[Any],
+        tools: list[dict[str, Any]] | None,
+        params: dict[str, Any],
+        ctx: CallContext,
+    ) -> Completion:
         merged = {**self._spec.params, **params}
         if self._named is None:
             args: tuple[Any, ...] = (messages, merged)
             kwargs: dict[str, Any] = {}
         else:
-            available = {"messages": messages, "params": merged, "vars": ctx.variables, "ctx": ctx}
+            available = {
+                "messages": messages,
+                "params": merged,
+                "vars": ctx.variables,
+                "ctx": ctx,
+                "tools": tools or [],
+            }
             args, kwargs = (), {name: available[name] for name in self._named}
         try:
             if self._is_async:
@@ -129,11 +159,40 @@ def _completion(result: Any, model: str) -> Completion:
                 output_tokens=int(result.get("output_tokens") or 0),
                 model=str(result.get("model") or model),
                 finish_reason=result.get("finish_reason"),
+                tool_calls=_tool_calls(result.get("tool_calls")),
             )
         except (TypeError, ValueError):
             pass
     raise ProviderError(
-        "callable must return a str or a dict with a str 'text' and integer token counts, "
-        f"got {type(result).__name__}",
+        "callable must return a str or a dict with a str 'text', integer token counts and "
+        f"'tool_calls' as [{{name, arguments}}], got {_shape(result)}",
         kind="callable",
     )
+
+
+def _shape(result: Any) -> str:
+    if isinstance(result, dict):
+        return "a dict with keys " + ", ".join(sorted(map(str, result)))
+    return type(result).__name__
+
+
+def _tool_calls(raw: Any) -> list[dict[str, Any]]:
+    """``tool_calls`` of a callable's reply, each with an id; a ValueError when malformed."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ValueError("tool_calls must be a list")
+    calls: list[dict[str, Any]] = []
+    for index, call in enumerate(raw):
+        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+            raise ValueError("each tool call needs a str 'name'")
+        out = {
+            "id": str(call.get("id") or f"py_{index}"),
+            "name": call["name"],
+            "arguments": call.get("arguments", {}),
+        }
+        if "result" in call:
+            out["result"] = call["result"]
+            out["is_error"] = bool(call.get("is_error", False))
+        calls.append(out)
+    return calls

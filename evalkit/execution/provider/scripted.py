@@ -95,6 +95,16 @@ class ScriptedProvider:
         """One request to the scripted server through the real SDK."""
         return await self.delegate.complete(messages, params, ctx)
 
+    async def complete_tools(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        params: dict[str, Any],
+        ctx: CallContext,
+    ) -> Completion:
+        """One conversation turn with tools, through the real SDK."""
+        return await self.delegate.complete_tools(messages, tools, params, ctx)
+
     async def aclose(self) -> None:
         """Close the SDK client; stop the shared server if this was its last user."""
         await self.delegate.aclose()

@@ -44,6 +44,7 @@ from evalkit.grading.check._jsonpath import compile_path
 from evalkit.grading.check._regex import RegexTimeout, compile_regex
 from evalkit.model.golden import Case
 from evalkit.model.outcome import CheckResult, Outcome
+from evalkit.model.trajectory import Trajectory
 
 
 class CannotGrade(Exception):
@@ -66,6 +67,8 @@ class CheckContext:
     output_tokens: int | None = None
     base_dir: Path = field(default_factory=Path.cwd)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: a conversation case's turns and tool calls (evalkit.grading.check.tools reads them)
+    trajectory: Trajectory | None = None
 
 
 class Check(BaseModel):

@@ -1,0 +1,319 @@
+"""Conversation cases: the turns so far, tool definitions and offline tool results.
+
+A golden case becomes a conversation when it carries ``messages:`` or ``tools:``. Its turns are
+kept in one neutral shape that both wires are translated from (``role`` system / user /
+assistant / tool; an assistant turn may hold ``tool_calls``; a tool turn answers one call by
+``tool_call_id``), so nothing above the providers knows a wire format.
+
+``tools:`` is an inline list or the path of a tools file shared by the suite (relative to the
+project directory); :func:`resolve_tools` loads those files once a suite is loaded, so a
+missing or invalid file is reported by ``evalkit validate`` at the case's line.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from evalkit.base.exceptions import InputError
+
+#: the name rule both APIs enforce on tool names
+TOOL_NAME = r"^[A-Za-z0-9_-]{1,64}$"
+#: model calls a conversation may make when the case does not say (``max_turns``)
+DEFAULT_MAX_TURNS = 8
+
+#: a turn as providers and the trajectory loop pass it around (see the module docstring)
+Turn = dict[str, Any]
+
+
+class ToolDef(BaseModel):
+    """A tool the system may call: a name, what it does, and its arguments' JSON Schema."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=TOOL_NAME)
+    description: str = ""
+    parameters: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}},
+        description="JSON Schema of the arguments (an object schema)",
+    )
+
+    @field_validator("parameters")
+    @classmethod
+    def _valid_schema(cls, schema: dict[str, Any]) -> dict[str, Any]:
+        # imported here: jsonschema costs ~25 ms and only tool cases need it
+        from jsonschema import exceptions as schema_errors
+        from jsonschema.validators import validator_for
+
+        if schema.get("type", "object") != "object":
+            raise ValueError("tool parameters must be an object schema (`type: object`)")
+        try:
+            validator_for(schema).check_schema(schema)
+        except schema_errors.SchemaError as exc:
+            raise ValueError(f"invalid JSON Schema: {exc.message}") from None
+        return schema
+
+    def wire_dict(self) -> dict[str, Any]:
+        """``{name, description, parameters}``: what providers translate per wire."""
+        return {"name": self.name, "description": self.description, "parameters": self.parameters}
+
+
+class CaseToolCall(BaseModel):
+    """A tool call an assistant turn of the conversation so far already made."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    name: str = Field(pattern=TOOL_NAME)
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class CaseTurn(BaseModel):
+    """One turn of the conversation so far."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str = ""
+    tool_calls: list[CaseToolCall] = Field(default_factory=list)
+    #: tool turns: the call answered (default: the next unanswered call of the turn before)
+    tool_call_id: str | None = None
+    #: tool turns: the tool that answered (default: the called tool)
+    name: str | None = None
+    #: tool turns: the tool failed (sent as an error result)
+    is_error: bool = False
+
+    @model_validator(mode="after")
+    def _fields_of_role(self) -> CaseTurn:
+        if self.tool_calls and self.role != "assistant":
+            raise ValueError("only an assistant turn may hold `tool_calls`")
+        tool_only = self.tool_call_id is not None or self.name is not None or self.is_error
+        if tool_only and self.role != "tool":
+            raise ValueError("`tool_call_id`, `name` and `is_error` belong to a tool turn")
+        return self
+
+
+class ToolResultRule(BaseModel):
+    """An offline tool answer: the first rule whose ``tool`` and ``args`` match a call wins.
+
+    ``args`` matches as a subset (every given key equal, extra arguments allowed); no ``args``
+    matches any call of the tool, which makes the rule a default.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    tool: str = Field(pattern=TOOL_NAME)
+    args: dict[str, Any] | None = None
+    result: Any = None
+    #: send the result as a tool error (``is_error`` on the Anthropic wire)
+    error: bool = False
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """Equality of JSON values: ``true`` is not ``1``, ``1`` is ``1.0``, objects by key."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and bool(a == b)
+
+
+def args_match(expected: dict[str, Any], actual: Any, *, exact: bool = False) -> bool:
+    """Whether ``actual`` arguments hold ``expected``: every key equal (nested objects as
+    subsets too), or, with ``exact``, nothing more either."""
+    if not isinstance(actual, dict):
+        return False
+    if exact:
+        return json_equal(expected, actual)
+    for key, want in expected.items():
+        if key not in actual:
+            return False
+        got = actual[key]
+        if isinstance(want, dict) and isinstance(got, dict):
+            if not args_match(want, got):
+                return False
+        elif not json_equal(want, got):
+            return False
+    return True
+
+
+def find_result(rules: list[ToolResultRule], name: str, arguments: Any) -> int | None:
+    """Index of the first rule answering a call of ``name`` with ``arguments``, or None."""
+    for index, rule in enumerate(rules):
+        if rule.tool == name and (rule.args is None or args_match(rule.args, arguments)):
+            return index
+    return None
+
+
+def conversation_turns(turns: list[CaseTurn]) -> list[Turn]:
+    """The case's turns in the neutral shape, tool calls given ids and tool turns tied to them.
+
+    Raises ValueError (the caller names the case) when a tool turn answers no call, or when the
+    conversation ends with an assistant turn (there would be nothing to answer).
+    """
+    out: list[Turn] = []
+    pending: list[dict[str, Any]] = []  # calls of the last assistant turn not yet answered
+    for index, turn in enumerate(turns):
+        if turn.role == "tool":
+            out.append(_tool_turn(turn, pending, index))
+            continue
+        if pending:
+            names = ", ".join(c["name"] for c in pending)
+            raise ValueError(
+                f"messages[{index}]: the tool calls of the turn before ({names}) "
+                "need tool turns answering them first"
+            )
+        if turn.role == "assistant" and turn.tool_calls:
+            calls = [
+                {
+                    "id": call.id or f"call_{index}_{n}",
+                    "name": call.name,
+                    "arguments": call.arguments,
+                }
+                for n, call in enumerate(turn.tool_calls)
+            ]
+            pending = list(calls)
+            out.append({"role": "assistant", "content": turn.content, "tool_calls": calls})
+        else:
+            out.append({"role": turn.role, "content": turn.content})
+    if pending:
+        raise ValueError("the last assistant turn's tool calls have no tool turns answering them")
+    if out and out[-1]["role"] == "assistant":
+        raise ValueError("the conversation ends with an assistant turn: there is nothing to answer")
+    return out
+
+
+def _tool_turn(turn: CaseTurn, pending: list[dict[str, Any]], index: int) -> Turn:
+    if not pending:
+        raise ValueError(
+            f"messages[{index}]: a tool turn must answer a tool call of the "
+            "assistant turn before it"
+        )
+    if turn.tool_call_id is None:
+        call = pending.pop(0)
+    else:
+        found = [c for c in pending if c["id"] == turn.tool_call_id]
+        if not found:
+            raise ValueError(
+                f"messages[{index}].tool_call_id: no unanswered call "
+                f"{turn.tool_call_id!r} in the assistant turn before"
+            )
+        call = found[0]
+        pending.remove(call)
+    return {
+        "role": "tool",
+        "tool_call_id": call["id"],
+        "name": turn.name or call["name"],
+        "content": turn.content,
+        "is_error": turn.is_error,
+    }
+
+
+def load_tools_file(path: Path) -> list[ToolDef]:
+    """A tools file: a YAML (or JSON) list of tool definitions, or a mapping with ``tools:``."""
+    from evalkit.base.files import read_text
+    from evalkit.base.yamlpos import load_yaml, pydantic_error_to_input_error
+
+    data, positions = load_yaml(read_text(path), path)
+    prefix: tuple[Any, ...] = ()
+    if isinstance(data, dict) and "tools" in data:
+        data, prefix = data["tools"], ("tools",)
+    if not isinstance(data, list) or not data:
+        raise InputError("a tools file must be a non-empty list of tools", path=path, line=1)
+    tools: list[ToolDef] = []
+    for index, raw in enumerate(data):
+        try:
+            tools.append(ToolDef.model_validate(raw))
+        except ValidationError as exc:
+            raise pydantic_error_to_input_error(
+                exc, path, positions, prefix=(*prefix, index)
+            ) from None
+    duplicate = _duplicate_name(tools)
+    if duplicate:
+        raise InputError(f"tool {duplicate!r} is defined twice", path=path, field="name")
+    return tools
+
+
+def _duplicate_name(tools: list[ToolDef]) -> str | None:
+    seen: set[str] = set()
+    for tool in tools:
+        if tool.name in seen:
+            return tool.name
+        seen.add(tool.name)
+    return None
+
+
+def _case_error(
+    path: str | Path, line: int | None, case_id: str, message: str, field: str
+) -> InputError:
+    return InputError(message, path=path, line=line, field=f"{case_id}.{field}")
+
+
+def check_case(case: Any, path: str | Path, line: int | None) -> None:
+    """Cross-field rules of a conversation case, as an InputError naming the field."""
+    fail = partial(_case_error, path, line, case.id)
+
+    if case.messages:
+        try:
+            conversation_turns(case.messages)
+        except ValueError as exc:
+            raise fail(str(exc), "messages") from None
+    if case.tools is None:
+        if case.tool_results:
+            raise fail("`tool_results` needs `tools` (inline or a tools file)", "tool_results")
+        called = [c.name for t in case.messages for c in t.tool_calls]
+        if called:
+            raise fail(f"the conversation calls {called[0]!r} but the case has no `tools`", "tools")
+    elif isinstance(case.tools, list):
+        check_tool_names(case, case.tools, fail)
+
+
+def check_tool_names(case: Any, tools: list[ToolDef], fail: Any) -> None:
+    """Every tool the case's results and turns name is defined (a typo would never match)."""
+    duplicate = _duplicate_name(tools)
+    if duplicate:
+        raise fail(f"tool {duplicate!r} is defined twice", "tools")
+    names = {t.name for t in tools}
+    for index, rule in enumerate(case.tool_results):
+        if rule.tool not in names:
+            raise fail(
+                f"no tool {rule.tool!r} in the case's tools ({', '.join(sorted(names))})",
+                f"tool_results[{index}].tool",
+            )
+    for index, turn in enumerate(case.messages):
+        for call in turn.tool_calls:
+            if call.name not in names:
+                raise fail(f"no tool {call.name!r} in the case's tools", f"messages[{index}]")
+
+
+def resolve_tools(golden: Any, root: Path) -> None:
+    """Replace every case's tools-file reference by the tools it defines (each file read once).
+
+    A missing or invalid file is an InputError at the case that names it.
+    """
+    loaded: dict[Path, list[ToolDef]] = {}
+    for case in golden.cases:
+        if not isinstance(case.tools, str):
+            continue
+        line = golden.line_of(case.id)
+        where = Path(case.tools)
+        file = where if where.is_absolute() else root / where
+        if file not in loaded:
+            if not file.is_file():
+                raise InputError(
+                    f"tools file {case.tools!r} not found (relative to {root})",
+                    path=golden.path,
+                    line=line,
+                    field=f"{case.id}.tools",
+                )
+            loaded[file] = load_tools_file(file)
+
+        check_tool_names(case, loaded[file], partial(_case_error, golden.path, line, case.id))
+        case.tools = loaded[file]
