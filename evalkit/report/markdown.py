@@ -11,6 +11,7 @@ from evalkit.base.format import usd
 from evalkit.model.outcome import Outcome
 from evalkit.model.record import CaseRecord
 from evalkit.report.headline import headline
+from evalkit.report.trajectory_md import trajectory_section
 
 _MAX_LISTED = 50
 
@@ -134,6 +135,7 @@ def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[
         if len(errored) > _MAX_LISTED:
             lines.append(f"| … | | | {len(errored) - _MAX_LISTED} more |")
         lines.append("")
+    lines += trajectory_section(records)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,13 +1,13 @@
 """Deterministic checks: one module per family, all registered by name in :data:`REGISTRY`.
 
 Importing this package registers the built-in checks (text, json, grounding, operational,
-custom, compose). The reference of every check is generated from the registry into
+custom, compose, tools). The reference of every check is generated from the registry into
 ``docs/checks.md`` (``python -m evalkit.grading.check._docs``).
 """
 
 from __future__ import annotations
 
-from evalkit.grading.check import compose, custom, grounding, json, operational, text
+from evalkit.grading.check import compose, custom, grounding, json, operational, text, tools
 from evalkit.grading.check.base import (
     REGISTRY,
     CannotGrade,
@@ -35,4 +35,5 @@ __all__ = [
     "register",
     "score_case",
     "text",
+    "tools",
 ]

@@ -26,6 +26,7 @@ FAMILIES: tuple[tuple[str, str], ...] = (
     ("evalkit.grading.check.operational", "Operational"),
     ("evalkit.grading.check.custom", "Custom Python"),
     ("evalkit.grading.check.compose", "Composition"),
+    ("evalkit.grading.check.tools", "Tool calls (conversation cases)"),
 )
 
 _SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
