@@ -12,7 +12,6 @@ missing or invalid file is reported by ``evalkit validate`` at the case's line.
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -152,11 +151,19 @@ def find_result(rules: list[ToolResultRule], name: str, arguments: Any) -> int |
     return None
 
 
+class TurnError(ValueError):
+    """A conversation that cannot be sent; ``index`` is the offending turn."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
 def conversation_turns(turns: list[CaseTurn]) -> list[Turn]:
     """The case's turns in the neutral shape, tool calls given ids and tool turns tied to them.
 
-    Raises ValueError (the caller names the case) when a tool turn answers no call, or when the
-    conversation ends with an assistant turn (there would be nothing to answer).
+    Raises :class:`TurnError` (the caller names the case) when a tool turn answers no call, or
+    when the conversation ends with an assistant turn (there would be nothing to answer).
     """
     out: list[Turn] = []
     pending: list[dict[str, Any]] = []  # calls of the last assistant turn not yet answered
@@ -166,9 +173,9 @@ def conversation_turns(turns: list[CaseTurn]) -> list[Turn]:
             continue
         if pending:
             names = ", ".join(c["name"] for c in pending)
-            raise ValueError(
-                f"messages[{index}]: the tool calls of the turn before ({names}) "
-                "need tool turns answering them first"
+            raise TurnError(
+                f"the tool calls of the turn before ({names}) need tool turns answering them first",
+                index,
             )
         if turn.role == "assistant" and turn.tool_calls:
             calls = [
@@ -184,26 +191,32 @@ def conversation_turns(turns: list[CaseTurn]) -> list[Turn]:
         else:
             out.append({"role": turn.role, "content": turn.content})
     if pending:
-        raise ValueError("the last assistant turn's tool calls have no tool turns answering them")
+        raise TurnError(
+            "the last assistant turn's tool calls have no tool turns answering them",
+            len(turns) - 1,
+        )
     if out and out[-1]["role"] == "assistant":
-        raise ValueError("the conversation ends with an assistant turn: there is nothing to answer")
+        raise TurnError(
+            "the conversation ends with an assistant turn: there is nothing to answer",
+            len(turns) - 1,
+        )
     return out
 
 
 def _tool_turn(turn: CaseTurn, pending: list[dict[str, Any]], index: int) -> Turn:
     if not pending:
-        raise ValueError(
-            f"messages[{index}]: a tool turn must answer a tool call of the "
-            "assistant turn before it"
+        raise TurnError(
+            "a tool turn must answer a tool call of the assistant turn before it", index
         )
     if turn.tool_call_id is None:
         call = pending.pop(0)
     else:
         found = [c for c in pending if c["id"] == turn.tool_call_id]
         if not found:
-            raise ValueError(
-                f"messages[{index}].tool_call_id: no unanswered call "
-                f"{turn.tool_call_id!r} in the assistant turn before"
+            raise TurnError(
+                f"tool_call_id {turn.tool_call_id!r} is no unanswered call of the assistant turn "
+                "before",
+                index,
             )
         call = found[0]
         pending.remove(call)
@@ -250,47 +263,88 @@ def _duplicate_name(tools: list[ToolDef]) -> str | None:
     return None
 
 
-def _case_error(
-    path: str | Path, line: int | None, case_id: str, message: str, field: str
-) -> InputError:
-    return InputError(message, path=path, line=line, field=f"{case_id}.{field}")
+def check_inline_tools(
+    raw: dict[str, Any], path: str | Path, positions: dict[tuple[Any, ...], int], line: int
+) -> None:
+    """Validate an inline ``tools:`` list on its own first, so an error points at the tool
+    (``tools.0.parameters``, its line) rather than at a union of list and file name."""
+    tools = raw.get("tools")
+    if not isinstance(tools, list):
+        return
+    from evalkit.base.yamlpos import pydantic_error_to_input_error
+
+    for index, item in enumerate(tools):
+        try:
+            ToolDef.model_validate(item)
+        except ValidationError as exc:
+            raise pydantic_error_to_input_error(
+                exc, path, positions, prefix=("tools", index), default_line=line
+            ) from None
 
 
-def check_case(case: Any, path: str | Path, line: int | None) -> None:
-    """Cross-field rules of a conversation case, as an InputError naming the field."""
-    fail = partial(_case_error, path, line, case.id)
+class _Where:
+    """Where a case's fields are: errors point at the field's own line when it is known."""
 
+    def __init__(
+        self,
+        path: str | Path,
+        line: int | None,
+        case_id: str,
+        positions: dict[tuple[Any, ...], int] | None = None,
+    ) -> None:
+        self.path, self.line, self.case_id = path, line, case_id
+        self.positions = positions or {}
+
+    def error(self, message: str, *key: Any) -> InputError:
+        field = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in key)
+        line = self.positions.get(key, self.line)
+        return InputError(message, path=self.path, line=line, field=f"{self.case_id}{field}")
+
+
+def check_case(
+    case: Any,
+    path: str | Path,
+    line: int | None,
+    positions: dict[tuple[Any, ...], int] | None = None,
+) -> None:
+    """Cross-field rules of a conversation case, as an InputError naming the field (and its
+    line when ``positions``, the case's key paths to lines, are given)."""
+    where = _Where(path, line, case.id, positions)
     if case.messages:
         try:
             conversation_turns(case.messages)
-        except ValueError as exc:
-            raise fail(str(exc), "messages") from None
+        except TurnError as exc:
+            raise where.error(str(exc), "messages", exc.index) from None
     if case.tools is None:
         if case.tool_results:
-            raise fail("`tool_results` needs `tools` (inline or a tools file)", "tool_results")
-        called = [c.name for t in case.messages for c in t.tool_calls]
-        if called:
-            raise fail(f"the conversation calls {called[0]!r} but the case has no `tools`", "tools")
+            raise where.error(
+                "`tool_results` needs `tools` (inline or a tools file)", "tool_results"
+            )
+        for index, turn in enumerate(case.messages):
+            if turn.tool_calls:
+                name = turn.tool_calls[0].name
+                message = f"the conversation calls {name!r} but the case has no `tools`"
+                raise where.error(message, "messages", index)
     elif isinstance(case.tools, list):
-        check_tool_names(case, case.tools, fail)
+        check_tool_names(case, case.tools, where)
 
 
-def check_tool_names(case: Any, tools: list[ToolDef], fail: Any) -> None:
+def check_tool_names(case: Any, tools: list[ToolDef], where: _Where) -> None:
     """Every tool the case's results and turns name is defined (a typo would never match)."""
     duplicate = _duplicate_name(tools)
     if duplicate:
-        raise fail(f"tool {duplicate!r} is defined twice", "tools")
+        raise where.error(f"tool {duplicate!r} is defined twice", "tools")
     names = {t.name for t in tools}
+    known = ", ".join(sorted(names))
     for index, rule in enumerate(case.tool_results):
         if rule.tool not in names:
-            raise fail(
-                f"no tool {rule.tool!r} in the case's tools ({', '.join(sorted(names))})",
-                f"tool_results[{index}].tool",
-            )
+            message = f"no tool {rule.tool!r} in the case's tools ({known})"
+            raise where.error(message, "tool_results", index, "tool")
     for index, turn in enumerate(case.messages):
         for call in turn.tool_calls:
             if call.name not in names:
-                raise fail(f"no tool {call.name!r} in the case's tools", f"messages[{index}]")
+                message = f"no tool {call.name!r} in the case's tools ({known})"
+                raise where.error(message, "messages", index)
 
 
 def resolve_tools(golden: Any, root: Path) -> None:
@@ -315,5 +369,5 @@ def resolve_tools(golden: Any, root: Path) -> None:
                 )
             loaded[file] = load_tools_file(file)
 
-        check_tool_names(case, loaded[file], partial(_case_error, golden.path, line, case.id))
+        check_tool_names(case, loaded[file], _Where(golden.path, line, case.id))
         case.tools = loaded[file]

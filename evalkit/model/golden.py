@@ -21,6 +21,7 @@ from evalkit.model.conversation import (
     ToolResultRule,
     Turn,
     check_case,
+    check_inline_tools,
     conversation_turns,
 )
 
@@ -118,11 +119,12 @@ def load_golden(path: str | Path) -> GoldenSet:
     for raw, line, positions in items:
         if not isinstance(raw, dict):
             raise InputError("each case must be a mapping with at least an `id`", path=p, line=line)
+        check_inline_tools(raw, p, positions, line)
         try:
             case = Case.model_validate(raw)
         except ValidationError as exc:
             raise pydantic_error_to_input_error(exc, p, positions, default_line=line) from None
-        check_case(case, p, line)
+        check_case(case, p, line, positions)
         if case.id in lines:
             raise InputError(
                 f"duplicate case id {case.id!r} (first defined on line {lines[case.id]})",
