@@ -82,13 +82,15 @@ def test_conversation_case_loads_and_resolves_its_tools_file(tmp_path: Path) -> 
     ("case", "line", "field", "message"),
     [
         (
-            "- id: c\n  messages:\n    - {role: user, content: hi}\n    - {role: assistant, content: yo}\n",
+            "- id: c\n  messages:\n    - {role: user, content: hi}\n"
+            "    - {role: assistant, content: yo}\n",
             4,
             "c.messages[1]",
             "ends with an assistant turn",
         ),
         (
-            "- id: c\n  messages:\n    - {role: user, content: hi}\n    - {role: tool, content: x}\n",
+            "- id: c\n  messages:\n    - {role: user, content: hi}\n"
+            "    - {role: tool, content: x}\n",
             4,
             "c.messages[1]",
             "must answer a tool call",
