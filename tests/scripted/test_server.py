@@ -58,7 +58,7 @@ def ask(server, text="hello", **context):
         (
             "responses:\n  - text: x\n    json: {a: 1}\n",
             ":2: responses.0",
-            "only one of 'text', 'json' or 'sequence'",
+            "only one of 'text', 'json', 'tool_calls' or 'sequence'",
         ),
         (
             "default: {text: x}\nresponses:\n  - text: x\n    fault: {status: 429, hang: 2}\n",
