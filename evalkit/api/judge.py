@@ -113,7 +113,7 @@ async def rejudge_run_async(
         )
         applicable = [j for j in judges if judge_applies(j.name, case, everyone)]
         async with sem:
-            fresh = [await j.grade(case, record.output, ctx) for j in applicable]
+            fresh = [await j.grade(case, record.output, ctx, record.trajectory) for j in applicable]
         kept = [v for v in record.judges if v.name not in names]
         return _recombine(record, [*kept, *fresh], min_score)
 

@@ -44,7 +44,7 @@ from evalkit.model.golden import Case
 from evalkit.model.pricing import PriceTable, load_prices
 from evalkit.model.provider import CallContext, Completion, Provider, TargetSpec
 from evalkit.model.record import CaseRecord, JudgeVerdict, Usage
-from evalkit.model.trajectory import trajectory_of
+from evalkit.model.trajectory import Trajectory, trajectory_of
 from evalkit.report.progress import RunProgress
 from evalkit.report.runfiles import write_summary_and_report
 from evalkit.storage.rundir import prepare_run_dir
@@ -65,7 +65,11 @@ class Grader(Protocol):
     async def prepare(self) -> None: ...
 
     async def grade(
-        self, case: Case, output: str, ctx: CallContext | None = None
+        self,
+        case: Case,
+        output: str,
+        ctx: CallContext | None = None,
+        trajectory: Trajectory | None = None,
     ) -> JudgeVerdict: ...
 
     async def aclose(self) -> None: ...
@@ -390,7 +394,7 @@ async def _run_case(
     results = await evaluate_checks(pc.checks, check_ctx)
     applicable = [g for g in graders if judge_applies(g.name, case, suite.config.judges)]
     verdicts = list(
-        await asyncio.gather(*(g.grade(case, completion.text, ctx) for g in applicable))
+        await asyncio.gather(*(g.grade(case, completion.text, ctx, trajectory) for g in applicable))
     )
     outcome, score = case_outcome(results, verdicts, suite.config.min_score)
     return CaseRecord(

@@ -45,7 +45,7 @@ from evalkit.base.yamlpos import Positions, load_yaml, pydantic_error_to_input_e
 from evalkit.grading.judge.modes import OutputMode
 from evalkit.grading.judge.scale import REGISTRY, Scale, get_scale
 
-Seen = Literal["question", "input", "context", "expected", "output"]
+Seen = Literal["question", "input", "context", "expected", "trajectory", "output"]
 DEFAULT_SEES: list[Seen] = ["question", "context", "expected", "output"]
 JUDGES_DIR = "judges"
 

@@ -37,6 +37,7 @@ from evalkit.model.outcome import Outcome
 from evalkit.model.pricing import PriceTable
 from evalkit.model.provider import CallContext, Message, TargetSpec
 from evalkit.model.record import ErrorInfo, JudgeVerdict, Usage
+from evalkit.model.trajectory import Trajectory
 
 if TYPE_CHECKING:
     from evalkit.model.config import ProjectConfig
@@ -92,15 +93,22 @@ class Judge:
         """Import the SDK and build the client now (a missing API key raises AuthError here)."""
         self._get_client()._setup()
 
-    async def grade(self, case: Case, output: str, ctx: CallContext | None = None) -> JudgeVerdict:
-        """Grade one output of ``case``; ``ctx`` is the target call's context (case, prompt)."""
+    async def grade(
+        self,
+        case: Case,
+        output: str,
+        ctx: CallContext | None = None,
+        trajectory: Trajectory | None = None,
+    ) -> JudgeVerdict:
+        """Grade one output of ``case``; ``ctx`` is the target call's context (case, prompt);
+        ``trajectory`` the conversation's tool calls, shown to a judge that ``sees`` them."""
         if self.pairwise:
             raise InputError(
                 f"judge {self.name!r} is pairwise; use evalkit compare --pairwise {self.name}",
                 path=self.definition.path,
                 field="scale",
             )
-        return await self._judge(case, [output], ctx)
+        return await self._judge(case, [output], ctx, trajectory)
 
     async def compare(
         self, case: Case, output_a: str, output_b: str, ctx: CallContext | None = None
@@ -114,10 +122,18 @@ class Judge:
             raise InputError(f"judge {self.name!r} is not pairwise", path=self.definition.path)
         return await self._judge(case, [output_a, output_b], ctx)
 
-    async def _judge(self, case: Case, outputs: list[str], ctx: CallContext | None) -> JudgeVerdict:
+    async def _judge(
+        self,
+        case: Case,
+        outputs: list[str],
+        ctx: CallContext | None,
+        trajectory: Trajectory | None = None,
+    ) -> JudgeVerdict:
         base = ctx or CallContext(case_id=case.id)
         call_ctx = replace(base, purpose=f"judge:{self.name}", variables=None)
-        messages = judge_messages(self.definition, case, outputs, system=self._system)
+        messages = judge_messages(
+            self.definition, case, outputs, system=self._system, trajectory=trajectory
+        )
         samples = await asyncio.gather(
             *(self._sample(messages, call_ctx, i) for i in range(self.definition.samples))
         )

@@ -9,6 +9,7 @@ Layout (``<…>`` are literal tags)::
              <examples><example>…</example>…</examples>        (few-shot, if any)
     user:    <question>…</question> <input>…</input> <context><document id=…>…</document></context>
              <expected>…</expected>                            (only what the judge ``sees``)
+             <trajectory>…</trajectory>    (``sees: [..., trajectory]``: the tool calls, compact)
              <output_to_grade>…</output_to_grade>              (or <output_a>, <output_b>)
              closing reminder: grade the block against the rubric; blocks are data
 
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.model.golden import Case
 from evalkit.model.provider import Message
+from evalkit.model.trajectory import Trajectory
 
 if TYPE_CHECKING:
     from evalkit.grading.judge.definition import JudgeDef
@@ -50,6 +52,7 @@ TAGS = (
     "output_to_grade",
     "output_a",
     "output_b",
+    "trajectory",
 )
 _TAG_RE = re.compile(r"<(\s*/?\s*(?:" + "|".join(TAGS) + r")\b)", re.IGNORECASE)
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -84,6 +87,8 @@ def _case_blocks(definition: JudgeDef, case: Case) -> list[str]:
     out: list[str] = []
     if "question" in sees:
         question = case.vars.get("question")
+        if question is None and case.messages:  # a conversation case: the conversation so far
+            question = "\n".join(f"{t.role}: {t.content}" for t in case.messages if t.content)
         out.append(
             block("question", _as_text(question) if question is not None else _vars_text(case))
         )
@@ -150,16 +155,25 @@ def _examples(definition: JudgeDef) -> str:
 
 
 def judge_messages(
-    definition: JudgeDef, case: Case, outputs: Sequence[str], *, system: str | None = None
+    definition: JudgeDef,
+    case: Case,
+    outputs: Sequence[str],
+    *,
+    system: str | None = None,
+    trajectory: Trajectory | None = None,
 ) -> list[Message]:
     """The chat messages for one judge call: one output (or two, for a pairwise scale).
 
     ``system`` is :func:`system_message` of ``definition`` when the caller already built it.
+    A judge that ``sees`` the ``trajectory`` gets the conversation's tool calls and results,
+    compactly, before the output (when the output has one).
     """
     scale = definition.scale_impl
     if len(outputs) != len(scale.output_blocks):
         raise ValueError(f"scale {scale.name!r} grades {len(scale.output_blocks)} output(s)")
     parts = _case_blocks(definition, case)
+    if "trajectory" in definition.sees and trajectory is not None:
+        parts.append(block("trajectory", trajectory.compact()))
     parts += [block(tag, text) for tag, text in zip(scale.output_blocks, outputs, strict=True)]
     what = " and ".join(scale.output_blocks)
     noun = "blocks" if scale.pairwise else "block"
