@@ -116,3 +116,34 @@ def test_cache_replays_the_whole_conversation_and_keys_on_tool_results(example: 
     assert {k for k, r in third.items() if not r.cached} == {"order-status"}
     result = third["order-status"].trajectory.calls()[0].result  # type: ignore[union-attr]
     assert result == {"status": "shipped", "eta": "2026-12-06"}
+
+
+JUDGE = """\
+scale: binary
+model: {provider: scripted, model: judge-model, script: scripts/refund_judge.yaml}
+sees: [question, trajectory, output]
+rubric: FAIL when the agent refunded more than the order total. PASS otherwise.
+"""
+JUDGE_SCRIPT = """\
+default: {json: {reasoning: "refunds within the totals", passed: true}}
+responses:
+  - when: {contains: '"amount": 100'}
+    json: {reasoning: "refunded 100 on an 89.90 order", passed: false}
+"""
+
+
+def test_run_gives_judges_the_trajectory(example: Path) -> None:
+    (example / "judges" / "refund-judge.yaml").write_text(JUDGE)
+    (example / "scripts" / "refund_judge.yaml").write_text(JUDGE_SCRIPT)
+    config = yaml.safe_load((example / "evalkit.yaml").read_text())
+    config["suites"]["agent"]["judges"] = ["refund-judge"]
+    (example / "evalkit.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    assert _run(["run", "agent", "--prompt", "prompts/agent_v1.yaml"]) == 0
+    verdicts = {r.case_id: r.judges[0].outcome.value for r in read_records(_latest(example))}
+    # only refund-lost-order's trajectory holds the 100 refund (its final answer does not)
+    assert verdicts == {
+        "refund-lost-order": "fail",
+        "delivered-no-refund": "pass",
+        "order-status": "pass",
+        "refund-after-lookup": "pass",
+    }
