@@ -182,13 +182,16 @@ def _check_target(target: TargetConfig, project: ProjectConfig, suite: str) -> N
             "of a running scripted server)",
             "script",
         )
-    if target.provider == "python" and target.callable:
-        from evalkit.execution.provider.python import load_callable
+    from evalkit.execution.provider.python import load_callable
 
+    named = {"callable": target.callable if target.provider == "python" else None}
+    named["tool_runner"] = target.tool_runner  # answers tool calls of conversation cases
+    for key, code in named.items():
         try:
-            load_callable(target.callable, project.root)
+            if code:
+                load_callable(code, project.root)
         except InputError as exc:
-            raise fail(exc.message, "callable") from None
+            raise fail(exc.message, key) from None
     if target.provider != "python" and not target.prompt:
         raise fail(f"provider {target.provider!r} needs a `prompt` file", "prompt")
 

@@ -147,3 +147,14 @@ def test_run_gives_judges_the_trajectory(example: Path) -> None:
         "order-status": "pass",
         "refund-after-lookup": "pass",
     }
+
+
+def test_validate_names_a_tool_runner_that_cannot_be_imported(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = yaml.safe_load((example / "evalkit.yaml").read_text())
+    config["suites"]["agent"]["target"]["tool_runner"] = "no_such_module_xyz:run"
+    (example / "evalkit.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    assert _run(["validate", "agent"]) == 2
+    err = capsys.readouterr().err
+    assert "evalkit.yaml:" in err and "suites.agent.target.tool_runner" in err
