@@ -6,29 +6,24 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from evalkit.cli import main
 from evalkit.storage.store import read_records
 
 REPO = Path(__file__).resolve().parents[2]
+ExitCode = Callable[[list[str]], int]
 EXAMPLE = ["evalkit.yaml", "goldens", "prompts", "schemas", "scripts", "judges", "tools"]
-
-
-def _run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 @pytest.fixture(params=["anthropic", "openai"])
 def example(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Path:
     for name in EXAMPLE:
         source = REPO / name
@@ -54,8 +49,8 @@ def _checks(record) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {f"{c.name}#{i}": c.outcome.value for i, c in enumerate(record.checks)}
 
 
-def test_agent_v2_passes_and_v1_mistakes_are_caught(example: Path) -> None:
-    assert _run(["run", "agent"]) == 0
+def test_agent_v2_passes_and_v1_mistakes_are_caught(example: Path, exit_code: ExitCode) -> None:
+    assert exit_code(["run", "agent"]) == 0
     v2 = _latest(example)
     records = {r.case_id: r for r in read_records(v2)}
     assert {r.outcome.value for r in records.values()} == {"pass"}
@@ -65,7 +60,7 @@ def test_agent_v2_passes_and_v1_mistakes_are_caught(example: Path) -> None:
     assert refund.output == "Your refund of 89.90 EUR is on its way (refund R-1001)."
     assert refund.usage.input_tokens == sum(t.input_tokens for t in refund.trajectory.turns)
 
-    assert _run(["run", "agent", "--prompt", "prompts/agent_v1.yaml"]) == 0
+    assert exit_code(["run", "agent", "--prompt", "prompts/agent_v1.yaml"]) == 0
     v1 = _latest(example)
     records = {r.case_id: r for r in read_records(v1)}
     failed = {
@@ -91,7 +86,7 @@ def test_agent_v2_passes_and_v1_mistakes_are_caught(example: Path) -> None:
 
     # compare pairs conversation cases like any others: v2 (head) against v1 (base)
     out = example / "cmp.json"
-    _run(["compare", str(v1), str(v2), "--json", str(out)])
+    exit_code(["compare", str(v1), str(v2), "--json", str(out)])
     data = json.loads(out.read_text())
     assert data["n_matched"] == 4
     assert data["status_counts"]["fixed"] == 3 and data["status_counts"]["unchanged"] == 1
@@ -99,10 +94,12 @@ def test_agent_v2_passes_and_v1_mistakes_are_caught(example: Path) -> None:
     assert fixed == {"refund-lost-order", "delivered-no-refund", "refund-after-lookup"}
 
 
-def test_cache_replays_the_whole_conversation_and_keys_on_tool_results(example: Path) -> None:
-    assert _run(["run", "agent"]) == 0
+def test_cache_replays_the_whole_conversation_and_keys_on_tool_results(
+    example: Path, exit_code: ExitCode
+) -> None:
+    assert exit_code(["run", "agent"]) == 0
     first = {r.case_id: r for r in read_records(_latest(example))}
-    assert _run(["run", "agent"]) == 0
+    assert exit_code(["run", "agent"]) == 0
     second = {r.case_id: r for r in read_records(_latest(example))}
     assert all(r.cached for r in second.values())
     assert {k: r.trajectory for k, r in second.items()} == {
@@ -111,7 +108,7 @@ def test_cache_replays_the_whole_conversation_and_keys_on_tool_results(example: 
     # a different tool result is a different conversation: only that case is asked again
     golden = example / "goldens" / "agent.yaml"
     golden.write_text(golden.read_text().replace('eta: "2026-12-05"', 'eta: "2026-12-06"'))
-    assert _run(["run", "agent"]) == 0
+    assert exit_code(["run", "agent"]) == 0
     third = {r.case_id: r for r in read_records(_latest(example))}
     assert {k for k, r in third.items() if not r.cached} == {"order-status"}
     result = third["order-status"].trajectory.calls()[0].result  # type: ignore[union-attr]
@@ -132,13 +129,13 @@ responses:
 """
 
 
-def test_run_gives_judges_the_trajectory(example: Path) -> None:
+def test_run_gives_judges_the_trajectory(example: Path, exit_code: ExitCode) -> None:
     (example / "judges" / "refund-judge.yaml").write_text(JUDGE)
     (example / "scripts" / "refund_judge.yaml").write_text(JUDGE_SCRIPT)
     config = yaml.safe_load((example / "evalkit.yaml").read_text())
     config["suites"]["agent"]["judges"] = ["refund-judge"]
     (example / "evalkit.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    assert _run(["run", "agent", "--prompt", "prompts/agent_v1.yaml"]) == 0
+    assert exit_code(["run", "agent", "--prompt", "prompts/agent_v1.yaml"]) == 0
     verdicts = {r.case_id: r.judges[0].outcome.value for r in read_records(_latest(example))}
     # only refund-lost-order's trajectory holds the 100 refund (its final answer does not)
     assert verdicts == {
@@ -150,11 +147,11 @@ def test_run_gives_judges_the_trajectory(example: Path) -> None:
 
 
 def test_validate_names_a_tool_runner_that_cannot_be_imported(
-    example: Path, capsys: pytest.CaptureFixture[str]
+    example: Path, exit_code: ExitCode, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = yaml.safe_load((example / "evalkit.yaml").read_text())
     config["suites"]["agent"]["target"]["tool_runner"] = "no_such_module_xyz:run"
     (example / "evalkit.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    assert _run(["validate", "agent"]) == 2
+    assert exit_code(["validate", "agent"]) == 2
     err = capsys.readouterr().err
     assert "evalkit.yaml:" in err and "suites.agent.target.tool_runner" in err
