@@ -135,10 +135,10 @@ def _add_usage(total: Completion, reply: Completion) -> None:
 
 async def _answer(call: dict[str, Any], case: Case, runner: ToolRunner | None) -> ToolCallRecord:
     """The result of one tool call: the system's own, a case rule's, the runner's, or an error."""
-    name, arguments = str(call["name"]), call.get("arguments")
+    name, arguments = str(call["name"]), _jsonable(call.get("arguments"))
     record = ToolCallRecord(id=str(call.get("id") or ""), name=name, arguments=arguments)
     if "result" in call:  # the system ran it itself
-        record.result, record.source = call["result"], "system"
+        record.result, record.source = _jsonable(call["result"]), "system"
         record.is_error = bool(call.get("is_error"))
         return record
     index = find_result(case.tool_results, name, arguments)
@@ -153,7 +153,7 @@ async def _answer(call: dict[str, Any], case: Case, runner: ToolRunner | None) -
                 result = await runner(name, arguments)
             else:  # a worker thread: a slow sync tool must not stall the other cases
                 result = await asyncio.to_thread(runner, name, arguments)
-            record.result, record.source = result, "runner"
+            record.result, record.source = _jsonable(result), "runner"
         except Exception as exc:  # a tool failing is something the model must cope with
             message = redact(f"{type(exc).__name__}: {exc}")
             record.result, record.is_error, record.source = {"error": message}, True, "error"
@@ -161,6 +161,12 @@ async def _answer(call: dict[str, Any], case: Case, runner: ToolRunner | None) -
     record.result = {"error": f"no result for {record.label()}: the case has no matching rule"}
     record.is_error, record.source = True, "unmatched"
     return record
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data (a runner may return dates, tuples, ...): the record, the
+    cache and the wire all store JSON, so anything else is stringified once, here."""
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _assistant_turn(text: str, calls: list[ToolCallRecord]) -> Turn:

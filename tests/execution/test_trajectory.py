@@ -199,10 +199,12 @@ def test_provider_error_mid_conversation_counts_every_request(
 RUNNER = """\
 import asyncio
 
+import datetime
+
 def run(name, arguments):
     if name == "issue_refund":
         raise RuntimeError("payments are down")
-    return {"looked_up": arguments["order_id"]}
+    return {"looked_up": arguments["order_id"], "on": datetime.date(2026, 12, 3)}
 
 async def run_async(name, arguments):
     await asyncio.sleep(0)
@@ -231,7 +233,7 @@ def test_tool_runner_answers_what_the_case_does_not(
     assert calls[0].result == "from the case"
     if fn == "run":
         assert calls[1].is_error and calls[1].result == {"error": "RuntimeError: payments are down"}
-        assert calls[2].result == {"looked_up": "43"}
+        assert calls[2].result == {"looked_up": "43", "on": "2026-12-03"}  # JSON, not a date
     else:
         assert calls[1].result == "issue_refund ok"
     sys.modules.pop(f"shop_tools_{fn}", None)
