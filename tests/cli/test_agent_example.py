@@ -70,8 +70,14 @@ def test_agent_v2_passes_and_v1_mistakes_are_caught(example: Path, exit_code: Ex
     assert failed == {
         # refunds before looking up (wrong order) and 100 instead of 89.9 (wrong argument)
         "refund-lost-order": ["tool-called", "tool-sequence"],
-        # refunds a delivered order (a wrong refund)
-        "delivered-no-refund": ["contains", "not-tool-called"],
+        # looks up twice, refunds a delivered order (a wrong refund) for a reason not in the
+        # tool's schema (invalid arguments)
+        "delivered-no-refund": [
+            "contains",
+            "max-tool-calls",
+            "not-tool-called",
+            "tool-args-valid",
+        ],
         "order-status": [],
         # says it refunded but never called the tool (a missing call)
         "refund-after-lookup": ["tool-called"],
@@ -83,6 +89,14 @@ def test_agent_v2_passes_and_v1_mistakes_are_caught(example: Path, exit_code: Ex
     report = (v1 / "report.md").read_text()
     assert "### Trajectories of cases that did not pass" in report
     assert '`issue_refund` `{"order_id": "77"' in report
+    invalid = next(c for c in records["delivered-no-refund"].checks if c.name == "tool-args-valid")
+    assert invalid.reason.startswith("#3 issue_refund(") and "changed_mind" in invalid.reason
+    twice = next(
+        c
+        for c in records["delivered-no-refund"].checks
+        if c.name == "max-tool-calls" and c.outcome.value == "fail"
+    )
+    assert twice.reason.startswith("2 calls to lookup_order > 1: #1 lookup_order(")
 
     # compare pairs conversation cases like any others: v2 (head) against v1 (base)
     out = example / "cmp.json"
