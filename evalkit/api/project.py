@@ -27,7 +27,7 @@ from evalkit.model.config import (
     read_config,
     target_spec,
 )
-from evalkit.model.conversation import resolve_tools
+from evalkit.model.conversation_load import resolve_tools
 from evalkit.model.golden import Case, GoldenSet, load_golden
 from evalkit.model.prompt import load_prompt
 from evalkit.model.provider import Message

@@ -20,10 +20,9 @@ from evalkit.model.conversation import (
     ToolDef,
     ToolResultRule,
     Turn,
-    check_case,
-    check_inline_tools,
     conversation_turns,
 )
+from evalkit.model.conversation_load import check_case, check_inline_tools
 
 
 class ContextDoc(BaseModel):

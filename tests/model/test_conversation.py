@@ -8,14 +8,8 @@ from pathlib import Path
 import pytest
 
 from evalkit.base.exceptions import InputError
-from evalkit.model.conversation import (
-    ToolResultRule,
-    args_match,
-    find_result,
-    json_equal,
-    load_tools_file,
-    resolve_tools,
-)
+from evalkit.model.conversation import ToolResultRule, args_match, find_result, json_equal
+from evalkit.model.conversation_load import load_tools_file, resolve_tools
 from evalkit.model.golden import load_golden
 from evalkit.model.record import CaseRecord
 from evalkit.model.trajectory import ToolCallRecord, Trajectory, TurnRecord
@@ -134,6 +128,19 @@ def test_conversation_case_loads_and_resolves_its_tools_file(tmp_path: Path) -> 
         ),
         ("- id: c\n  tools: [{name: a}]\n  max_turns: 0\n", 3, "max_turns", "greater than"),
         ("- id: c\n  tools: [{name: a}, {name: a}]\n", 2, "c.tools", "defined twice"),
+        (
+            "- id: c\n  tools: [{name: a}]\n  checks:\n    - {type: not-tool-called, tool: b}\n",
+            4,
+            "c.checks[0].tool",
+            "no tool 'b'",
+        ),
+        (
+            "- id: c\n  tools: [{name: a}]\n  checks:\n"
+            "    - {type: tool-sequence, tools: [a, {tool: z}]}\n",
+            4,
+            "c.checks[0].tools[1]",
+            "could never see a call",
+        ),
     ],
 )
 def test_bad_conversation_cases_name_file_line_and_field(
