@@ -15,7 +15,7 @@ from evalkit.base.exceptions import AuthError, ProviderError
 from evalkit.base.redact import redact
 from evalkit.execution.cache import ResponseCache, cache_key
 from evalkit.execution.provider.retry import call_with_retries
-from evalkit.execution.trajectory import conversation_identity, converse
+from evalkit.execution.trajectory import ConversationError, conversation_identity, converse
 from evalkit.model.config import PreparedCase
 from evalkit.model.outcome import Outcome
 from evalkit.model.provider import CallContext, Completion, Provider, TargetSpec
@@ -105,6 +105,7 @@ async def generate(
             attempts=exc.attempts,
             latency_ms=(time.perf_counter() - started) * 1000,
             finished_at=now_iso(),
+            trajectory=exc.trajectory if isinstance(exc, ConversationError) else None,
         )
     latency_ms = (time.perf_counter() - started) * 1000
     completion.extra["latency_ms"] = latency_ms

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from evalkit.base.exceptions import ProviderError
+from evalkit.base.exceptions import AuthError, ProviderError
 from evalkit.base.redact import redact
 from evalkit.execution.provider.retry import RetryPolicy, call_with_retries
 from evalkit.model.conversation import Turn, find_result
@@ -30,6 +30,24 @@ from evalkit.model.provider import CallContext, Completion, Message, TargetSpec
 from evalkit.model.trajectory import ToolCallRecord, Trajectory, TurnRecord
 
 ToolRunner = Callable[[str, Any], Any]
+
+
+class ConversationError(ProviderError):
+    """A model call of a conversation failed for good: the provider's error, with every
+    request of the conversation counted, the turn named and the turns that did finish kept
+    (``trajectory``: the error record shows how far the conversation got)."""
+
+    def __init__(self, error: ProviderError, earlier: int, trajectory: Trajectory) -> None:
+        turn = len(trajectory.turns) + 1
+        super().__init__(
+            f"{error.message} (conversation turn {turn})",
+            kind=error.kind,
+            status=error.status,
+            retryable=error.retryable,
+            retry_after=error.retry_after,
+            attempts=error.attempts + earlier,
+        )
+        self.trajectory = trajectory
 
 
 @lru_cache(maxsize=16)
@@ -71,8 +89,8 @@ async def converse(
     """Run the conversation of ``case`` (after the rendered ``prompt`` turns) to its final
     answer; returns the combined completion and the requests made.
 
-    A provider error that outlasts the retries ends the case as an error (re-raised with every
-    request of the conversation counted and the turn named).
+    A provider error that outlasts the retries ends the case as an error: a
+    :class:`ConversationError` (an auth failure still stops the run as itself).
     """
     complete_tools = getattr(provider, "complete_tools", None)
     if complete_tools is None:
@@ -94,10 +112,10 @@ async def converse(
             reply, used = await call_with_retries(
                 lambda: complete_tools(turns, tools, {}, ctx), policy, key=limiter_key
             )
+        except AuthError:
+            raise  # stops the run: every other case would fail the same way
         except ProviderError as exc:
-            exc.attempts += attempts
-            exc.message = f"{exc.message} (conversation turn {len(trajectory.turns) + 1})"
-            raise
+            raise ConversationError(exc, attempts, trajectory) from exc
         attempts += used
         _add_usage(total, reply)
         calls = [await _answer(call, case, runner) for call in reply.tool_calls]

@@ -194,6 +194,21 @@ def test_provider_error_mid_conversation_counts_every_request(
         talk(server, wire, make_case("flaky", tool_results=RULES))
     assert info.value.attempts == 1 + 3  # turn 1, then three tries of turn 2
     assert "(conversation turn 2)" in info.value.message
+    assert info.value.kind == "server" and info.value.status == 500
+    partial = info.value.trajectory  # type: ignore[attr-defined]
+    assert [c.name for c in partial.calls()] == ["lookup_order"]  # how far it got
+
+
+def test_an_auth_failure_mid_conversation_stays_an_auth_error() -> None:
+    from evalkit.base.exceptions import AuthError
+
+    with (
+        ScriptedServer(
+            {"responses": [{"when": {"turn": 1}, "text": "x", "fault": {"status": 401}}]}
+        ) as denying,
+        pytest.raises(AuthError),
+    ):
+        talk(denying, "anthropic", make_case("any", tool_results=RULES))
 
 
 RUNNER = """\
@@ -277,3 +292,33 @@ def test_trajectory_json_is_what_the_cache_replays(server: ScriptedServer) -> No
     replayed = Completion(**json.loads(json.dumps(asdict(completion))))
     assert trajectory_of(replayed) == trajectory_of(completion)
     assert isinstance(trajectory_of(replayed), Trajectory)
+
+
+def test_the_error_record_keeps_the_turns_that_finished(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    from evalkit.execution.cache import ResponseCache
+    from evalkit.execution.generate import generate
+    from evalkit.model.config import PreparedCase
+    from evalkit.model.record import CaseRecord
+
+    spec = TargetSpec(provider="scripted", model="m", base_url=server.url, timeout=5)
+    case = make_case("flaky", tool_results=RULES)
+    cache = ResponseCache(tmp_path / "cache")
+
+    async def go() -> object:
+        provider = ScriptedProvider(spec)
+        try:
+            pc = PreparedCase(case=case, messages=[], checks=[])
+            ctx = CallContext(case_id=case.id)
+            return await generate(provider, FAST, cache, "k", pc, 0, ctx, target=spec)
+        finally:
+            await provider.aclose()
+
+    record = asyncio.run(go())
+    cache.close()
+    assert isinstance(record, CaseRecord) and record.outcome.value == "error"
+    assert record.attempts == 4 and record.error is not None
+    assert record.error.message.endswith("(conversation turn 2)")
+    assert record.trajectory is not None
+    assert [c.name for c in record.trajectory.calls()] == ["lookup_order"]
