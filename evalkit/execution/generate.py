@@ -38,8 +38,13 @@ class Generated:
 
 
 def as_sent(pc: PreparedCase) -> dict[str, Any]:
-    """What a record keeps of the input: the messages exactly as sent, and the reference."""
-    return {"prompt": [dict(m) for m in pc.messages] or None, "expected": pc.case.expected}
+    """What a record keeps of the input: the messages exactly as sent (a conversation's first
+    request: the prompt's turns, then the case's; later turns are in the trajectory), and the
+    reference."""
+    sent = [dict(m) for m in pc.messages]
+    if pc.case.is_conversation:
+        sent += pc.case.turns()
+    return {"prompt": sent or None, "expected": pc.case.expected}
 
 
 def generation_key(target: TargetSpec, pc: PreparedCase, repeat: int) -> str:

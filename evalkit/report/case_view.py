@@ -63,6 +63,8 @@ def _repeat_lines(r: CaseRecord) -> list[str]:
     if r.error is not None:
         status = f" (HTTP {r.error.status})" if r.error.status else ""
         lines.append(f"  error {_text(r.error.kind)}{status}: {_text(r.error.message)}")
+    if r.trajectory is not None:  # a conversation: its tool calls and results, compactly
+        lines += _block("trajectory", r.trajectory.compact())
     lines += _block("output", r.output) if r.output is not None else ["── output: none"]
     for c in r.checks:
         reason = f": {_text(c.reason)}" if c.reason else ""

@@ -59,6 +59,17 @@ def test_agent_v2_passes_and_v1_mistakes_are_caught(example: Path, exit_code: Ex
     assert [c.name for c in refund.trajectory.calls()] == ["lookup_order", "issue_refund"]
     assert refund.output == "Your refund of 89.90 EUR is on its way (refund R-1001)."
     assert refund.usage.input_tokens == sum(t.input_tokens for t in refund.trajectory.turns)
+    # the record keeps the first request as sent: the prompt's system turn, then the case's
+    after = records["refund-after-lookup"].prompt
+    assert after is not None and [m["role"] for m in after] == [
+        "system",
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "user",
+    ]
+    assert after[2]["tool_calls"][0]["name"] == "lookup_order"
 
     assert exit_code(["run", "agent", "--prompt", "prompts/agent_v1.yaml"]) == 0
     v1 = _latest(example)
@@ -169,3 +180,17 @@ def test_validate_names_a_tool_runner_that_cannot_be_imported(
     assert exit_code(["validate", "agent"]) == 2
     err = capsys.readouterr().err
     assert "evalkit.yaml:" in err and "suites.agent.target.tool_runner" in err
+
+
+def test_show_prints_the_trajectory(
+    example: Path, exit_code: ExitCode, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert exit_code(["run", "agent", "--prompt", "prompts/agent_v1.yaml"]) == 0
+    capsys.readouterr()
+    assert exit_code(["show", str(_latest(example)), "refund-lost-order"]) == 0
+    out = capsys.readouterr().out
+    assert "── trajectory" in out
+    assert (
+        'turn 1: call #1 issue_refund({"amount": 100, "order_id": "42", "reason": "lost"})' in out
+    )
+    assert out.index("── trajectory") < out.index("── output")
