@@ -194,3 +194,12 @@ def test_show_prints_the_trajectory(
         'turn 1: call #1 issue_refund({"amount": 100, "order_id": "42", "reason": "lost"})' in out
     )
     assert out.index("── trajectory") < out.index("── output")
+
+
+def test_batch_runs_leave_conversations_to_their_tool_loop(
+    example: Path, exit_code: ExitCode
+) -> None:
+    assert exit_code(["run", "agent", "--batch"]) == 0
+    records = read_records(_latest(example))
+    assert {r.outcome.value for r in records} == {"pass"}
+    assert all(r.trajectory is not None and r.trajectory.calls() for r in records)
