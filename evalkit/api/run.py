@@ -17,9 +17,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from evalkit.analysis.caserates import counts_as_error, error_reason
+from evalkit.api._run_judges import build_run_judges, note_judges_and_prices
 from evalkit.api.batch import BATCHES
 from evalkit.api.select import Selection, apply_selection, resolve_selection
 from evalkit.base.aio import run_sync
@@ -32,19 +33,16 @@ from evalkit.base.exceptions import (
 )
 from evalkit.execution.batch import BATCH_DISCOUNT, batch_support
 from evalkit.execution.cache import ResponseCache
-from evalkit.execution.generate import Generated, as_sent, generate, generation_key
+from evalkit.execution.generate import Generated, generate, generation_key
 from evalkit.execution.provider.retry import RetryPolicy
 from evalkit.execution.runstop import StopSignals, close_all
 from evalkit.execution.throttle import RUN_LIMITERS, LimiterPool, limiter_key
-from evalkit.grading.check.base import CheckContext
-from evalkit.grading.check.compose import case_outcome, evaluate_checks
-from evalkit.grading.judge.judge import judge_applies
+from evalkit.grading.answer import Grader, grade_answer
 from evalkit.model.config import LoadedSuite, PreparedCase
-from evalkit.model.golden import Case
 from evalkit.model.pricing import PriceTable, load_prices
 from evalkit.model.provider import CallContext, Completion, Provider, TargetSpec
-from evalkit.model.record import CaseRecord, JudgeVerdict, Usage
-from evalkit.model.trajectory import Trajectory, trajectory_of
+from evalkit.model.record import CaseRecord
+from evalkit.model.trajectory import trajectory_of
 from evalkit.report.progress import RunProgress
 from evalkit.report.runfiles import write_summary_and_report
 from evalkit.storage.rundir import prepare_run_dir
@@ -52,27 +50,6 @@ from evalkit.storage.store import ResultsWriter, now_iso, open_results, write_ma
 
 if TYPE_CHECKING:
     from evalkit.grading.judge import JudgeDef
-
-
-class Grader(Protocol):
-    """A judge as the engine sees it (implemented in :mod:`evalkit.grading.judge`)."""
-
-    name: str
-
-    @property
-    def version(self) -> str: ...
-
-    async def prepare(self) -> None: ...
-
-    async def grade(
-        self,
-        case: Case,
-        output: str,
-        ctx: CallContext | None = None,
-        trajectory: Trajectory | None = None,
-    ) -> JudgeVerdict: ...
-
-    async def aclose(self) -> None: ...
 
 
 @dataclass
@@ -182,7 +159,9 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         cleanup.append(cache.close)  # last: the judges share it
         provider = _default_provider(suite)
         cleanup.append(provider.aclose)
-        graders = _build_judges(suite, options, cache, prices, policy, manifest)
+        graders = build_run_judges(
+            suite, options.judge_target_override, cache, prices, policy, manifest
+        )
         cleanup.extend(g.aclose for g in graders)
         if graders:
             write_manifest(path, manifest)  # judge versions on disk even if the run is killed
@@ -262,7 +241,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
             "startup_s": round(cases_started - started, 4),
             "cases_s": round(finished - cases_started, 4),
         }
-        _note_judges_and_prices(manifest, graders, prices)
+        note_judges_and_prices(manifest, graders, prices)
         manifest.update(status=status, finished_at=now_iso(), records=len(records))
         try:
             write_manifest(path, manifest)
@@ -369,7 +348,6 @@ async def _run_case(
         state.requests += sent
     if isinstance(generated, CaseRecord):
         return generated
-    case = pc.case
     completion = generated.completion
     trajectory = trajectory_of(completion)
     cost = state.prices.cost(
@@ -381,96 +359,18 @@ async def _run_case(
     )
     if batched is not None and cost is not None:
         cost *= BATCH_DISCOUNT
-    check_ctx = CheckContext(
-        output=completion.text,
-        case=case,
-        latency_ms=generated.latency_ms,
-        cost_usd=cost,
-        input_tokens=completion.input_tokens,
-        output_tokens=completion.output_tokens,
+    return await grade_answer(
+        pc,
+        repeat,
+        generated,
+        ctx,
+        cost=cost,
+        graders=graders,
+        suite_judges=suite.config.judges,
+        min_score=suite.config.min_score,
         base_dir=suite.project.root,
         trajectory=trajectory,
     )
-    results = await evaluate_checks(pc.checks, check_ctx)
-    applicable = [g for g in graders if judge_applies(g.name, case, suite.config.judges)]
-    verdicts = list(
-        await asyncio.gather(*(g.grade(case, completion.text, ctx, trajectory) for g in applicable))
-    )
-    outcome, score = case_outcome(results, verdicts, suite.config.min_score)
-    return CaseRecord(
-        case_id=case.id,
-        repeat=repeat,
-        tags=case.tags,
-        vars=case.vars,
-        **as_sent(pc),
-        outcome=outcome,
-        output=completion.text,
-        checks=results,
-        judges=verdicts,
-        usage=Usage(
-            input_tokens=completion.input_tokens,
-            output_tokens=completion.output_tokens,
-            cache_read_input_tokens=completion.cache_read_tokens,
-            cache_creation_input_tokens=completion.cache_write_tokens,
-        ),
-        cost_usd=cost,
-        finish_reason=completion.finish_reason,
-        truncated=completion.truncated,
-        latency_ms=generated.latency_ms,
-        attempts=generated.attempts,
-        cached=generated.cached,
-        score=score,
-        finished_at=now_iso(),
-        trajectory=trajectory,
-    )
-
-
-def _build_judges(
-    suite: LoadedSuite,
-    options: RunOptions,
-    cache: ResponseCache,
-    prices: PriceTable,
-    policy: RetryPolicy,
-    manifest: dict[str, Any],
-) -> list[Grader]:
-    """The suite's judges, sharing the run's cache, prices and retry policy."""
-    if not suite.judges:
-        return []
-    from evalkit.grading.judge import build_judges, self_preference_warning
-
-    judges = build_judges(
-        suite.judges,
-        project=suite.project,
-        cache=cache,
-        prices=prices,
-        policy=policy,
-        target_override=options.judge_target_override,
-    )
-    manifest["judge_versions"] = {j.name: j.version for j in judges}
-    warning = self_preference_warning(suite.target, suite.judges)
-    if warning:
-        import sys
-
-        manifest.setdefault("warnings", []).append(warning)
-        print(f"warning: {warning}", file=sys.stderr)
-    return list(judges)
-
-
-def _note_judges_and_prices(
-    manifest: dict[str, Any], graders: list[Grader], prices: PriceTable
-) -> None:
-    """At the end of a run: judge versions of the output modes ``auto`` settled on, and one
-    warning naming the models without a price (their cost is unknown, not $0)."""
-    if graders:
-        manifest["judge_versions"] = {g.name: g.version for g in graders}
-    from evalkit.model.pricing import unpriced_warning
-
-    warning = unpriced_warning(prices.unpriced())
-    if warning:
-        import sys
-
-        manifest.setdefault("warnings", []).append(warning)
-        print(f"warning: {warning}", file=sys.stderr)
 
 
 async def _answer_by_batch(
