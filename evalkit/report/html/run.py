@@ -16,6 +16,7 @@ from evalkit.model.record import CaseRecord, JudgeVerdict
 from evalkit.report.case_view import message_text
 from evalkit.report.headline import headline
 from evalkit.report.html.page import gc_paused, render_page, shown
+from evalkit.report.html.trajectory import trajectory_data
 
 
 class Texts:
@@ -76,6 +77,8 @@ def record_data(r: CaseRecord, texts: Texts) -> dict[str, Any]:
         out["prompt"] = [[str(m.get("role", "?")), texts.ref(message_text(m))] for m in r.prompt]
     if r.output is not None:
         out["out"] = r.output
+    if r.trajectory is not None:  # conversation cases only: plain runs keep their size
+        out["traj"] = trajectory_data(r.trajectory)
     if r.expected is not None:
         out["exp"] = r.expected
     if r.error is not None:

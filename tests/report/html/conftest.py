@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from evalkit.model.trajectory import ToolCallRecord, Trajectory, TurnRecord
 from evalkit.report.html import headless
 
 CHROMIUM = os.environ.get("EVALKIT_CHROMIUM", headless.CHROMIUM)
@@ -85,3 +86,38 @@ def only_the_file(opened: Opened, path: Path) -> None:
     url = path.resolve().as_uri()
     assert set(opened.requests) <= {url}, opened.requests
     assert opened.dialogs == [] and opened.errors == [], (opened.dialogs, opened.errors)
+
+
+def conversation(name: str, arg: str, result: str, *, reached: bool = False) -> Trajectory:
+    """Two turns: a call answered by the case's rule 0, a runner error; then the answer."""
+    return Trajectory(
+        turns=[
+            TurnRecord(
+                text="let me look",
+                tool_calls=[
+                    ToolCallRecord(
+                        id="t1",
+                        name=name,
+                        arguments={"q": arg},
+                        result={"found": result},
+                        source="case",
+                        rule=0,
+                    ),
+                    ToolCallRecord(
+                        name="refund",
+                        arguments="{not json",
+                        result=result,
+                        is_error=True,
+                        source="error",
+                    ),
+                ],
+                input_tokens=12,
+                output_tokens=3,
+                finish_reason="tool_use",
+            ),
+            TurnRecord(text="done: " + result, input_tokens=20, output_tokens=4),
+        ],
+        final="done: " + result,
+        max_turns=4,
+        max_turns_reached=reached,
+    )

@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 
 from evalkit.analysis.compare import Comparison, compare_runs
-from evalkit.analysis.synthetic import example_pair
+from evalkit.analysis.synthetic import example_pair, write_run
+from evalkit.model.outcome import Outcome
+from evalkit.model.record import CaseRecord
 from evalkit.report.compare_md import metric_interval, pts
 from evalkit.report.html.compare import compare_html
 from evalkit.report.html.history import history_html
 from evalkit.storage.store import load_run
-from tests.report.html.conftest import Opened, only_the_file
+from tests.report.html.conftest import Opened, conversation, only_the_file
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +132,31 @@ def test_both_pages_fit_a_phone_width(
     for path in (page, history):
         o = open_page(path, width=390)
         assert o.page.evaluate("document.documentElement.scrollWidth") <= 390, path.name
+
+
+def test_a_changed_conversation_case_shows_both_trajectories(
+    open_page: Callable[..., Opened], tmp_path: Path
+) -> None:
+    def runs(outcome: Outcome, tool: str, run_id: str) -> Path:
+        plain = [CaseRecord(case_id=f"p{i}", outcome=Outcome.PASS, output="ok") for i in range(3)]
+        traj = conversation(tool, "order 7", "shipped")
+        agent = CaseRecord(case_id="agent", outcome=outcome, output=traj.final, trajectory=traj)
+        return write_run(tmp_path, [agent, *plain], run_id=run_id)
+
+    base, head = (
+        load_run(runs(Outcome.PASS, "lookup", "b")),
+        load_run(runs(Outcome.FAIL, "<b>x", "h")),
+    )
+    page = tmp_path / "compare.html"
+    page.write_text(compare_html(compare_runs(base, head), base, head), encoding="utf-8")
+    o = open_page(page)  # an untagged suite: the page is drawn, without a Tags section
+    assert "Tags" not in o.page.eval_on_selector_all("h2", "hs => hs.map(h => h.textContent)")
+    o.page.click('details[data-case="agent"] summary')
+    o.page.wait_for_selector('details[data-case="agent"] .side .traj')
+    sides = o.page.locator('details[data-case="agent"] .side')
+    assert [sides.nth(i).locator("code.tool").all_text_contents() for i in range(2)] == [
+        ["lookup", "refund"],
+        ["<b>x", "refund"],
+    ]
+    assert sides.nth(1).locator("pre.result").first.text_content() == '{"found": "shipped"}'
+    only_the_file(o, page)

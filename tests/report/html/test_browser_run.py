@@ -20,7 +20,7 @@ from evalkit.report.html.page import shown
 from evalkit.report.runfiles import write_summary_and_report
 from evalkit.storage.store import REPORT_HTML, SUMMARY, load_run
 from tests.hostile import HOSTILE
-from tests.report.html.conftest import Opened, only_the_file
+from tests.report.html.conftest import Opened, conversation, only_the_file
 
 #: markup that would set a flag if it ever ran, beside the corpus's alert() payloads
 PWN = {
@@ -200,3 +200,60 @@ def test_a_large_report_unpacks_its_gzipped_data(
     o.page.select_option("#judge", "helpful\u0000fail")
     assert f"of {summary['judges']['helpful']['fail']} outputs" in _count(o)
     only_the_file(o, page)
+
+
+@pytest.fixture(scope="module")
+def agent_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A conversation case whose tool name, arguments and result are hostile, over two repeats."""
+    records = [
+        CaseRecord(
+            case_id="agent",
+            repeat=repeat,
+            outcome=Outcome.FAIL,
+            output="done: " + PWN["onerror"],
+            trajectory=conversation(
+                PWN["svg-onload"], PWN["close-script"], PWN["onerror"], reached=repeat == 1
+            ),
+        )
+        for repeat in range(2)
+    ]
+    path = write_run(tmp_path_factory.mktemp("agent"), records, run_id="run-a", repeats=2)
+    run = load_run(path)
+    write_summary_and_report(path, run.manifest, summarize(run.records, repeats=2), run.records)
+    return path / REPORT_HTML
+
+
+def test_a_conversation_cases_drill_down_shows_its_trajectory(
+    open_page: Callable[..., Opened], agent_report: Path
+) -> None:
+    o = open_page(agent_report, hash="#case=agent")
+    repeats = o.page.locator("#detail .repeat")
+    assert repeats.count() == 2
+    for i in range(2):
+        traj = repeats.nth(i).locator(".traj")
+        assert "2 model turn(s), 2 tool call(s)" in str(traj.locator("h5").first.text_content())
+        names = traj.locator("code.tool").all_text_contents()
+        assert names == [PWN["svg-onload"], "refund"]
+        args = traj.locator("pre.args").all_text_contents()
+        assert args == [json.dumps({"q": PWN["close-script"]}), "{not json"]
+        assert traj.locator("pre.result").all_text_contents() == [
+            json.dumps({"found": PWN["onerror"]}),
+            PWN["onerror"],
+        ]
+        sources = traj.locator(".src").all_text_contents()
+        assert sources == [
+            "result from the case's tool_results (rule 0)",
+            "error result from the tool runner, which raised",
+        ]
+        assert traj.locator("pre.final").text_content() == "done: " + PWN["onerror"]
+        stop = traj.locator(".stop")
+        assert stop.count() == i  # only repeat 1 hit max_turns
+    assert "reached max_turns (4)" in str(repeats.nth(1).locator(".stop").text_content())
+    # the search finds a case by a tool it called
+    o.page.fill("#q", "refund")
+    assert _rows(o) == ["agent", "agent"]
+    injected = o.page.evaluate(
+        "() => [document.querySelectorAll('img, iframe, svg *').length, window.__pwned]"
+    )
+    assert injected == [0, None]
+    only_the_file(o, agent_report)

@@ -91,6 +91,25 @@ function warnings(list) {
     list.map((w) => el("p", {}, el("strong", {}, "WARNING: "), w)));
 }
 
+// a conversation case's trajectory: each turn's text, its tool calls (name, arguments), each
+// result and where it came from, a max_turns stop, the final answer; all of it as text
+function trajectoryView(t) {
+  let number = 0;
+  const calls = t.turns.reduce((n, turn) => n + (turn.calls || []).length, 0);
+  return el("div", { class: "traj" },
+    el("h5", {}, `trajectory: ${t.turns.length} model turn(s), ${calls} tool call(s)`),
+    el("ol", { class: "turns" }, t.turns.map((turn, i) => el("li", { class: "turn" },
+      el("div", { class: "role" }, `turn ${i + 1}` + (turn.fin ? ` · ${turn.fin}` : "") + ` · ${turn.tok[0]} in / ${turn.tok[1]} out tokens`),
+      turn.text ? pre(turn.text, "text said") : null,
+      (turn.calls || []).map((c) => el("div", { class: "call" + (c.err ? " call-err" : "") },
+        el("div", {}, el("strong", {}, `call #${++number} `), el("code", { class: "tool" }, c.name), c.id ? el("span", { class: "note" }, " id " + c.id) : null),
+        pre(c.args, "text args"),
+        el("div", { class: "note src" }, (c.err ? "error result" : "result") + " from " + c.src),
+        pre(c.res, "text result")))))),
+    t.reached ? el("div", { class: "error stop" }, `stopped: reached max_turns (${t.max_turns}) with tool calls pending`) : null,
+    el("h5", {}, "final answer"), t.final ? pre(t.final, "text final") : el("p", { class: "note" }, "(empty)"));
+}
+
 // word-level diff (Myers, O((N+M)D)); gives up past a budget of edits: say so, never hang
 function wordDiff(a, b, maxEdits) {
   const A = a.split(/(\s+)/), B = b.split(/(\s+)/);

@@ -58,6 +58,7 @@ function sideView(label, recs) {
     el("h5", {}, "repeat " + r.r + " ", badge(r.o)),
     r.err ? el("div", { class: "error" }, r.err) : null,
     r.out !== undefined ? pre(r.out, "text output") : el("p", { class: "note" }, "no output"),
+    r.traj ? trajectoryView(r.traj) : null,
     (r.ch || []).filter((c) => c[1] !== "pass").map((c) => el("p", {}, badge(c[1]), " check " + c[0] + ": " + c[2])),
     (r.jd || []).map((j) => el("div", { class: "judge" }, el("p", {}, badge(j.o), " judge " + j.name + (j.score !== undefined ? " score " + j.score : "")),
       j.err ? el("div", { class: "error" }, j.err) : null, pre(j.reasoning || "no reasoning given", "text reasoning"))))));
@@ -112,12 +113,12 @@ function render() {
     table(["", "run", "prompt version", "label", "model"], DATA.runs),
     warnings(DATA.warnings)));
   if (DATA.gate) APP.appendChild(section("Gate", table(["rule", "result", "detail"], DATA.gate)));
-  APP.appendChild(forest("Pass rates, paired", DATA.metrics));
+  APP.append(...[forest("Pass rates, paired", DATA.metrics)].filter(Boolean));
   if (DATA.pairwise) APP.appendChild(section("Pairwise judge", DATA.pairwise.map((line) => el("p", { class: "pairwise" }, line))));
   APP.appendChild(el("p", {}, "cases: " + (DATA.status_counts.map(([k, v]) => `${k} ${v}`).join(" · ") || "none") +
     ` · added ${DATA.added.length} · removed ${DATA.removed.length}`));
   APP.appendChild(casesSection());
-  APP.appendChild(forest("Tags", DATA.tags));
+  APP.append(...[forest("Tags", DATA.tags)].filter(Boolean)); // none in an untagged suite
   APP.appendChild(section("Cost and latency", table(["", "base", "head", "Δ"], DATA.resources)));
 }
 

@@ -9,6 +9,7 @@ function haystack(i) {
     const parts = [r.id, (r.tags || []).join(" "), r.out || "", r.err || "", text(r.vars || "")];
     for (const c of r.ch || []) parts.push(c[0], c[2] || "");
     for (const j of r.jd || []) parts.push(j.name, j.reasoning || "", j.err || "");
+    if (r.traj) for (const t of r.traj.turns) for (const c of t.calls || []) parts.push(c.name);
     hay[i] = parts.join("\n").toLowerCase();
   }
   return hay[i];
@@ -155,6 +156,7 @@ function repeatView(r) {
     el("h4", {}, "repeat " + r.r + " ", badge(r.o), r.score !== undefined ? " score " + r.score : ""),
     r.err ? el("div", { class: "error" }, el("strong", {}, "error: "), r.err) : null,
     el("h5", {}, "output"), r.out !== undefined ? pre(r.out, "text output") : el("p", { class: "note" }, "no output"),
+    r.traj ? trajectoryView(r.traj) : null,
     r.ch ? [el("h5", {}, "checks"), table(["check", "outcome", "score", "reason"],
       r.ch.map(([n, o, why, s]) => [n, badge(o), s === null ? "" : String(s), why]))] : null,
     (r.jd || []).map((j) => el("div", { class: "judge" },
