@@ -232,6 +232,8 @@ def test_a_conversation_cases_drill_down_shows_its_trajectory(
     for i in range(2):
         traj = repeats.nth(i).locator(".traj")
         assert "2 model turn(s), 2 tool call(s)" in str(traj.locator("h5").first.text_content())
+        # turn 1's text; turn 2's is the final answer, shown once below
+        assert traj.locator("pre.said").all_text_contents() == ["let me look"]
         names = traj.locator("code.tool").all_text_contents()
         assert names == [PWN["svg-onload"], "refund"]
         args = traj.locator("pre.args").all_text_contents()

@@ -100,7 +100,7 @@ function trajectoryView(t) {
     el("h5", {}, `trajectory: ${t.turns.length} model turn(s), ${calls} tool call(s)`),
     el("ol", { class: "turns" }, t.turns.map((turn, i) => el("li", { class: "turn" },
       el("div", { class: "role" }, `turn ${i + 1}` + (turn.fin ? ` · ${turn.fin}` : "") + ` · ${turn.tok[0]} in / ${turn.tok[1]} out tokens`),
-      turn.text ? pre(turn.text, "text said") : null,
+      turn.text && (turn.calls || turn.text !== t.final) ? pre(turn.text, "text said") : null, // not the final answer twice
       (turn.calls || []).map((c) => el("div", { class: "call" + (c.err ? " call-err" : "") },
         el("div", {}, el("strong", {}, `call #${++number} `), el("code", { class: "tool" }, c.name), c.id ? el("span", { class: "note" }, " id " + c.id) : null),
         pre(c.args, "text args"),
