@@ -11,13 +11,12 @@ import click
 @click.option(
     "--project",
     "project_dir",
-    default=".",
-    show_default=True,
+    default=None,
     type=click.Path(file_okay=False, path_type=Path),
-    help="The example project (the evalkit repository root).",
+    help="The example project (default: the current folder if it is one, else ./evalkit-demo).",
 )
 @click.option("--no-cache", is_flag=True, help="Call the scripted model even for cached cases.")
-def command(project_dir: Path, no_cache: bool) -> None:
+def command(project_dir: Path | None, no_cache: bool) -> None:
     """Run the bundled support-assistant example on both prompt versions, offline.
 
     The model and the judges are scripted: a loopback server replays pre-written answers
@@ -28,7 +27,11 @@ def command(project_dir: Path, no_cache: bool) -> None:
       evalkit demo
     """
     from evalkit.api.demo import run_demo
+    from evalkit.api.example import demo_project
 
+    project_dir, copied = demo_project(project_dir)
+    if copied:
+        click.echo(f"The example project was copied to {project_dir}/ (its runs land there).")
     click.secho(
         "evalkit demo: the model and the judges are SCRIPTED (a local server replaying "
         "pre-written answers through the real Anthropic and OpenAI SDK clients). "
