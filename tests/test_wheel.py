@@ -116,3 +116,13 @@ def test_demo_runs_after_a_non_editable_install(installed: Path, tmp_path: Path)
     assert again.returncode == 0, again.stderr
     assert "copied to" not in again.stdout
     assert len(list((tmp_path / "evalkit-demo" / "runs" / "support").glob("*/*"))) == 4
+
+
+def test_init_then_run_after_a_non_editable_install(installed: Path, tmp_path: Path) -> None:
+    proc = _run(installed, ["evalkit", "init", "demo-proj"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    project = tmp_path / "demo-proj"
+    assert (project / ".gitignore").is_file() and (project / ".github" / "workflows").is_dir()
+    run = _run(installed, ["evalkit", "run"], project)
+    assert run.returncode == 0, run.stderr + run.stdout
+    assert "pass rate 100.0% over 5 cases" in run.stdout

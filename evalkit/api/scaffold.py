@@ -7,7 +7,7 @@ is never overwritten: every clash is named first, and nothing is written unless 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from evalkit.base.exceptions import InputError
@@ -33,20 +33,32 @@ def _files(src: Path, names: Iterable[str] | None) -> list[Path]:
     return found
 
 
-def write_tree(src: Path, dest: Path, names: Iterable[str] | None = None) -> list[Path]:
+def _renamed(rel: Path, rename: Mapping[str, str]) -> Path:
+    top = rel.parts[0]
+    return Path(rename.get(top, top), *rel.parts[1:])
+
+
+def write_tree(
+    src: Path,
+    dest: Path,
+    names: Iterable[str] | None = None,
+    *,
+    rename: Mapping[str, str] | None = None,
+) -> list[Path]:
     """Copy the files under ``src`` (or its top-level ``names``) into ``dest``.
 
-    Raises InputError naming every file that already exists; nothing is written then.
-    Returns the written paths, relative to ``dest``.
+    ``rename`` maps top-level names in ``src`` to those written (package data holds no dotfiles:
+    ``gitignore`` becomes ``.gitignore``). Raises InputError naming every file that already
+    exists; nothing is written then. Returns the written paths, relative to ``dest``.
     """
-    files = _files(src, names)
-    clashes = [rel for rel in files if (dest / rel).exists() or (dest / rel).is_symlink()]
+    pairs = [(rel, _renamed(rel, rename or {})) for rel in _files(src, names)]
+    clashes = [out for _, out in pairs if (dest / out).exists() or (dest / out).is_symlink()]
     if clashes:
-        shown = ", ".join(str(dest / rel) for rel in clashes[:10])
+        shown = ", ".join(str(dest / out) for out in clashes[:10])
         more = f" and {len(clashes) - 10} more" if len(clashes) > 10 else ""
         raise InputError(f"refusing to overwrite existing files: {shown}{more}", path=dest)
-    for rel in files:
-        target = dest / rel
+    for rel, out in pairs:
+        target = dest / out
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src / rel, target)
-    return files
+    return [out for _, out in pairs]

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ci": ("evalkit.cli.ci", "Run, compare with the baseline and apply the gate."),
     "baseline": ("evalkit.cli.baseline", "Manage the committed baseline runs."),
     "merge": ("evalkit.cli.merge", "Join shard runs (run --shard I/N) into one run."),
+    "init": ("evalkit.cli.init", "Create a small working project that runs offline."),
 }
 
 
