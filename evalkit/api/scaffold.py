@@ -44,15 +44,19 @@ def write_tree(
     names: Iterable[str] | None = None,
     *,
     rename: Mapping[str, str] | None = None,
+    generated: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Copy the files under ``src`` (or its top-level ``names``) into ``dest``.
 
     ``rename`` maps top-level names in ``src`` to those written (package data holds no dotfiles:
-    ``gitignore`` becomes ``.gitignore``). Raises InputError naming every file that already
-    exists; nothing is written then. Returns the written paths, relative to ``dest``.
+    ``gitignore`` becomes ``.gitignore``); ``generated`` adds files by content. Raises InputError
+    naming every file that already exists; nothing is written then. Returns the written paths,
+    relative to ``dest``.
     """
     pairs = [(rel, _renamed(rel, rename or {})) for rel in _files(src, names)]
-    clashes = [out for _, out in pairs if (dest / out).exists() or (dest / out).is_symlink()]
+    made = {Path(name): text for name, text in (generated or {}).items()}
+    outs = [out for _, out in pairs] + list(made)
+    clashes = [out for out in outs if (dest / out).exists() or (dest / out).is_symlink()]
     if clashes:
         shown = ", ".join(str(dest / out) for out in clashes[:10])
         more = f" and {len(clashes) - 10} more" if len(clashes) > 10 else ""
@@ -61,4 +65,7 @@ def write_tree(
         target = dest / out
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src / rel, target)
-    return [out for _, out in pairs]
+    for out, text in made.items():
+        (dest / out).parent.mkdir(parents=True, exist_ok=True)
+        (dest / out).write_text(text, encoding="utf-8")
+    return outs

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "baseline": ("evalkit.cli.baseline", "Manage the committed baseline runs."),
     "merge": ("evalkit.cli.merge", "Join shard runs (run --shard I/N) into one run."),
     "init": ("evalkit.cli.init", "Create a small working project that runs offline."),
+    "schema": ("evalkit.cli.schema", "Print the JSON Schema of evalkit.yaml for editors."),
 }
 
 

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from evalkit.cli import main
+from evalkit.report.schema import config_schema
 
 
 def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -33,6 +34,7 @@ EXPECTED = {
     "judges/correct.labels.jsonl",
     "scripts/model.yaml",
     "scripts/judge.yaml",
+    "evalkit.schema.json",
 }
 
 
@@ -46,6 +48,10 @@ def test_init_then_validate_run_and_ci_pass_offline(
     written = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
     assert written == EXPECTED
     assert (root / "judges" / "correct.labels.jsonl").read_text() == ""
+    # the editor schema is what `evalkit schema` prints, named on evalkit.yaml's first line
+    first = (root / "evalkit.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=evalkit.schema.json"
+    assert json.loads((root / "evalkit.schema.json").read_text()) == config_schema()
     steps = out.split("To point it at a real model:\n")[1].strip().splitlines()
     assert [s.strip()[:2] for s in steps] == ["1.", "2.", "3."]
     assert "cd proj && evalkit run assistant" in out
@@ -94,8 +100,14 @@ def test_init_refuses_to_overwrite_and_names_the_files(
 ) -> None:
     (tmp_path / "evalkit.yaml").write_text("mine\n")
     (tmp_path / ".gitignore").write_text("mine too\n")
+    (tmp_path / "evalkit.schema.json").write_text("{}")
     code, _, err = _cli(["init", str(tmp_path)], capsys)
     assert code == 2
-    assert "evalkit.yaml" in err and ".gitignore" in err and "refusing to overwrite" in err
+    assert "refusing to overwrite" in err
+    assert all(name in err for name in ("evalkit.yaml", ".gitignore", "evalkit.schema.json"))
     assert (tmp_path / "evalkit.yaml").read_text() == "mine\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore", "evalkit.yaml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".gitignore",
+        "evalkit.schema.json",
+        "evalkit.yaml",
+    ]
