@@ -26,6 +26,7 @@ from evalkit.model.record import CaseRecord, JudgeVerdict
 from evalkit.storage.runcases import run_cases, stored_case
 from evalkit.storage.runlock import RunLock
 from evalkit.storage.store import (
+    BASELINES,
     SUMMARY,
     StoredRun,
     append_record,
@@ -33,6 +34,7 @@ from evalkit.storage.store import (
     new_run_id,
     now_iso,
     open_results,
+    run_dir,
     write_manifest,
 )
 
@@ -49,6 +51,15 @@ def _recombine(
 
     outcome, score = case_outcome(record.checks, verdicts, min_score)
     return record.model_copy(update={"judges": verdicts, "outcome": outcome, "score": score})
+
+
+def _rejudged_dir(old: StoredRun, run_id: str) -> Path:
+    """Beside the old run; never inside a committed baseline snapshot (runs/baselines/SUITE/):
+    a re-judged baseline goes where `evalkit run` stores runs of its suite and prompt version."""
+    if old.path.parent.name == BASELINES:
+        version = str(old.manifest.get("prompt_version") or "-")
+        return run_dir(old.path.parent.parent, old.suite, version, run_id)
+    return old.path.parent / run_id
 
 
 async def rejudge_run_async(
@@ -83,8 +94,8 @@ async def rejudge_run_async(
         min_score = project.suites[suite].min_score
         warn_share = project.suites[suite].grader_error_warning
     run_id = new_run_id()
-    path = old.path.parent / run_id
-    path.mkdir(parents=False, exist_ok=False)
+    path = _rejudged_dir(old, run_id)
+    path.mkdir(parents=True, exist_ok=False)
     lock = RunLock(path, run_id)  # live while re-judging; `evalkit runs` shows it abandoned if not
     manifest: dict[str, Any] = {
         **old.manifest,

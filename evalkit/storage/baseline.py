@@ -18,9 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from evalkit.base.exceptions import InputError
 from evalkit.base.files import read_text, write_atomic
-from evalkit.storage.store import MANIFEST, RESULTS, StoredRun, load_run, now_iso
+from evalkit.storage.store import BASELINES, MANIFEST, RESULTS, StoredRun, load_run, now_iso
 
-BASELINES = "baselines"
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 

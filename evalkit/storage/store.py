@@ -28,6 +28,8 @@ MANIFEST = "manifest.json"
 RESULTS = "results.jsonl"
 SUMMARY = "summary.json"
 LATEST = "latest"
+#: runs/baselines/: the committed baseline pointers and copies (storage.baseline)
+BASELINES = "baselines"
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 # flush() already survives a killed process; fsync also survives power loss, at a cost per case.
@@ -268,6 +270,10 @@ def resolve_run(ref: str, root: Path) -> Path:
     if ref == LATEST or ref.endswith("/" + LATEST):
         return _latest_run(ref[: -len(LATEST)].rstrip("/") or None, root)
     matches = [d for d in iter_run_dirs(root) if d.name == ref or d.name.startswith(ref)]
+    if not matches:  # a fresh checkout has only the committed baselines' copies
+        matches = [d for rid, d in _snapshots(root) if rid == ref or rid.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
     exact = [d for d in matches if d.name == ref]
     if len(exact) == 1:
         return exact[0]
@@ -279,6 +285,19 @@ def resolve_run(ref: str, root: Path) -> Path:
         )
     names = ", ".join(d.name for d in matches[:5])
     raise InputError(f"run id prefix {ref!r} is ambiguous: {names}", field="RUN")
+
+
+def _snapshots(root: Path) -> list[tuple[str, Path]]:
+    """(run id, folder) of each committed baseline copy, ``runs/baselines/<suite>/``."""
+    out = []
+    for manifest in sorted((root / BASELINES).glob(f"*/{MANIFEST}")):
+        try:
+            run_id = json.loads(manifest.read_text("utf-8")).get("run_id")
+        except (OSError, ValueError):
+            continue
+        if isinstance(run_id, str) and run_id:
+            out.append((run_id, manifest.parent))
+    return out
 
 
 def _latest_run(suite: str | None, root: Path) -> Path:
