@@ -12,6 +12,9 @@ import pytest
 if TYPE_CHECKING:
     from evalkit.scripted import ScriptedServer
 
+#: tests/test_pytest_plugin.py runs pytest inside pytest
+pytest_plugins = ["pytester"]
+
 CONFIG = """\
 suites:
   demo:

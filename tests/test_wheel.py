@@ -126,3 +126,8 @@ def test_init_then_run_after_a_non_editable_install(installed: Path, tmp_path: P
     run = _run(installed, ["evalkit", "run"], project)
     assert run.returncode == 0, run.stderr + run.stdout
     assert "pass rate 100.0% over 5 cases" in run.stdout
+    # the pytest plugin, registered by the wheel's entry point
+    pytest_args = ["python", "-m", "pytest", "--evalkit", "-p", "no:cacheprovider"]
+    tests = _run(installed, pytest_args, project)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "5 passed" in tests.stdout
