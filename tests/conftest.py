@@ -113,6 +113,21 @@ def exit_code() -> Callable[[list[str]], int]:
     return run
 
 
+Cli = Callable[[list[str]], tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(exit_code: Callable[[list[str]], int], capsys: pytest.CaptureFixture[str]) -> Cli:
+    """Run ``evalkit ARGV`` in-process; returns (exit code, stdout, stderr)."""
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        code = exit_code(argv)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
 @pytest.fixture
 def closed_url() -> str:
     """A loopback URL nothing listens on (connection refused); its port is free to reuse."""

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import inspect
 import re
-import types
 import typing
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from evalkit.base.typenames import type_label
 from evalkit.grading.check._docs import default_text
 
-_SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
 _FIELD_LINE = re.compile(r"^\s*(\w+)\s*:")
 
 #: "Model.field" -> description, for fields whose model carries none
@@ -216,30 +215,16 @@ def model_title(cls: type[BaseModel]) -> str:
     return cls.__name__.lstrip("_")
 
 
+def _model_link(cls: type) -> str | None:
+    if not issubclass(cls, BaseModel):
+        return None
+    title = model_title(cls)
+    return f"[{title}](#{title.lower()})"
+
+
 def type_name(annotation: Any) -> str:
     """A reader-facing name for a field's type, linking nested models to their section."""
-    if annotation is Any:
-        return "any"
-    if annotation in _SCALARS:
-        return _SCALARS[annotation]
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        title = model_title(annotation)
-        return f"[{title}](#{title.lower()})"
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is typing.Annotated:
-        return type_name(args[0])
-    if origin is Literal:
-        return " \\| ".join(f"`{a}`" for a in args)
-    if origin in (typing.Union, types.UnionType):
-        names = [type_name(a) for a in args if a is not type(None)]
-        return " \\| ".join(names)
-    if origin is list:
-        return f"list of {type_name(args[0])}" if args else "list"
-    if origin is dict:
-        if not args or args[1] is Any:
-            return "mapping"
-        return f"mapping of name → {type_name(args[1])}"
-    return getattr(annotation, "__name__", str(annotation))
+    return type_label(annotation, _model_link, literal="`{}`", mapping_values=True)
 
 
 def default_shown(field: FieldInfo) -> str:

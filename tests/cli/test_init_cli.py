@@ -10,19 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evalkit.cli import main
 from evalkit.report.schema import config_schema
-
-
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = 0 if exc.code is None else int(exc.code)
-    out, err = capsys.readouterr()
-    return code, out, err
-
+from tests.conftest import Cli
 
 EXPECTED = {
     "evalkit.yaml",
@@ -39,10 +28,10 @@ EXPECTED = {
 
 
 def test_init_then_validate_run_and_ci_pass_offline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, out, _ = _cli(["init", "proj"], capsys)
+    code, out, _ = cli(["init", "proj"])
     assert code == 0
     root = tmp_path / "proj"
     written = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
@@ -57,24 +46,22 @@ def test_init_then_validate_run_and_ci_pass_offline(
     assert "cd proj && evalkit run assistant" in out
 
     monkeypatch.chdir(root)
-    code, out, err = _cli(["validate"], capsys)
+    code, out, err = cli(["validate"])
     assert code == 0, err
     assert "ok  assistant: 5 cases" in out
-    code, out, err = _cli(["run"], capsys)
+    code, out, err = cli(["run"])
     assert code == 0, err
     (summary_path,) = (root / "runs" / "assistant").glob("*/*/summary.json")
     summary = json.loads(summary_path.read_text())
     assert summary["n"] == 5 and summary["pass_rate"] == 1.0 and summary["error"] == 0
     assert summary["judge_stats"]["correct"]["error"] == 0
-    code, out, err = _cli(["ci", "assistant", "--out", "out"], capsys)
+    code, out, err = cli(["ci", "assistant", "--out", "out"])
     assert code == 0, err
     assert out.startswith("evalkit ci assistant: gate PASSED")
 
 
-def test_the_workflow_runs_the_suite_the_config_defines(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    _cli(["init", str(tmp_path)], capsys)
+def test_the_workflow_runs_the_suite_the_config_defines(tmp_path: Path, cli: Cli) -> None:
+    cli(["init", str(tmp_path)])
     workflow = yaml.safe_load((tmp_path / ".github" / "workflows" / "evalkit.yml").read_text())
     config = yaml.safe_load((tmp_path / "evalkit.yaml").read_text())
     runs = [step.get("run", "") for step in workflow["jobs"]["evalkit"]["steps"]]
@@ -83,10 +70,8 @@ def test_the_workflow_runs_the_suite_the_config_defines(
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_gitignore_keeps_runs_and_cache_out_but_baselines_in(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    _cli(["init", str(tmp_path)], capsys)
+def test_gitignore_keeps_runs_and_cache_out_but_baselines_in(tmp_path: Path, cli: Cli) -> None:
+    cli(["init", str(tmp_path)])
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     paths = ["runs/assistant/x/report.md", ".evalkit/cache/db", "runs/baselines/assistant.json"]
     ignored = subprocess.run(
@@ -95,13 +80,11 @@ def test_gitignore_keeps_runs_and_cache_out_but_baselines_in(
     assert ignored == paths[:2]
 
 
-def test_init_refuses_to_overwrite_and_names_the_files(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_init_refuses_to_overwrite_and_names_the_files(tmp_path: Path, cli: Cli) -> None:
     (tmp_path / "evalkit.yaml").write_text("mine\n")
     (tmp_path / ".gitignore").write_text("mine too\n")
     (tmp_path / "evalkit.schema.json").write_text("{}")
-    code, _, err = _cli(["init", str(tmp_path)], capsys)
+    code, _, err = cli(["init", str(tmp_path)])
     assert code == 2
     assert "refusing to overwrite" in err
     assert all(name in err for name in ("evalkit.yaml", ".gitignore", "evalkit.schema.json"))

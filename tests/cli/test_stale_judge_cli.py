@@ -10,17 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
-
-
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = 0 if exc.code is None else int(exc.code)
-    out, err = capsys.readouterr()
-    return code, out + err
+from tests.conftest import Cli
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -28,22 +18,24 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 
 def test_rejudge_advice_works_on_a_fresh_checkout_with_a_committed_baseline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert _cli(["init", "."], capsys)[0] == 0
-    assert _cli(["run"], capsys)[0] == 0
-    assert _cli(["baseline", "set", "assistant/latest"], capsys)[0] == 0
+    assert cli(["init", "."])[0] == 0
+    assert cli(["run"])[0] == 0
+    assert cli(["baseline", "set", "assistant/latest"])[0] == 0
     baselines = _tree(tmp_path / "runs" / "baselines")
     shutil.rmtree(tmp_path / "runs" / "assistant")  # git-ignored: a fresh checkout lacks it
     judge = tmp_path / "judges" / "correct.yaml"
     judge.write_text(judge.read_text().replace("PASS when", "PASS only when"))
 
-    code, out = _cli(["ci", "assistant", "--out", "out"], capsys)
+    code, out, err = cli(["ci", "assistant", "--out", "out"])
+    out += err
     assert code == 0, out
     advice = re.search(r"re-judge the base with `(evalkit judge [^`]+)`", out)
     assert advice is not None, out
-    code, out = _cli(advice.group(1).split()[1:], capsys)
+    code, out, err = cli(advice.group(1).split()[1:])
+    out += err
     assert code == 0, out
     assert _tree(tmp_path / "runs" / "baselines") == baselines
     manifests = [json.loads(m.read_text()) for m in (tmp_path / "runs").glob("*/*/*/manifest.json")]

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import inspect
 import json
-import types
-import typing
-from typing import Any, Literal
+from typing import Any
 
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from evalkit.base.typenames import type_label
 from evalkit.grading.check import REGISTRY
 from evalkit.grading.check.base import Check
 
@@ -28,8 +27,6 @@ FAMILIES: tuple[tuple[str, str], ...] = (
     ("evalkit.grading.check.compose", "Composition"),
     ("evalkit.grading.check.tools", "Tool calls (conversation cases)"),
 )
-
-_SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 HEADER = """\
 # Check reference
@@ -65,24 +62,7 @@ NOT_ROW = (
 
 def type_name(annotation: Any) -> str:
     """A reader-facing name for a field's type annotation."""
-    if annotation is Any or annotation is typing.Any:
-        return "any"
-    if annotation in _SCALARS:
-        return _SCALARS[annotation]
-    if isinstance(annotation, type) and issubclass(annotation, Check):
-        return "check"
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is Literal:
-        return " \\| ".join(f'"{a}"' for a in args)
-    if origin in (typing.Union, types.UnionType):
-        names = [type_name(a) for a in args if a is not type(None)]
-        return " \\| ".join(names)
-    if origin is list:
-        return f"list of {type_name(args[0])}" if args else "list"
-    if origin is dict:
-        return "mapping"
-    return getattr(annotation, "__name__", str(annotation))
+    return type_label(annotation, lambda cls: "check" if issubclass(cls, Check) else None)
 
 
 def default_text(field: FieldInfo) -> str:
