@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -23,11 +24,29 @@ REPO = Path(__file__).resolve().parents[1]
 _PIP = (sys.executable, "-m", "pip")
 
 
+def _source_tree(dest: Path) -> Path:
+    """The checkout's files as git sees them (tracked, or new and not ignored): a build there
+    leaves nothing in the checkout and cannot pick up a stale build/ folder."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\0")
+    for rel in filter(None, listed):
+        if (REPO / rel).is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, dest / rel)
+    return dest
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    src = _source_tree(tmp_path_factory.mktemp("src"))
     subprocess.run(
-        [*_PIP, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), str(REPO)],
+        [*_PIP, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), str(src)],
         check=True,
         capture_output=True,
         timeout=120,
