@@ -68,7 +68,7 @@ NOTES: dict[str, str] = {
     "Case.vars": "template variables for the prompt and the checks",
     "Case.expected": "a reference answer (`{{ expected }}`; judges may see it)",
     "Case.context": "grounding documents the system may cite",
-    "Case.tags": "for per-tag pass rates, gates, `--tag` and clusters",
+    "Case.tags": "for per-tag pass rates and gates, and clusters (`cluster_key: tag:...`)",
     "Case.checks": "checks for this case only, added to the suite's",
     "Case.judges": "judges for this case only, added to the suite's",
     "Case.skip_judges": "suite judges not to run on this case",
