@@ -12,7 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from evalkit.scripted import ScriptedServer
 
-#: tests/test_pytest_plugin.py runs pytest inside pytest
+#: tests/cli/test_pytest_plugin.py runs pytest inside pytest
 pytest_plugins = ["pytester"]
 
 CONFIG = """\

@@ -1,6 +1,6 @@
 """Golden cases as tests: run a suite once, then answer per case "pass, fail or error, and why".
 
-The pytest plugin (:mod:`evalkit.pytest_plugin`) turns each golden case into a test item; this
+The pytest plugin (:mod:`evalkit.cli.pytest_plugin`) turns each golden case into a test item; this
 module holds what it does without pytest: load the suites, run the selected cases exactly as
 ``evalkit run`` does (cache, stored run, report) and word each case's outcome with its check
 and judge reasons. Model outputs are hostile: escaped and cut before they reach a terminal.

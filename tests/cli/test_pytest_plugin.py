@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,14 @@ def test_without_the_option_the_plugin_does_nothing(
     pytester.makepyfile(test_plain="def test_one():\n    assert True\n")
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
     assert not (project / "runs").exists()
+
+
+def test_loading_the_plugin_imports_no_job_sdk_or_numpy() -> None:
+    """pytest loads the plugin in every session of an environment with evalkit installed."""
+    code = (
+        "import sys, pytest, evalkit.cli.pytest_plugin\n"
+        "heavy = ('evalkit.api', 'anthropic', 'openai', 'numpy')\n"
+        "print([m for m in sys.modules if m.startswith(heavy)])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
