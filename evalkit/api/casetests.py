@@ -8,12 +8,13 @@ and judge reasons. Model outputs are hostile: escaped and cut before they reach 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from evalkit.analysis.caserates import error_reason, grader_reasons
 from evalkit.api.project import load_config, load_suite
 from evalkit.api.run import RunOptions, RunOutcome, run_suite
+from evalkit.api.select import Selection
 from evalkit.base.escape import terminal, truncate
 from evalkit.base.exceptions import EvalkitError
 from evalkit.model.config import LoadedSuite
@@ -46,12 +47,12 @@ class SuiteRun:
         """Run the suite once, for ``case_ids`` only when they are a subset (``pytest -k``)."""
         if self.outcome is not None or self.failure is not None:
             return
-        wanted = set(case_ids)
-        suite = self.suite
-        if wanted != {pc.case.id for pc in suite.cases}:
-            suite = replace(suite, cases=[pc for pc in suite.cases if pc.case.id in wanted])
+        subset = set(case_ids) != {pc.case.id for pc in self.suite.cases}
+        # a subset is recorded in the manifest as `evalkit run --case ...` records it
+        selection = Selection(cases=tuple(case_ids)) if subset else None
+        options = RunOptions(use_cache=self.use_cache, progress=False, selection=selection)
         try:
-            self.outcome = run_suite(suite, RunOptions(use_cache=self.use_cache, progress=False))
+            self.outcome = run_suite(self.suite, options)
         except EvalkitError as exc:  # the run could not complete: every case is an error
             self.failure = exc
             return

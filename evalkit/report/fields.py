@@ -143,6 +143,10 @@ NOTES: dict[str, str] = {
     "Fault.malformed": "a cut-off 200 body",
     "Fault.drop": "close the connection without a reply",
     "Script.latency_ms": "default delay per reply",
+    "Script.rate_limit": "answer 429 above a number of requests in flight, like a provider",
+    "RateLimit.max_in_flight": "requests in flight above which the server answers 429",
+    "RateLimit.retry_after_ms": "the retry-after-ms the 429 carries",
+    "RateLimit.budget_headers": "send rate-limit headers (remaining = free slots) on every answer",
     "Script.default": "the reply when no rule matches (omitted: a 404 error reply)",
     "Script.responses": "rules; the first that matches answers",
 }

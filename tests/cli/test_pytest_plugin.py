@@ -76,6 +76,8 @@ def test_k_selects_cases_and_only_those_run(pytester: pytest.Pytester, project: 
     result.assert_outcomes(passed=2, deselected=3)
     (summary,) = _summaries(project)
     assert summary["n"] == 2
+    (manifest,) = [json.loads(p.read_text()) for p in project.glob("runs/*/*/*/manifest.json")]
+    assert sorted(manifest["selection"]["flags"]["case"]) == ["capital-of-france", "largest-planet"]
 
 
 def test_bad_config_is_a_usage_error_naming_file_and_line(
