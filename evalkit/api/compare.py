@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from evalkit.analysis.compare import Comparison, compare_runs
 from evalkit.base.aio import run_sync
 from evalkit.base.files import write_atomic
+from evalkit.storage.runcases import Warn
 from evalkit.storage.store import StoredRun, load_run
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from evalkit.model.config import ProjectConfig
     from evalkit.model.provider import TargetSpec
 
-Warn = Callable[[str], None]
 #: a run given as a StoredRun, a run directory, or a run id / prefix / ``latest`` / ``SUITE/latest``
 RunRef = StoredRun | str | Path
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from evalkit.analysis.calibration import CalibrationResult
 from evalkit.api.calibrate import calibrate
 from evalkit.api.compare import CompareResult, compare
+from evalkit.api.example import is_example
 from evalkit.api.project import load_config, load_suite
 from evalkit.api.run import RunOptions, RunOutcome, run_suite
 from evalkit.base.console import make_console
@@ -50,7 +51,7 @@ class DemoResult:
 def run_demo(project_dir: Path, *, use_cache: bool = True, echo: Echo = print) -> DemoResult:
     """Calibrate, run both prompt versions and compare them, printing each step with ``echo``."""
     config_path = project_dir / "evalkit.yaml"
-    if not (project_dir / SCRIPT).exists() or not config_path.exists():
+    if not is_example(project_dir):
         raise InputError(
             "the demo runs the example project at the root of the evalkit "
             "repository; run it there or pass --project DIR",

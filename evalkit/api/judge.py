@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,7 @@ from evalkit.grading.judge.judge import Judge, judge_applies
 from evalkit.model.golden import Case
 from evalkit.model.provider import CallContext
 from evalkit.model.record import CaseRecord, JudgeVerdict
-from evalkit.storage.runcases import run_cases, stored_case
+from evalkit.storage.runcases import Warn, run_cases, stored_case
 from evalkit.storage.runlock import RunLock
 from evalkit.storage.store import (
     BASELINES,
@@ -40,8 +40,6 @@ from evalkit.storage.store import (
 
 if TYPE_CHECKING:
     from evalkit.model.config import ProjectConfig
-
-Warn = Callable[[str], None]
 
 
 def _recombine(

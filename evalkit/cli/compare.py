@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from evalkit.cli._common import F, config_option, load_project, runs_root
+from evalkit.cli._common import F, config_option, load_project
 
 
 def _output(flag: str, dest: str, what: str) -> Callable[[F], F]:
@@ -74,14 +74,13 @@ def command(
     from evalkit.report.compare_terminal import render_comparison
     from evalkit.report.pairwise import pairwise_summary_lines
 
-    project = load_project(config_path) if config_path.exists() else None
-    if pairwise_judge and project is None:
-        load_project(config_path)  # the pairwise judge is the project's: say the file is missing
+    # a pairwise judge is the project's: without the file, loading it says the file is missing
+    project = load_project(config_path) if config_path.exists() or pairwise_judge else None
     result = compare(
         base,
         head,
         project=project,
-        runs_dir=runs_dir or runs_root(config_path),
+        runs_dir=runs_dir,  # default: the project's runs_dir, else ./runs
         cluster_key=cluster_key,
         pairwise_judge=pairwise_judge,
         warn=lambda message: click.secho(f"warning: {message}", fg="yellow", err=True),

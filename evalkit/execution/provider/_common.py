@@ -136,6 +136,18 @@ def server_message(body: Any, fallback: str) -> str:
     return fallback
 
 
+#: HTTP status -> (kind, retried by default); other 5xx are ``server`` errors, retried
+_STATUS_KINDS: dict[int, tuple[str, bool]] = {
+    429: ("rate_limit", True),
+    529: ("overloaded", True),
+    503: ("unavailable", True),
+    408: ("timeout", True),
+    404: ("not_found", False),
+    413: ("too_large", False),
+    422: ("unprocessable", False),
+}
+
+
 def status_error(
     status: int, message: str, headers: Mapping[str, str] | None, secret: str | None
 ) -> ProviderError:
@@ -148,25 +160,13 @@ def status_error(
     text = scrub(message, secret)
     if status in (401, 403):
         return AuthError(text, kind="auth", status=status)
-    if status == 429:
-        kind, retryable = "rate_limit", True
-    elif status == 529:
-        kind, retryable = "overloaded", True
-    elif status == 503:
-        kind, retryable = "unavailable", True
-    elif status >= 500:
-        kind, retryable = "server", True
-    elif status == 408:
-        kind, retryable = "timeout", True
-    elif status == 404:
-        kind, retryable = "not_found", False
-    elif status == 413:
-        kind, retryable = "too_large", False
-    elif status == 422:
-        kind, retryable = "unprocessable", False
-    elif status == 400:
+    if status == 400:
         kind = "context_length" if _CONTEXT_RE.search(message) else "bad_request"
         retryable = False
+    elif status in _STATUS_KINDS:
+        kind, retryable = _STATUS_KINDS[status]
+    elif status >= 500:
+        kind, retryable = "server", True
     else:
         kind, retryable = "other", status == 409
     hint = (headers or {}).get("x-should-retry")
