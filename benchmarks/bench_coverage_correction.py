@@ -9,7 +9,10 @@ cover θ (target 93–97%), or "not shown" when evalkit withholds it in every si
 * Rogan–Gladen, stratified calibration labels: drawn half from the judge's passes, half from its
   fails of a 2,000-output calibration run, reweighted as ``evalkit calibrate`` does (effective
   counts capped at the labels collected per class: uncapped, the cells at θ 0.1 and 0.9 covered
-  73–93%; capped, every cell shown in at least a tenth of the runs covered 94.7–99.8%).
+  73–93%). The minimum of 20 labels counts labels per judge verdict, which the design fixes;
+  counted per human class (the old rule, also printed), the figure was shown only in the rare
+  calibrations that drew many of the scarcer class, and those covered 78% (θ 0.3, 40 labels).
+  A cell shown too rarely to judge is simulated again with up to ``--most-sims`` runs.
 * PPI++: ``n`` outputs of the run labelled at random.
 * Repeats: the run's outputs counted as independent (the old rule) against clustered by case.
 * Post-selection: Rogan–Gladen shown only when the same labels passed the calibration gate
@@ -26,9 +29,10 @@ intra-case correlation 1/3, and θ is its mean.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,15 +60,49 @@ class Cell:
         return self.covered / self.shown if self.shown else None
 
     def text(self) -> str:
+        """Coverage with its Monte Carlo 95% interval; flagged only when that interval lies
+        outside the 93–97% target (LOW: the figure over-claims; high: it is conservative), and
+        left unjudged when too few simulations showed the figure to tell."""
         if not self.shown:
             return "not shown"
         cov = self.coverage
         assert cov is not None
-        flag = "" if 0.93 <= cov <= 0.97 else ("  LOW" if cov < 0.93 else "  high")
+        lo, hi = _wilson(self.covered, self.shown)
+        if hi < 0.93:
+            flag = "  LOW"
+        elif lo > 0.97:
+            flag = "  high"
+        elif self.shown < MIN_SHOWN:
+            flag = "  (too few shown to judge)"
+        else:
+            flag = ""
         return (
-            f"shown {self.shown / self.sims:4.0%}  coverage {cov:5.1%}  "
-            f"width {self.width:.3f}{flag}"
+            f"shown {self.shown:5d}/{self.sims:<5d} coverage {cov:5.1%} "
+            f"[{lo:.1%}, {hi:.1%}]  width {self.width:.3f}{flag}"
         )
+
+
+#: a coverage share is judged only on at least this many shown intervals (±3 points at 95%)
+MIN_SHOWN = 200
+
+
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a simulated coverage share (its Monte Carlo error)."""
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(centre - half), float(centre + half)
+
+
+def _until_judged(make: Callable[[int], Cell], sims: int, most: int) -> Cell:
+    """A cell re-simulated with more runs when its figure is shown too rarely to judge its
+    coverage (shown only in runs whose labels happen to qualify: exactly where a selection
+    effect could hide), up to ``most`` runs."""
+    cell = make(sims)
+    if 0 < cell.shown < MIN_SHOWN and sims < most:
+        wanted = int(sims * MIN_SHOWN * 1.2 / cell.shown)
+        cell = make(min(most, wanted))
+    return cell
 
 
 def _run(
@@ -150,8 +188,11 @@ def rg_stratified(
     seed: int,
     n_cases: int = 300,
     pool: int = 2000,
+    by_human: bool = False,
 ) -> Cell:
-    """Rogan–Gladen with ``labels`` drawn half per judge verdict from a calibration run."""
+    """Rogan–Gladen with ``labels`` drawn half per judge verdict from a calibration run;
+    ``by_human``: the minimum counts labels per human class (the old rule) instead of per
+    judge verdict."""
     rng = np.random.default_rng(seed)
     _, f, _ = _run(rng, theta, tpr, tnr, n_cases, 1, sims)
     y_cal, f_cal, _ = _run(rng, theta, tpr, tnr, pool, 1, sims)
@@ -174,6 +215,7 @@ def rg_stratified(
         r = rogan_gladen(
             k, n_cases, tpr_p.successes, tpr_p.n, tnr_p.successes, tnr_p.n,
             rates_correlation=rho or 0.0, labels_per_class=(int(h.sum()), int((~h).sum())),
+            labels_per_verdict=None if by_human else (int(j.sum()), int((~j).sum())),
         )  # fmt: skip
         return None if r.interval is None else (r.interval.low, r.interval.high)
 
@@ -229,6 +271,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sims", type=int, default=2000)
     ap.add_argument("--quick", action="store_true", help="a smaller grid")
+    ap.add_argument(
+        "--most-sims",
+        type=int,
+        default=20_000,
+        help="re-simulate a cell shown too rarely to judge with up to this many runs",
+    )
     args = ap.parse_args()
     sims = args.sims
     thetas = (0.1, 0.5, 0.9) if not args.quick else (0.5,)
@@ -245,10 +293,27 @@ def main() -> None:
         )
     print("\nRogan–Gladen, stratified calibration labels (half per judge verdict)")
     # near 0 or 1 is where stratified labels are drawn, and where their intervals went wrong
-    strat_thetas = (0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9) if not args.quick else (0.1, 0.5)
+    strat_thetas: tuple[float, ...] = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95)
+    strat_thetas = strat_thetas if not args.quick else (0.1, 0.5)
     for theta, (tpr, tnr), labels in itertools.product(strat_thetas, JUDGES, (40, 60, 200)):
-        cell = rg_stratified(theta, tpr, tnr, labels, sims, seed=2)
+        cell = _until_judged(
+            functools.partial(rg_stratified, theta, tpr, tnr, labels, seed=2),
+            sims,
+            args.most_sims,
+        )
         print(f"  θ={theta:.1f} TPR={tpr:.2f} TNR={tnr:.2f} {labels:3d} labels: {cell.text()}")
+    print("\nStratified labels: minimum per human class (old) vs per judge verdict (now)")
+    for theta, (tpr, tnr) in itertools.product((0.3, 0.7), JUDGES[1:]):
+        old = _until_judged(
+            functools.partial(rg_stratified, theta, tpr, tnr, 40, seed=7, by_human=True),
+            sims,
+            args.most_sims,
+        )
+        new = rg_stratified(theta, tpr, tnr, 40, sims, seed=7)
+        print(
+            f"  θ={theta:.1f} TPR={tpr:.2f} TNR={tnr:.2f}  40 labels: per human class (old) "
+            f"{old.text()} | per verdict (now) {new.text()}"
+        )
     print("\nPPI++, outputs of the run labelled at random (300 cases × repeats)")
     for theta, (tpr, tnr), n, repeats in itertools.product(
         thetas, JUDGES, (10, 30, 50, 100, 200), (1, 3)
@@ -263,9 +328,9 @@ def main() -> None:
         (0.5, 0.95, 0.95, 300, 50, 10),
         (0.3, 0.9, 0.9, 200, 100, 3),
     ):
-        args = (theta, tpr, tnr, per_class, repeats, sims)
-        old = rg_random(*args, seed=6, n_cases=n_cases, clustered=False)
-        new = rg_random(*args, seed=6, n_cases=n_cases)
+        scen = (theta, tpr, tnr, per_class, repeats, sims)
+        old = rg_random(*scen, seed=6, n_cases=n_cases, clustered=False)
+        new = rg_random(*scen, seed=6, n_cases=n_cases)
         print(
             f"  θ={theta:.1f} TPR={tpr:.2f} TNR={tnr:.2f} {per_class}/class, {n_cases} cases × "
             f"{repeats}: independent (old) {old.text()} | clustered (now) {new.text()}"
@@ -278,9 +343,9 @@ def main() -> None:
         (0.9, 0.66, 0.95, 60),
         (0.5, 0.8, 0.8, 30),
     ):
-        args = (theta, tpr, tnr, per_class, 1, sims)
-        old = rg_random(*args, seed=4, n_cases=3000, gate=True)
-        new = rg_random(*args, seed=4, n_cases=3000)
+        scen = (theta, tpr, tnr, per_class, 1, sims)
+        old = rg_random(*scen, seed=4, n_cases=3000, gate=True)
+        new = rg_random(*scen, seed=4, n_cases=3000)
         print(
             f"  θ={theta:.1f} TPR={tpr:.2f} TNR={tnr:.2f} {per_class}/class, 3000 outputs: "
             f"gated (old) {old.text()} | always (now) {new.text()}"

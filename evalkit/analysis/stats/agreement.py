@@ -248,6 +248,9 @@ class CalibrationSummary(BaseModel):
     #: correlation of the TPR and TNR estimates (stratified labels: both depend on every
     #: stratum's shares); None = independent, as for labels drawn at random
     rates_correlation: float | None = None
+    #: labels the judge passed and failed, when they were drawn stratified by its verdict (the
+    #: design fixes these; the corrected pass rate's minimum counts them); None otherwise
+    labels_per_verdict: dict[str, int] | None = None
     coverage: float | None
     false_failure_rate: float | None
     alignment: float | None

@@ -134,6 +134,7 @@ def rogan_gladen(
     min_per_class: float = RG_MIN_PER_CLASS,
     rates_correlation: float = 0.0,
     labels_per_class: tuple[int, int] | None = None,
+    labels_per_verdict: tuple[int, int] | None = None,
 ) -> CorrectedPassRate:
     """Bias-corrected pass rate of a run from the judge's calibration counts.
 
@@ -150,6 +151,11 @@ def rogan_gladen(
     (``labels_per_class``, human passes and fails; default ``n_pos``, ``n_neg``), never
     effective counts: those are estimates, and withholding the figure when they came out
     small would select the samples whose variance came out small, and undercover.
+    Labels drawn stratified by the judge's verdict pass ``labels_per_verdict`` (labels the judge
+    passed, labels it failed): the design fixes those, while the human classes' counts are then
+    random and move with the rates themselves. Withholding the figure when a human class came
+    out small showed it only in the calibrations that drew unusually many of that class, and
+    those covered 78% (θ 0.3, 20 labels per verdict); the rule then counts labels per verdict.
     """
     for name, k, n in (("run", judge_passes, n_judged), ("TPR", tp, n_pos), ("TNR", tn, n_neg)):
         if n < 0 or not 0 <= k <= n:
@@ -163,13 +169,22 @@ def rogan_gladen(
             observed=observed, estimate=None, interval=None, youden=None, unstable=True,
             reason=reason,
         )  # fmt: skip
-    raw_pos, raw_neg = labels_per_class or (n_pos, n_neg)
-    if min(raw_pos, raw_neg) < min_per_class:
-        return CorrectedPassRate(
-            observed=observed, estimate=None, interval=None, youden=None, unstable=False,
-            reason=f"too few labels ({_count(raw_pos)} pass, {_count(raw_neg)} fail; "
-            f"need {_count(min_per_class)} per class)",
-        )  # fmt: skip
+    if labels_per_verdict is not None:
+        judged_pass, judged_fail = labels_per_verdict
+        if min(judged_pass, judged_fail) < min_per_class:
+            return CorrectedPassRate(
+                observed=observed, estimate=None, interval=None, youden=None, unstable=False,
+                reason=f"too few labels ({judged_pass} the judge passed, {judged_fail} it "
+                f"failed; need {_count(min_per_class)} per judge verdict)",
+            )  # fmt: skip
+    else:
+        raw_pos, raw_neg = labels_per_class or (n_pos, n_neg)
+        if min(raw_pos, raw_neg) < min_per_class:
+            return CorrectedPassRate(
+                observed=observed, estimate=None, interval=None, youden=None, unstable=False,
+                reason=f"too few labels ({_count(raw_pos)} pass, {_count(raw_neg)} fail; "
+                f"need {_count(min_per_class)} per class)",
+            )  # fmt: skip
     tpr, tnr = tp / n_pos, tn / n_neg
     youden = tpr + tnr - 1.0
     z = _z(confidence)
@@ -274,7 +289,14 @@ def corrected_pass_rate(
         min_youden=min_youden,
         rates_correlation=summary.rates_correlation or 0.0,
         labels_per_class=(summary.n_pass, summary.n_fail),
+        labels_per_verdict=_per_verdict(summary),
     )
+
+
+def _per_verdict(summary: CalibrationSummary) -> tuple[int, int] | None:
+    """Labels the judge passed and failed, when they were drawn stratified by its verdict."""
+    counts = summary.labels_per_verdict
+    return None if counts is None else (counts.get("pass", 0), counts.get("fail", 0))
 
 
 def ppi_mean(

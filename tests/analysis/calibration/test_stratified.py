@@ -10,6 +10,7 @@ from evalkit.analysis.calibration.labels import Label, Sampling
 from evalkit.analysis.calibration.sampling import Candidate, candidates, draw_sample
 from evalkit.analysis.calibration.weights import sampling_strata, sampling_weights, weighted_summary
 from evalkit.analysis.stats.agreement import calibration_summary
+from evalkit.analysis.stats.correction import corrected_pass_rate
 from evalkit.model.outcome import Outcome
 from evalkit.model.record import CaseRecord, JudgeVerdict
 
@@ -189,3 +190,26 @@ def test_a_stratum_where_every_label_agrees_still_has_variance() -> None:
     assert design > 46 and s.tpr.n == 46  # capped at the 46 human passes labelled
     # the rule of three allows up to 3/40 human passes in the fail stratum: TPR ≥ 0.9775
     assert s.tpr.interval.low < 780 * 0.92 / (780 * 0.92 + 220 * 3 / 40)
+
+
+def test_stratified_summary_counts_its_labels_per_judge_verdict() -> None:
+    """The correction's minimum counts stratified labels per judge verdict (the design fixes
+    them): 20 of each verdict with only 14 human passes among them still gives a figure, where
+    a human-class count would have withheld it (and shown it only in the calibrations that
+    happened to draw more human passes, which covered 78%)."""
+    human, judge, weights, strata = _stratified_labels(13, 20, 1, 20)
+    s = weighted_summary(human, judge, weights, strata=strata, scale="binary", n_boot=50)
+    assert s.labels_per_verdict == {"pass": 20, "fail": 20}
+    assert s.n_pass == 14 < 20
+    verdicts = [True] * 30 + [False] * 70
+    r = corrected_pass_rate(verdicts, s)
+    assert r.interval is not None and r.reason is None
+    human, judge, weights, strata = _stratified_labels(13, 19, 1, 21)
+    few = weighted_summary(human, judge, weights, strata=strata, scale="binary", n_boot=50)
+    withheld = corrected_pass_rate(verdicts, few)
+    assert withheld.interval is None and withheld.reason is not None
+    assert "19 the judge passed" in withheld.reason and "per judge verdict" in withheld.reason
+    # labels drawn at random keep the rule per human class
+    plain = calibration_summary(human, judge, n_boot=10)
+    assert plain.labels_per_verdict is None
+    assert "per class" in (corrected_pass_rate(verdicts, plain).reason or "")

@@ -385,6 +385,10 @@ def test_coverage_benchmark_small_grid() -> None:
     # credited beyond the labels collected, 99.5% capped (1,000 runs)
     edge = bench.rg_stratified(0.1, 0.95, 0.95, 60, sims, seed=2)
     assert edge.shown > 0.4 * sims and edge.coverage >= 0.94, edge
+    # 20 labels per verdict at a 30% pass rate: with the minimum counted per human class the
+    # figure showed in 1% of calibrations and those covered 78%; per verdict, nearly always
+    few = bench.rg_stratified(0.3, 0.85, 0.8, 40, sims, seed=7)
+    assert few.shown > 0.95 * sims and few.coverage >= 0.94, few
     # a 5% pass rate and a near-perfect judge: about half the runs have too few disagreements
     rare = bench.ppi(0.05, 0.95, 0.95, 100, 1, 600, seed=3)
     assert 0.3 * 600 < rare.shown < 0.8 * 600 and rare.coverage >= 0.94, rare
