@@ -301,7 +301,7 @@ def main() -> None:
             sims,
             args.most_sims,
         )
-        print(f"  θ={theta:.1f} TPR={tpr:.2f} TNR={tnr:.2f} {labels:3d} labels: {cell.text()}")
+        print(f"  θ={theta:.2f} TPR={tpr:.2f} TNR={tnr:.2f} {labels:3d} labels: {cell.text()}")
     print("\nStratified labels: minimum per human class (old) vs per judge verdict (now)")
     for theta, (tpr, tnr) in itertools.product((0.3, 0.7), JUDGES[1:]):
         old = _until_judged(
