@@ -12,6 +12,9 @@ EvalkitError
 │   ├── RunInterrupted    Ctrl-C or SIGTERM: finished cases are kept, the run can be resumed.
 │   └── StorageError      a run file could not be written (full disk); names the file.
 ├── RunLocked             another process is writing that run (a second --resume); CLI exit 2.
+├── CacheError            `evalkit cache prune` could not finish (write lock held past the
+│                         timeout, full disk); CLI exit 3. Runs never raise it: a broken cache
+│                         only warns there.
 └── GateFailed            a comparison gate failed; CLI exit 1.
 
 Messages never include API keys or auth headers (see ``evalkit.base.redact``).
@@ -132,6 +135,12 @@ class RunLocked(EvalkitError):
     """Another live process holds the run's lock: one writer per run. CLI exit 2 (bad usage)."""
 
     exit_code = 2
+
+
+class CacheError(EvalkitError):
+    """The response cache could not be pruned; what was removed before stays removed."""
+
+    exit_code = 3
 
 
 class GateFailed(EvalkitError):

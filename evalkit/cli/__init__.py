@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "merge": ("evalkit.cli.merge", "Join shard runs (run --shard I/N) into one run."),
     "init": ("evalkit.cli.init", "Create a small working project that runs offline."),
     "schema": ("evalkit.cli.schema", "Print the JSON Schema of evalkit.yaml for editors."),
+    "cache": ("evalkit.cli.cache", "Show the response cache; prune it by age or size."),
 }
 
 
