@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
+
+import pytest
 
 from evalkit.execution.cache import ResponseCache, cache_key
 from evalkit.model.provider import Completion, TargetSpec
@@ -91,3 +95,106 @@ def test_valid_text_keeps_its_cache_key(tmp_path: Path) -> None:
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     assert key == hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def test_a_file_that_is_not_a_database_turns_the_cache_off_with_one_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "responses.sqlite").write_bytes(b"this is not SQLite " * 500)
+    cache = ResponseCache(tmp_path)
+    assert cache.get("k") is None and cache.get_many(["k"]) == {} and cache.get_json("k") is None
+    for i in range(200):
+        cache.put(f"k{i}", Completion(text="x"))
+    cache.close()
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1 and "no response cache" in err
+    assert (tmp_path / "responses.sqlite").read_bytes().startswith(b"this is not SQLite")
+
+
+def _corrupt_pages(path: Path) -> None:
+    with path.open("r+b") as f:
+        f.seek(4096 * 8)
+        f.write(b"\xff" * 4096 * 16)
+
+
+def test_a_damaged_file_read_mid_run_turns_the_cache_off_with_one_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = ResponseCache(tmp_path)
+    for i in range(2000):
+        cache.put(f"k{i}", Completion(text="y" * 300))
+    cache.close()
+    _corrupt_pages(tmp_path / "responses.sqlite")
+    damaged = ResponseCache(tmp_path)  # opens: the damage is only met when read
+    assert damaged.get_many([f"k{i}" for i in range(2000)]) == {}
+    assert damaged.get("k1") is None and damaged.get_json("k1") is None
+    damaged.put("new", Completion(text="z"))
+    damaged.close()
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1 and "unreadable" in err
+
+
+def test_an_entry_this_version_cannot_read_is_a_miss(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path)
+    cache.put("good", Completion(text="fine"))
+    cache.close()
+    db = sqlite3.connect(tmp_path / "responses.sqlite")
+    with db:
+        db.execute(
+            "INSERT INTO responses (key, value) VALUES ('future', ?), ('junk', 'not json')",
+            ('{"text": "a", "field_of_a_later_version": 1}',),
+        )
+        db.execute("INSERT INTO results (key, value) VALUES ('junk', '{')")
+    db.close()
+    again = ResponseCache(tmp_path)
+    assert sorted(again.get_many(["good", "future", "junk"])) == ["good"]
+    assert again.get("future") is None and again.get_json("junk") is None
+    again.put("future", Completion(text="rewritten"))  # a fresh answer replaces it
+    again.close()
+    assert ResponseCache(tmp_path).get("future") == Completion(text="rewritten")
+
+
+def test_a_write_lock_held_past_the_timeout_defers_writes_then_they_land(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import evalkit.execution.cache as cache_module
+    import evalkit.execution.cachedb as cachedb
+
+    monkeypatch.setattr(cachedb, "BUSY_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(cache_module, "BUSY_TIMEOUT_S", 0.05)
+    cache = ResponseCache(tmp_path)
+    other = sqlite3.connect(tmp_path / "responses.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    for i in range(ResponseCache.BATCH * 3):
+        cache.put(f"k{i}", Completion(text=str(i)))
+    assert not cache.write_failed
+    assert cache.get("k5") == Completion(text="5")  # still served from the pending batch
+    other.execute("COMMIT")
+    other.close()
+    time.sleep(0.06)
+    cache.close()
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1 and "deferred" in err
+    again = ResponseCache(tmp_path)
+    keys = [f"k{i}" for i in range(ResponseCache.BATCH * 3)]
+    assert len(again.get_many(keys)) == len(keys)
+
+
+def test_a_hit_marks_an_old_entry_used_but_a_fresh_one_is_not_rewritten(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path)
+    cache.put("old", Completion(text="o"))
+    cache.put_json("verdict", {"v": 1})
+    cache.put("fresh", Completion(text="f"))
+    cache.close()
+    db = sqlite3.connect(tmp_path / "responses.sqlite")
+    with db:
+        db.execute("UPDATE responses SET used = 1000 WHERE key = 'old'")
+        db.execute("UPDATE results SET used = 1000")
+    fresh_used = db.execute("SELECT used FROM responses WHERE key = 'fresh'").fetchone()[0]
+    again = ResponseCache(tmp_path)
+    assert set(again.get_many(["old", "fresh"])) == {"old", "fresh"}
+    assert again.get_json("verdict") == {"v": 1}
+    again.close()
+    used = dict(db.execute("SELECT key, used FROM responses").fetchall())
+    assert used["old"] >= time.time() - 60 and used["fresh"] == fresh_used
+    assert db.execute("SELECT used FROM results").fetchone()[0] >= time.time() - 60
