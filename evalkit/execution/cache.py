@@ -81,14 +81,14 @@ class ResponseCache:
     The cache only saves requests, so it never fails a run: a file that cannot be read (corrupt,
     unreadable) turns the cache off, a write that cannot be made (full disk) stops writing, each
     with one warning; a write lock held by another process past the busy timeout keeps the batch
-    for the next commit. Entries read are marked used (at most once an hour each), so pruning
+    for the next commit. Entries read are marked used (at most once a day each), so pruning
     by last use keeps what runs still need.
     """
 
     BATCH = 64
-    #: a hit refreshes its entry's ``used`` time only when older than this: a cached re-run
-    #: writes nothing most of the time
-    TOUCH_AFTER_S = 3600
+    #: a hit refreshes its entry's ``used`` time only when older than this (a day): a cached
+    #: re-run writes use marks at most once a day per entry (about 60 us each), not per hit
+    TOUCH_AFTER_S = 86400
     #: writes kept for a retry while another process holds the write lock (beyond: dropped)
     MAX_PENDING = 4096
 

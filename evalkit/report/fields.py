@@ -28,7 +28,10 @@ NOTES: dict[str, str] = {
     "ProjectConfig.calibration": "thresholds a judge must meet to count as calibrated",
     "ProjectConfig.prices": "a YAML file of model prices that extends the built-in table",
     "ProjectConfig.runs_dir": "where runs are stored (relative to evalkit.yaml)",
-    "ProjectConfig.cache_dir": "where the response cache lives (relative to evalkit.yaml)",
+    "ProjectConfig.cache_dir": (
+        "the folder of the response cache, `responses.sqlite` (relative to evalkit.yaml); "
+        "several projects and processes may share one (`evalkit cache` prunes it)"
+    ),
     "SuiteConfig.description": "shown in reports",
     "SuiteConfig.goldens": "the golden set: a YAML list, JSONL or CSV file",
     "SuiteConfig.target": "the system under test",
