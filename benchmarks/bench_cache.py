@@ -17,6 +17,7 @@ import sqlite3
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from evalkit.execution.cache import ResponseCache
 from evalkit.model.provider import Completion
@@ -70,6 +71,40 @@ def _writer(directory: str, keys: list[str], reply: str) -> None:
     _fill(Path(directory), keys, reply)
 
 
+def _timed_writer(directory: str, reply: str, seconds: float, queue: Any) -> None:
+    """Write for ``seconds`` (a run filling the cache), timing each put (a flush included)."""
+    cache = ResponseCache(directory)
+    longest, n, stop = 0.0, 0, time.perf_counter() + seconds
+    while time.perf_counter() < stop:
+        started = time.perf_counter()
+        cache.put(f"during-{n}", Completion(text=reply))
+        longest = max(longest, time.perf_counter() - started)
+        n += 1
+    cache.close()
+    queue.put((n, longest, cache.write_failed))
+
+
+def _prune_beside_a_writer(directory: Path, path: Path, keys: list[str], reply: str) -> None:
+    from evalkit.execution.cacheprune import prune
+
+    _age(path, keys)
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    writer = ctx.Process(target=_timed_writer, args=(str(directory), reply, 8.0, queue))
+    writer.start()
+    time.sleep(2.0)  # the writer is up and writing
+    started = time.perf_counter()
+    result = prune(path, older_than=49.5 * DAY)
+    took = time.perf_counter() - started
+    n, longest, failed = queue.get()
+    writer.join()
+    print(
+        f"prune --older-than 49.5d beside a process writing: removed {result.removed:,} in "
+        f"{took:.2f} s; the writer put {n:,} entries meanwhile, longest put "
+        f"{longest * 1000:.0f} ms, writes failed: {failed}"
+    )
+
+
 def _two_writers(directory: Path, keys: list[str], reply: str) -> float:
     ctx = multiprocessing.get_context("spawn")
     half = len(keys) // 2
@@ -112,8 +147,8 @@ def main() -> None:
         if _age(path, keys):
             many, _ = _lookups(directory, keys)
             print(
-                f"lookups, entries last used > 1 h ago (use marks written): get_many "
-                f"{many * 1e6:.1f} us/key, get {one * 1e6:.1f} us/key"
+                f"lookups, entries last used > 1 day ago (use marks written): get_many "
+                f"{many * 1e6:.1f} us/key"
             )
         both = _two_writers(Path(tmp) / "two", keys, reply)
         print(
@@ -140,6 +175,8 @@ def main() -> None:
             f"prune --max-size {bound / 1e6:.1f}MB: removed {result.removed:,} in "
             f"{time.perf_counter() - started:.2f} s, now {result.size_after / 1e6:.1f} MB"
         )
+        _fill(directory, keys, reply)  # all entries again
+        _prune_beside_a_writer(directory, path, keys, reply)
 
 
 if __name__ == "__main__":

@@ -125,6 +125,8 @@ class ResponseCache:
         """Look up many keys in a few queries: a run prefetches its whole plan at start,
         instead of one query (and one GIL hand-off) per case while requests are in flight."""
         found: dict[str, Completion] = {}
+        if self._db is None:
+            return found
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -136,9 +138,9 @@ class ResponseCache:
                 if completion is not None:
                     found[key] = completion
                     self._touch("responses", key, used)
+            self._flush_if_full()  # use marks in batches, not a set as large as the plan
         self.hits += len(found)
         self.misses += len(set(keys)) - len(found)
-        self._flush_if_full()
         return found
 
     def get_json(self, key: str) -> Any | None:
@@ -154,6 +156,8 @@ class ResponseCache:
         self._store("results", key, _dumps(value))
 
     def _lookup(self, table: str, key: str) -> str | None:
+        if self._db is None:
+            return None
         value = self._pending.get((table, key))
         if value is None:
             rows = self._read(f"SELECT value, used FROM {table} WHERE key = ?", [key])
@@ -204,15 +208,17 @@ class ResponseCache:
             with write(self._db):
                 for table in TABLES:
                     rows = [(k, v, now) for (t, k), v in self._pending.items() if t == table]
-                    self._db.executemany(
-                        f"INSERT OR REPLACE INTO {table} (key, value, used) VALUES (?, ?, ?)", rows
-                    )
-                    marks = [
-                        (now, k, now - self.TOUCH_AFTER_S) for t, k in self._touched if t == table
-                    ]
-                    self._db.executemany(
-                        f"UPDATE {table} SET used = ? WHERE key = ? AND used < ?", marks
-                    )
+                    if rows:
+                        self._db.executemany(
+                            f"INSERT OR REPLACE INTO {table} (key, value, used) VALUES (?, ?, ?)",
+                            rows,
+                        )
+                    old = now - self.TOUCH_AFTER_S
+                    marks = [(now, k, old) for t, k in self._touched if t == table]
+                    if marks:
+                        self._db.executemany(
+                            f"UPDATE {table} SET used = ? WHERE key = ? AND used < ?", marks
+                        )
         except sqlite3.OperationalError as exc:
             if _is_busy(exc):
                 # another process held the write lock past the timeout (a prune's VACUUM on a
