@@ -91,31 +91,26 @@ def prune(
     with _opened(path, migrate=True) as db:
         total = sum(_count(db, t) for t in TABLES)
         if dry_run:
-            doomed = _chosen(db, older_than, max_size, everything)
+            doomed = _rows(db) if everything else _chosen(db, older_than, max_size)
             after = _estimate_after(db, before, doomed)
             return PruneResult(path, len(doomed), total - len(doomed), before, after, True)
         removed = 0
         for _ in range(_SIZE_PASSES):
-            if everything:
-                removed += _delete_all(db)
-            else:
-                removed += _delete(db, _chosen(db, older_than, max_size, everything))
+            gone = _delete_all(db) if everything else _delete(db, _chosen(db, older_than, max_size))
+            removed += gone
             if _free_pages(db):
                 _compact(db)
-            if max_size is None or everything or size_on_disk(path) <= max_size:
+            if not gone or max_size is None or everything or size_on_disk(path) <= max_size:
                 break
             older_than = None  # done; further passes only bring the size down
-    return PruneResult(path, removed, total - removed, before, size_on_disk(path), False)
+        kept = sum(_count(db, t) for t in TABLES)  # other processes may have written meanwhile
+    return PruneResult(path, removed, kept, before, size_on_disk(path), False)
 
 
-def _chosen(
-    db: sqlite3.Connection, older_than: float | None, max_size: int | None, everything: bool
-) -> list[_Row]:
-    """The entries a prune removes: all, or those unused since the cutoff, then the least
-    recently used of the rest until what is left fits ``max_size``."""
+def _chosen(db: sqlite3.Connection, older_than: float | None, max_size: int | None) -> list[_Row]:
+    """The entries a prune removes: those unused since the cutoff, then the least recently
+    used of the rest until what is left fits ``max_size``."""
     rows = _rows(db)
-    if everything:
-        return rows
     doomed: list[_Row] = []
     if older_than is not None:
         cutoff = time.time() - older_than

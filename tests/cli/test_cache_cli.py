@@ -60,6 +60,9 @@ def test_cache_dir_from_the_config_or_the_option(make_project: MakeProject, cli:
     _fill(other, 5)
     code, out, _ = cli(["cache", "prune", "--max-size", "1GB", "--cache-dir", str(other)])
     assert code == 0 and out.startswith("removed 0 of 6 entries")
+    code, out, err = cli(["cache", "prune", "--max-size", "1kB", "--cache-dir", str(other)])
+    assert code == 0 and out.startswith("removed 6 of 6 entries")
+    assert "note: still larger than --max-size (1.0 kB)" in err  # the empty file's own pages
 
 
 def test_bad_input_is_exit_2_with_a_clear_message(make_project: MakeProject, cli: Cli) -> None:
