@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from evalkit.base.units import human_size, parse_duration, parse_size
 from evalkit.cli._common import config_option
+
+if TYPE_CHECKING:
+    from evalkit.api.cache import PruneResult
 
 
 def _parsed(parse: Callable[[str], float]) -> Callable[..., float | None]:
@@ -132,7 +135,7 @@ def clear(dry_run: bool, cache_dir: Path | None, config_path: Path) -> None:
     _report(clear_cache(_directory(cache_dir, config_path), dry_run=dry_run))
 
 
-def _report(result: Any) -> None:
+def _report(result: PruneResult) -> None:
     total = result.removed + result.kept
     sizes = f"{human_size(result.size_before)} → {human_size(result.size_after)}"
     if result.dry_run:
