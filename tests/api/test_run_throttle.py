@@ -35,7 +35,9 @@ def test_adapts_to_a_limit_far_below_the_configured_concurrency(tmp_path: Path, 
     s = outcome.summary
     assert s["pass"] == 300 and s["error"] == 0
     assert s["rate_limited"] == refused > 0  # it met the limit, and counted every 429
-    assert s["requests"] == 300 + refused
+    # every answer and every refusal is a request; on a loaded machine a few more (a retried
+    # timeout or reset connection) may add to them
+    assert 300 + refused <= s["requests"] <= 300 + refused + 0.1 * 300
     # a fixed concurrency of 60 against a limit of 10 would have 5/6 of its first wave refused;
     # adapting keeps the refusals to a small share of the requests (a few % on a quiet machine;
     # a CPU-starved client lets more pile up between two answers)
