@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from evalkit.model.outcome import Outcome
 from evalkit.model.record import CaseRecord
 
 PASS_RATE_DEFINITION = "mean over graded cases of each case's share of graded repeats that passed"
 _RANK = {Outcome.PASS: 0, Outcome.ERROR: 1, Outcome.FAIL: 2}
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 
 
 class Tally:
@@ -104,35 +109,49 @@ class CaseTable:
         return dict(sorted(by_tag.items()))
 
 
-def mean_rate(rates: Sequence[float]) -> float | None:
+def mean_rate(rates: Sequence[float] | FloatArray) -> float | None:
     """Mean of the per-case rates that are not NaN (the graded cases), or None."""
-    graded = [r for r in rates if not math.isnan(r)]
-    return math.fsum(graded) / len(graded) if graded else None
+    values = np.asarray(rates, dtype=np.float64)
+    graded = values[~np.isnan(values)]
+    # fsum: exactly rounded, so the figure does not depend on the order of the cases
+    return math.fsum(graded.tolist()) / len(graded) if len(graded) else None
+
+
+def case_rates(passed: IntArray, failed: IntArray) -> FloatArray:
+    """Each case's pass rate: passed over graded repeats, NaN where none was graded."""
+    graded = passed + failed
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(graded > 0, passed / np.where(graded > 0, graded, 1), np.nan)
+
+
+def count_rates(passed: IntArray, failed: IntArray, errored: IntArray) -> dict[str, Any]:
+    """Counts (outputs) and rates of one metric over the cases whose counts are given:
+    ``pass_rate`` per the module docstring, ``error_rate`` the share of outputs that could not
+    be graded."""
+    p, f, e = int(passed.sum()), int(failed.sum()), int(errored.sum())
+    per_case = case_rates(passed, failed)
+    n = p + f + e
+    return {
+        "n": n,
+        "pass": p,
+        "fail": f,
+        "error": e,
+        "cases": len(per_case),
+        "graded_cases": int((~np.isnan(per_case)).sum()),
+        "pass_rate": mean_rate(per_case),
+        "error_rate": e / n if n else None,
+    }
 
 
 def rates(tally: Tally, cases: Iterable[str] | None = None) -> dict[str, Any]:
-    """Counts (outputs) and rates of one metric: ``pass_rate`` per the module docstring,
-    ``error_rate`` the share of outputs that could not be graded."""
+    """:func:`count_rates` of a tally, over ``cases`` (those it has a result for) or all."""
     ids = list(tally.cases) if cases is None else [c for c in cases if c in tally.cases]
-    passed = graded = errored = 0
-    case_rates: list[float] = []
     p_of, f_of, e_of = tally.passed.get, tally.failed.get, tally.errored.get
-    for cid in ids:
-        p, f = p_of(cid, 0), f_of(cid, 0)
-        passed, graded, errored = passed + p, graded + p + f, errored + e_of(cid, 0)
-        case_rates.append(p / (p + f) if p + f else math.nan)
-    n = graded + errored
-    n_graded_cases = sum(not math.isnan(r) for r in case_rates)
-    return {
-        "n": n,
-        "pass": passed,
-        "fail": graded - passed,
-        "error": errored,
-        "cases": len(ids),
-        "graded_cases": n_graded_cases,
-        "pass_rate": mean_rate(case_rates),
-        "error_rate": errored / n if n else None,
-    }
+
+    def column(get: Callable[[str, int], int]) -> IntArray:
+        return np.fromiter((get(c, 0) for c in ids), dtype=np.int64, count=len(ids))
+
+    return count_rates(column(p_of), column(f_of), column(e_of))
 
 
 def pass_at_k(table: CaseTable, k: int) -> dict[str, Any]:
@@ -194,11 +213,21 @@ def error_source(rec: CaseRecord) -> str | None:
     other grader failed it). The headline's error rate and the gate's ``max_error_rate`` both
     count exactly these outputs; a grader error beside a fail counts in that grader's own error
     rate instead (``max_check_error_rate`` / ``max_judge_error_rate``)."""
-    if rec.outcome is not Outcome.ERROR:
+    return source_of_error(
+        rec.outcome is Outcome.ERROR,
+        rec.error is not None,
+        any(c.outcome is Outcome.ERROR for c in rec.checks),
+    )
+
+
+def source_of_error(errored: bool, provider_failed: bool, check_errored: bool) -> str | None:
+    """:func:`error_source` from an output's facts: its outcome is error, the provider failed,
+    one of its checks could not grade it."""
+    if not errored:
         return None
-    if rec.error is not None:
+    if provider_failed:
         return "provider"
-    return "check" if any(c.outcome is Outcome.ERROR for c in rec.checks) else "judge"
+    return "check" if check_errored else "judge"
 
 
 def error_sources(records: Iterable[CaseRecord]) -> dict[str, int]:

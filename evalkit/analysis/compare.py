@@ -33,17 +33,18 @@ from pydantic import BaseModel, Field
 
 from evalkit.analysis.rundata import (
     CaseStatus,
+    Counts,
     RunData,
     RunSummary,
-    Tally,
     case_status,
     cluster_of,
-    failure_reasons,
     num,
     summarize,
     summarize_run,
+    tag_cluster,
 )
 from evalkit.analysis.stats import paired
+from evalkit.storage.lazyrun import records_of
 from evalkit.storage.store import StoredRun
 
 __all__ = [
@@ -287,8 +288,9 @@ def _data_warnings(
             "are needed for a verdict (insufficient data)"
         )
     for side, data in (("base", bd), ("head", hd)):
-        for name, tally in sorted(data.judges.items()):
-            missing = sum(math.isnan(tally.rate(c)) for c in matched)
+        idx = np.fromiter((data.index[c] for c in matched), dtype=np.int64, count=k)
+        for name, counts in sorted(data.judges.items()):
+            missing = int(np.isnan(counts.rates()[idx]).sum())
             if 2 * missing > k:
                 out.append(
                     f"judge {name!r} has no verdict on {missing} of {k} shared cases in the "
@@ -338,25 +340,45 @@ def compare_runs(
     alpha: float = paired.ALPHA,
 ) -> Comparison:
     """Compare ``head`` against ``base`` on the cases they share (see the module docstring)."""
-    bd, hd = RunData(base), RunData(head)
-    head_ids = set(hd.case_ids)
-    base_ids = set(bd.case_ids)
-    matched = [c for c in bd.case_ids if c in head_ids]
-    added = [c for c in hd.case_ids if c not in base_ids]
-    removed = [c for c in bd.case_ids if c not in head_ids]
+    return compare_data(RunData(base), RunData(head), cluster_key=cluster_key, alpha=alpha)
 
-    def col(b: Tally | None, h: Tally | None) -> tuple[np.ndarray, np.ndarray]:
+
+def _clusters(hd: RunData, matched: list[str], key: str) -> list[str]:
+    """Each matched case's cluster under ``key``, from its first record in HEAD."""
+    if key.startswith("tag:"):
+        values = [tag_cluster(hd.tags[c], key) for c in matched]
+    else:
+        records = records_of(hd.run, matched)
+        values = [cluster_of(records[c][0], key) for c in matched]
+    return [
+        f"cluster:{value}" if value is not None else f"case:{c}"
+        for c, value in zip(matched, values, strict=True)
+    ]
+
+
+def compare_data(
+    bd: RunData,
+    hd: RunData,
+    *,
+    cluster_key: str | None = None,
+    alpha: float = paired.ALPHA,
+) -> Comparison:
+    """:func:`compare_runs` of two runs already read."""
+    base, head = bd.run, hd.run
+    matched = [c for c in bd.case_ids if c in hd.index]
+    added = [c for c in hd.case_ids if c not in bd.index]
+    removed = [c for c in bd.case_ids if c not in hd.index]
+    b_idx = np.fromiter((bd.index[c] for c in matched), dtype=np.int64, count=len(matched))
+    h_idx = np.fromiter((hd.index[c] for c in matched), dtype=np.int64, count=len(matched))
+    missing = np.full(len(matched), math.nan)
+
+    def col(b: Counts | None, h: Counts | None) -> tuple[np.ndarray, np.ndarray]:
         return (
-            np.array([b.rate(c) if b else math.nan for c in matched], dtype=np.float64),
-            np.array([h.rate(c) if h else math.nan for c in matched], dtype=np.float64),
+            b.rates()[b_idx] if b else missing,
+            h.rates()[h_idx] if h else missing,
         )
 
-    clusters: list[str] | None = None
-    if cluster_key:
-        clusters = []
-        for c in matched:
-            value = cluster_of(hd.records[c][0], cluster_key)
-            clusters.append(f"cluster:{value}" if value is not None else f"case:{c}")
+    clusters = _clusters(hd, matched, cluster_key) if cluster_key else None
 
     def test(kind: MetricKind, name: str, b: np.ndarray, h: np.ndarray) -> _Test:
         t = paired.paired_test(b, h, clusters=clusters)
@@ -367,10 +389,15 @@ def compare_runs(
     for kind, bt, ht in (("check", bd.checks, hd.checks), ("judge", bd.judges, hd.judges)):
         for name in sorted(set(bt) | set(ht)):
             graded.append(test(kind, name, *col(bt.get(name), ht.get(name))))  # type: ignore[arg-type]
-    tags_of = {c: hd.tags[c] or bd.tags[c] for c in matched}
+    tags_of = [hd.tags[c] or bd.tags[c] for c in matched]
+    with_tag: dict[str, list[int]] = {}
+    for i, tags in enumerate(tags_of):
+        for tag in tags:
+            with_tag.setdefault(tag, []).append(i)
     tag_tests: list[_Test] = []
-    for tag in sorted({t for tags in tags_of.values() for t in tags}):
-        mask = np.array([tag in tags_of[c] for c in matched], dtype=bool)
+    for tag in sorted(with_tag):
+        mask = np.zeros(len(matched), dtype=bool)
+        mask[with_tag[tag]] = True
         tag_tests.append(test("tag", tag, np.where(mask, ob, np.nan), np.where(mask, oh, np.nan)))
     (overall,) = _family([test("overall", "overall", ob, oh)], alpha)
     graded_metrics = _family(graded, alpha)
@@ -378,20 +405,22 @@ def compare_runs(
 
     counts: dict[str, int] = dict.fromkeys(get_args(CaseStatus), 0)
     changes: list[CaseChange] = []
-    for c, b_rate, h_rate in zip(matched, ob, oh, strict=True):
-        status = case_status(float(b_rate), float(h_rate))
+    for c, b_rate, h_rate, tags_here in zip(
+        matched, ob.tolist(), oh.tolist(), tags_of, strict=True
+    ):
+        status = case_status(b_rate, h_rate)
         counts[status] += 1
         if status != "unchanged":
             changes.append(
                 CaseChange(
                     case_id=c,
                     status=status,
-                    base_rate=num(float(b_rate)),
-                    head_rate=num(float(h_rate)),
-                    base_counts=bd.overall.passed_graded(c),
-                    head_counts=hd.overall.passed_graded(c),
-                    tags=tags_of[c],
-                    reasons=[] if status in _IMPROVED else failure_reasons(hd.records[c]),
+                    base_rate=num(b_rate),
+                    head_rate=num(h_rate),
+                    base_counts=bd.passed_graded(c),
+                    head_counts=hd.passed_graded(c),
+                    tags=tags_here,
+                    reasons=[] if status in _IMPROVED else hd.reasons(c),
                 )
             )
     bs, hs = summarize(bd), summarize(hd)

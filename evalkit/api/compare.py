@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from evalkit.analysis.compare import Comparison, compare_runs
 from evalkit.base.aio import run_sync
 from evalkit.base.files import write_atomic
+from evalkit.storage.lazyrun import open_run
 from evalkit.storage.runcases import Warn
-from evalkit.storage.store import StoredRun, load_run
+from evalkit.storage.store import StoredRun
 
 if TYPE_CHECKING:
     from evalkit.grading.judge.definition import JudgeDef
@@ -74,9 +75,11 @@ class CompareResult:
 
 
 def _load(ref: RunRef, runs_dir: Path | None) -> StoredRun:
+    """The run, its records read only when an output needs them whole (compare itself reads
+    just the graded facts of each line)."""
     if isinstance(ref, StoredRun):
         return ref
-    return load_run(ref, runs_dir=runs_dir or "runs")
+    return open_run(ref, runs_dir=runs_dir or "runs")
 
 
 def compare(

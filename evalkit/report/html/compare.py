@@ -22,6 +22,7 @@ from evalkit.report.compare_md import (
 )
 from evalkit.report.html.page import gc_paused, render_page, shown
 from evalkit.report.html.run import Texts, record_data
+from evalkit.storage.lazyrun import records_of
 from evalkit.storage.store import StoredRun
 
 if TYPE_CHECKING:
@@ -86,14 +87,11 @@ def compare_page_data(
     o = c.overall
     verdict, tone = _headline(c, gate)
     texts = Texts()
-    by_base: dict[str, list[CaseRecord]] = {}
-    by_head: dict[str, list[CaseRecord]] = {}
-    for r in base.records:
-        by_base.setdefault(r.case_id, []).append(r)
-    for r in head.records:
-        by_head.setdefault(r.case_id, []).append(r)
     rank = {s: i for i, s in enumerate(STATUS_ORDER)}
     changed = sorted(c.cases, key=lambda x: rank.get(x.status, len(rank)))
+    # only the records shown side by side are read whole
+    shown_ids = [change.case_id for change in changed[:MAX_SIDE_BY_SIDE]]
+    by_base, by_head = records_of(base, shown_ids), records_of(head, shown_ids)
     cases = []
     for i, change in enumerate(changed):
         item: dict[str, Any] = {

@@ -14,19 +14,17 @@ hash) and nothing else: no request of any kind leaves the page.
 from __future__ import annotations
 
 import base64
-import gc
 import gzip
 import hashlib
 import html
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from evalkit.base.escape import terminal, truncate
+from evalkit.base.gc import gc_paused as gc_paused  # re-exported for the pages
 
 #: longest text shown in a page; the rest is counted, the exact text stays in results.jsonl
 MAX_TEXT = 100_000
@@ -50,20 +48,6 @@ def shown(value: Any, limit: int = MAX_TEXT) -> Any:
     if kind is float and value != value:  # NaN is not JSON
         return None
     return value
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a page's data is built: the build allocates millions of
-    small containers and makes no cycles, and the collector's passes over every live record
-    (10,000 cases) took more than half of the time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def embed_json(data: Any) -> str:
