@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -32,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evalkit.analysis.rundata import summarize
 from evalkit.analysis.synthetic import manifest
 from evalkit.model.outcome import CheckResult, Outcome
 from evalkit.model.record import CaseRecord, ErrorInfo, Usage
@@ -40,7 +40,7 @@ from evalkit.storage.store import RESULTS, encode_record, run_dir, write_manifes
 _SYSTEM = (
     "You are the friendly support assistant for Northwind Outfitters, an online shop for "
     "outdoor clothing and gear. Help the customer with their question using the policy "
-    "documents below. Give your answer as JSON with an \"answer\" and the \"citations\" you "
+    'documents below. Give your answer as JSON with an "answer" and the "citations" you '
     "used.\n\nPolicy documents:\n[pol-price-1] If the price of an item drops on our website "
     "within 14 days of purchase, we refund the difference on request, once per item. Price "
     "adjustments do not apply to clearance items or to flash-sale prices.\n[pol-orders-1] An "
@@ -113,9 +113,9 @@ def build(root: Path, n: int, n_checks: int, repeats: int) -> tuple[Path, Path]:
     difficulty = rng.beta(8, 1, n)[None, :, None]  # most cases pass most checks
     base_u = rng.random((repeats, n, n_checks))
     flip = rng.random((repeats, n, n_checks))
-    base_pass = base_u < difficulty ** 0.1
+    base_pass = base_u < difficulty**0.1
     # head: the same outcome unless flipped; a flip breaks a pass more often than it fixes a fail
-    head_pass = np.where(flip < 0.02, False, np.where(flip > 0.99, True, base_pass))
+    head_pass = np.where(flip < 0.004, False, np.where(flip > 0.998, True, base_pass))
     paths = []
     for name, passes, err_p in (("base", base_pass, 0.005), ("head", head_pass, 0.01)):
         errors = rng.random((repeats, n)) < err_p
@@ -142,18 +142,18 @@ def in_process(base: Path, head: Path) -> None:
     """Each phase of a compare, timed on its own (the order ``evalkit compare`` runs them)."""
     from rich.console import Console
 
-    from evalkit.analysis import compare as cmp
+    from evalkit.analysis.compare import compare_data
+    from evalkit.analysis.rundata import RunData
     from evalkit.api.compare import CompareResult
     from evalkit.report.compare_terminal import render_comparison
-    from evalkit.storage.store import load_run
+    from evalkit.storage.lazyrun import open_run
 
     print("in process:")
-    b = _timed("load base (read + decode results.jsonl)", load_run, base)
-    h = _timed("load head", load_run, head)
-    bd = _timed("per-case rates, one pass (base)", cmp.RunData, b)
-    _timed("per-case rates, one pass (head)", cmp.RunData, h)
-    _timed("summary of one run", cmp.summarize, bd)
-    c = _timed("compare_runs (rates + statistics + summaries)", cmp.compare_runs, b, h)
+    b, h = open_run(base), open_run(head)
+    bd = _timed("read base: facts of each line, per-case counts", RunData, b)
+    hd = _timed("read head", RunData, h)
+    c = _timed("statistics (paired tests, Holm, summaries)", compare_data, bd, hd)
+    _timed("  of which the two run summaries", lambda: (summarize(bd), summarize(hd)))
     console = Console(file=io.StringIO(), width=120)
     _timed("render terminal", render_comparison, c, console=console)
     result = CompareResult(c, b, h)
@@ -162,33 +162,48 @@ def in_process(base: Path, head: Path) -> None:
         _timed("write JSON", result.write, json_path=out / "c.json")
         _timed("write markdown", result.write, markdown=out / "c.md")
         _timed("write HTML", result.write, html=out / "c.html")
-        size = (out / "c.html").stat().st_size
+        sizes = [(out / f).stat().st_size / 1e6 for f in ("c.json", "c.md", "c.html")]
     o = c.overall
     print(
-        f"  {len(c.cases):,} changed cases, HTML {size / 1e6:.1f} MB; overall {o.diff:+.4f} "
-        f"p={o.p_value:.2g} -> {o.verdict}"
+        f"  {len(c.cases):,} changed cases; JSON {sizes[0]:.1f} MB, markdown {sizes[1]:.3f} MB, "
+        f"HTML {sizes[2]:.1f} MB; overall {o.diff:+.4f} p={o.p_value:.2g} -> {o.verdict}"
     )
 
 
+#: runs a command and prints its wall time and peak RSS: a small parent, so the child's
+#: ru_maxrss is its own (a fork of this script would count this script's memory)
+_MEASURE = """
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)
+wall = time.perf_counter() - t0
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(code, wall, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024)
+"""
+
+
 def whole_process(base: Path, head: Path, runs: int, html: bool) -> None:
-    """Wall time and peak RSS of ``evalkit compare`` as a user runs it (min/median/max)."""
-    walls, rss = [], []
+    """Wall time, CPU time and peak RSS of ``evalkit compare`` as a user runs it."""
+    walls, cpus, rss = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "evalkit", "compare", str(base), str(head)]
         cmd += ["--json", f"{tmp}/c.json", "--markdown", f"{tmp}/c.md"]
         cmd += ["--html", f"{tmp}/c.html"] if html else []
         for _ in range(runs):
-            pid_t0 = time.perf_counter()
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, cwd=tmp)
-            _, status, usage = os.wait4(proc.pid, 0)
-            walls.append(time.perf_counter() - pid_t0)
-            rss.append(usage.ru_maxrss / 1024)  # KiB on Linux
-            if status != 0:
-                raise SystemExit(f"evalkit compare exited with {status}")
+            out = subprocess.run(
+                [sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, cwd=tmp
+            )
+            code, wall, cpu, peak = out.stdout.split()
+            if code != "0":
+                raise SystemExit(f"evalkit compare exited with {code}: {out.stderr}")
+            walls.append(float(wall))
+            cpus.append(float(cpu))
+            rss.append(float(peak))
     what = "evalkit compare --json --markdown" + (" --html" if html else "")
     print(
-        f"{what:<44} wall min {min(walls):5.2f} / median {statistics.median(walls):5.2f} / "
-        f"max {max(walls):5.2f} s; peak RSS {max(rss):6.0f} MB"
+        f"{what:<40} wall min {min(walls):5.2f} / median {statistics.median(walls):5.2f} / "
+        f"max {max(walls):5.2f} s; CPU median {statistics.median(cpus):5.2f} s; "
+        f"peak RSS {max(rss):4.0f} MB"
     )
 
 

@@ -33,8 +33,6 @@ from pydantic import BaseModel, Field
 
 from evalkit.analysis.rundata import (
     CaseStatus,
-    Counts,
-    RunData,
     RunSummary,
     case_status,
     cluster_of,
@@ -43,6 +41,7 @@ from evalkit.analysis.rundata import (
     summarize_run,
     tag_cluster,
 )
+from evalkit.analysis.runtable import Counts, RunData
 from evalkit.analysis.stats import paired
 from evalkit.storage.lazyrun import records_of
 from evalkit.storage.store import StoredRun
