@@ -27,7 +27,7 @@ from evalkit.analysis.caserates import (
 )
 from evalkit.base.gc import gc_paused
 from evalkit.model.outcome import Outcome
-from evalkit.storage.facts import RecordFacts, facts_of, scan_facts
+from evalkit.storage.facts import RecordFacts, facts_of
 from evalkit.storage.lazyrun import LazyRun
 from evalkit.storage.store import StoredRun
 
@@ -180,7 +180,7 @@ class RunData:
         self.run = run
         source: Iterable[RecordFacts]
         if isinstance(run, LazyRun) and not run.loaded:
-            source = (facts for _, facts in scan_facts(run.path))
+            source = run.scan_facts()
         else:
             source = (facts_of(r) for r in run.records)
         reading = _Reading()
@@ -189,7 +189,7 @@ class RunData:
             self._count(reading)
             self._sum(reading)
         self._reasons = reading.reasons
-        self._rows_by_case: dict[int, list[int]] | None = None
+        self._reasons_by_case: dict[int, list[str]] | None = None
 
     def _count(self, reading: _Reading) -> None:
         """Drop superseded rows, number the cases in the order of their first counted record
@@ -251,18 +251,16 @@ class RunData:
     def reasons(self, case_id: str) -> list[str]:
         """Why the case failed or errored in this run: up to five distinct reasons, whitespace
         collapsed and cut to 300 characters, from its records in order."""
-        out = [r for row in self._case_rows(case_id) for r in self._reasons.get(row, ())]
+        if self._reasons_by_case is None:
+            by_case: dict[int, list[str]] = defaultdict(list)
+            row_case = self._row_case
+            for row in sorted(self._reasons):  # in the order of the lines
+                if (case := int(row_case[row])) >= 0:
+                    by_case[case] += self._reasons[row]
+            self._reasons_by_case = by_case
+        out = self._reasons_by_case.get(self.index[case_id], [])
         unique = list(dict.fromkeys(" ".join(r.split())[:300] for r in out))
         return unique[:_MAX_REASONS]
-
-    def _case_rows(self, case_id: str) -> list[int]:
-        if self._rows_by_case is None:
-            by_case: dict[int, list[int]] = defaultdict(list)
-            cases = self._row_case[self.rows].tolist()
-            for row, case in zip(self.rows.tolist(), cases, strict=True):
-                by_case[case].append(row)
-            self._rows_by_case = by_case
-        return self._rows_by_case.get(self.index[case_id], [])
 
     def passed_graded(self, case_id: str) -> tuple[int, int]:
         """``(passed, graded)`` repeats of a case overall (``(0, 0)`` when none was graded)."""

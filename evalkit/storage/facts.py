@@ -146,5 +146,9 @@ def read_records_at(path: Path, offsets: list[int]) -> list[CaseRecord]:
     with p.open("rb") as fh:
         for offset in offsets:
             fh.seek(offset)
-            out.append(decode_record(fh.readline().decode("utf-8")))
+            try:
+                out.append(decode_record(fh.readline().decode("utf-8")))
+            except (ValidationError, ValueError) as exc:
+                msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+                raise InputError(f"corrupt result record at byte {offset}: {msg}", path=p) from None
     return out

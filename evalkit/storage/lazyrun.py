@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from evalkit.base.exceptions import InputError
 from evalkit.model.record import CaseRecord
+from evalkit.storage.facts import RecordFacts, read_records_at, scan_facts
 from evalkit.storage.store import (
     MANIFEST,
     RESULTS,
@@ -41,6 +42,18 @@ class LazyRun(StoredRun):
         self.path = path
         self.manifest = manifest
         self._records: list[CaseRecord] | None = None
+        #: where the latest line of each (case, repeat) starts, once a scan has read them all
+        self._lines: dict[tuple[str, int], int] | None = None
+
+    def scan_facts(self) -> Iterator[RecordFacts]:
+        """The facts of every line (:func:`~evalkit.storage.facts.scan_facts`, superseded
+        ones included), noting where each (case, repeat)'s latest line starts so that
+        :func:`records_of` reads just those lines afterwards."""
+        lines: dict[tuple[str, int], int] = {}
+        for offset, facts in scan_facts(self.path):
+            lines[facts["case_id"], facts.get("repeat", 0)] = offset
+            yield facts
+        self._lines = lines
 
     @property
     def loaded(self) -> bool:
@@ -71,7 +84,10 @@ def records_of(run: StoredRun, case_ids: Collection[str]) -> dict[str, list[Case
     :class:`LazyRun` not yet loaded, only their lines are decoded."""
     wanted = set(case_ids)
     out: dict[str, list[CaseRecord]] = {}
-    if isinstance(run, LazyRun) and not run.loaded:
+    if isinstance(run, LazyRun) and not run.loaded and run._lines is not None:
+        offsets = sorted(at for (case, _), at in run._lines.items() if case in wanted)
+        records = read_records_at(run.path, offsets)
+    elif isinstance(run, LazyRun) and not run.loaded:
         records = latest_records(_scan(run.path, wanted))
     else:
         records = [r for r in run.records if r.case_id in wanted]

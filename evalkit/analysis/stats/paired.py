@@ -153,7 +153,7 @@ def paired_test(
     n = b.size
     d = h - b
     codes = _cluster_codes(clusters, keep) if clusters is not None else np.arange(n)
-    g = int(np.unique(codes).size)
+    g = int(np.unique(codes).size) if clusters is not None else n  # each pair its own cluster
     nan = math.nan
     if n == 0:
         return PairedTest(0, int((~keep).sum()), 0, nan, nan, nan, 0, 0, nan, nan, nan, nan, nan)
