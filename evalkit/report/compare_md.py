@@ -227,7 +227,8 @@ def full_markdown(
     """The PR-comment markdown of ``evalkit compare`` and ``evalkit ci``: the comparison (and
     gate), the judges' calibration for both runs (with a project), the pairwise verdicts."""
     calibration = None
-    if project_root is not None:
+    # without a judge in either run there is nothing to calibrate: no record need be read
+    if project_root is not None and comparison.judges:
         from evalkit.analysis.calibration import comparison_calibration
 
         calibration = comparison_calibration(

@@ -57,3 +57,31 @@ def test_a_pairwise_judge_needs_the_project(runs: Path) -> None:
 def test_an_unknown_run_is_an_input_error(runs: Path) -> None:
     with pytest.raises(evalkit.InputError):
         compare("no-such-run", "run-head", runs_dir=runs)
+
+
+def test_compare_reads_whole_records_only_for_what_an_output_shows(tmp_path: Path) -> None:
+    """Counting needs each line's graded facts; the HTML page decodes only the changed cases it
+    shows side by side; the markdown (no judge to calibrate) none; JUnit every head record."""
+    from evalkit.analysis.synthetic import random_records, write_run
+    from evalkit.report.html.compare import compare_page_data
+    from evalkit.storage.lazyrun import LazyRun
+
+    runs = tmp_path / "runs"
+    write_run(runs, random_records(60, 3, pass_prob=0.9, seed=1), run_id="b", prompt_version="1")
+    write_run(runs, random_records(60, 3, pass_prob=0.6, seed=2), run_id="h", prompt_version="2")
+    result = compare("b", "h", runs_dir=runs)
+    assert isinstance(result.base, LazyRun) and isinstance(result.head, LazyRun)
+    result.root = tmp_path  # a project: the markdown would calibrate judges if there were any
+    result.write(
+        json_path=tmp_path / "c.json", markdown=tmp_path / "c.md", html=tmp_path / "c.html"
+    )
+    assert not result.base.loaded and not result.head.loaded
+    in_memory = load_run(result.base.path), load_run(result.head.path)
+    expected = compare_runs(*in_memory)
+    assert result.comparison.model_dump() == expected.model_dump()
+    page = compare_page_data(result.comparison, result.base, result.head)
+    assert page == compare_page_data(expected, *in_memory)
+    assert page["cases"] and all(c["head"] for c in page["cases"])  # outputs side by side
+    assert not result.base.loaded and not result.head.loaded
+    result.write(junit=tmp_path / "j.xml")
+    assert result.head.loaded and not result.base.loaded
