@@ -3,8 +3,8 @@
 Builds two runs shaped like what ``evalkit run`` stores (the rendered prompt, vars, expected
 answer, output, ten checks with reasons, usage, cost, latency; a mix of regressions, fixes,
 churn, provider errors and check errors; HEAD mostly agrees with BASE case by case, as two prompt
-versions do) through evalkit's own record encoder, checks that ``evalkit report``'s loader reads
-them, then times
+versions do) through evalkit's own record encoder, checks that every line decodes as the record
+``evalkit report`` reads, then times
 
 * in process, each phase: loading both runs, the per-case rates (one pass), the statistics
   (paired tests, Holm families, summaries) and the rendering (terminal, markdown, JSON, HTML);
@@ -35,7 +35,13 @@ from evalkit.analysis.rundata import summarize
 from evalkit.analysis.synthetic import manifest
 from evalkit.model.outcome import CheckResult, Outcome
 from evalkit.model.record import CaseRecord, ErrorInfo, Usage
-from evalkit.storage.store import RESULTS, encode_record, run_dir, write_manifest
+from evalkit.storage.store import (
+    RESULTS,
+    encode_record,
+    iter_all_records,
+    run_dir,
+    write_manifest,
+)
 
 _SYSTEM = (
     "You are the friendly support assistant for Northwind Outfitters, an online shop for "
@@ -226,7 +232,9 @@ def main() -> None:
         if not (head / RESULTS).exists():
             t0 = time.perf_counter()
             build(root, args.cases, args.checks, args.repeats)
-            print(f"built the two runs in {time.perf_counter() - t0:.1f} s")
+            # every line is a CaseRecord as `evalkit report` reads it (one at a time: no list)
+            n = sum(1 for p in (base, head) for _ in iter_all_records(p))
+            print(f"built the two runs in {time.perf_counter() - t0:.1f} s ({n:,} records valid)")
         mb = sum((p / RESULTS).stat().st_size for p in (base, head)) / 1e6
         print(
             f"{args.cases:,} cases x {args.repeats} repeat(s) x {args.checks} checks per run; "
