@@ -106,6 +106,14 @@ def _error(kind: str, message: str) -> ErrorFacts:
     return {"kind": kind, "message": message}
 
 
+def corrupt(
+    exc: ValidationError | ValueError, path: Path, *, line: int | None = None, at: str = ""
+) -> InputError:
+    """The error for a results.jsonl line that does not decode, naming the file and line."""
+    msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+    return InputError(f"corrupt result record{at}: {msg}", path=path, line=line)
+
+
 def _decode(line: bytes, path: Path, number: int) -> RecordFacts:
     try:
         try:
@@ -116,8 +124,7 @@ def _decode(line: bytes, path: Path, number: int) -> RecordFacts:
             # pydantic's JSON parser rejects escaped lone surrogates; the stdlib keeps them
             return _ADAPTER.validate_python(json.loads(line))
     except (ValidationError, ValueError) as exc:
-        msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        raise InputError(f"corrupt result record: {msg}", path=path, line=number) from None
+        raise corrupt(exc, path, line=number) from None
 
 
 def scan_facts(path: Path) -> Iterator[tuple[int, RecordFacts]]:
@@ -149,6 +156,5 @@ def read_records_at(path: Path, offsets: list[int]) -> list[CaseRecord]:
             try:
                 out.append(decode_record(fh.readline().decode("utf-8")))
             except (ValidationError, ValueError) as exc:
-                msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-                raise InputError(f"corrupt result record at byte {offset}: {msg}", path=p) from None
+                raise corrupt(exc, p, at=f" at byte {offset}") from None
     return out

@@ -17,9 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from evalkit.base.exceptions import InputError
 from evalkit.model.record import CaseRecord
-from evalkit.storage.facts import RecordFacts, read_records_at, scan_facts
+from evalkit.storage.facts import RecordFacts, corrupt, read_records_at, scan_facts
 from evalkit.storage.store import (
     MANIFEST,
     RESULTS,
@@ -113,8 +112,7 @@ def _scan(path: Path, wanted: set[str]) -> list[CaseRecord]:
             try:
                 rec = decode_record(line.decode("utf-8"))
             except (ValidationError, ValueError) as exc:
-                msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-                raise InputError(f"corrupt result record: {msg}", path=p, line=number) from None
+                raise corrupt(exc, p, line=number) from None
             if rec.case_id in wanted:
                 out.append(rec)
     return out
