@@ -77,25 +77,35 @@ def per_name(items: Iterable[tuple[str, Outcome]]) -> dict[str, Outcome]:
 
 
 class CaseTable:
-    """One pass over a run's records: per-case tallies for the run, each check and each judge."""
+    """One pass over a run's records: per-case tallies for the run, each check and each judge.
 
-    def __init__(self, records: Iterable[CaseRecord]) -> None:
+    Fed whole (``CaseTable(records)``) or record by record (:meth:`add`); with
+    ``keep_records=False`` it holds only the tallies, never the records (the streaming summary of
+    a 100,000-case run).
+    """
+
+    def __init__(self, records: Iterable[CaseRecord] = (), *, keep_records: bool = True) -> None:
         self.case_ids: list[str] = []
         self.tags: dict[str, list[str]] = {}
         self.records: dict[str, list[CaseRecord]] = defaultdict(list)
         self.overall = Tally()
         self.checks: dict[str, Tally] = defaultdict(Tally)
         self.judges: dict[str, Tally] = defaultdict(Tally)
+        self._keep = keep_records
         for rec in records:
-            if rec.case_id not in self.tags:
-                self.case_ids.append(rec.case_id)
-                self.tags[rec.case_id] = list(rec.tags)
+            self.add(rec)
+
+    def add(self, rec: CaseRecord) -> None:
+        if rec.case_id not in self.tags:
+            self.case_ids.append(rec.case_id)
+            self.tags[rec.case_id] = list(rec.tags)
+        if self._keep:
             self.records[rec.case_id].append(rec)
-            self.overall.add(rec.case_id, rec.outcome)
-            for name, outcome in per_name((c.name, c.outcome) for c in rec.checks).items():
-                self.checks[name].add(rec.case_id, outcome)
-            for name, outcome in per_name((j.name, j.outcome) for j in rec.judges).items():
-                self.judges[name].add(rec.case_id, outcome)
+        self.overall.add(rec.case_id, rec.outcome)
+        for name, outcome in per_name((c.name, c.outcome) for c in rec.checks).items():
+            self.checks[name].add(rec.case_id, outcome)
+        for name, outcome in per_name((j.name, j.outcome) for j in rec.judges).items():
+            self.judges[name].add(rec.case_id, outcome)
 
     def case_rates(self) -> list[float]:
         """Per-case overall pass rates (NaN where nothing was graded), in case order."""
@@ -160,30 +170,30 @@ def pass_at_k(table: CaseTable, k: int) -> dict[str, Any]:
     Only cases with k graded repeats have a pass^k; the others (a repeat errored, or the run
     stopped early) are counted in ``pass_k_excluded`` with the reason, never silently dropped.
     """
-    complete: list[list[Outcome]] = []
-    errored = incomplete = 0
+    errored = incomplete = complete = all_pass = any_pass = 0
+    tally = table.overall  # a case's outcomes, counted: enough for both figures
     for cid in table.case_ids:
-        outcomes = [r.outcome for r in table.records[cid]]
-        if Outcome.ERROR in outcomes:
+        p, f = tally.passed.get(cid, 0), tally.failed.get(cid, 0)
+        if tally.errored.get(cid, 0):
             errored += 1
-        elif len(outcomes) < k:
+        elif p + f < k:
             incomplete += 1
         else:
-            complete.append(outcomes)
+            complete += 1
+            all_pass += f == 0
+            any_pass += p > 0
     excluded = {"errored": errored, "incomplete": incomplete}
     base: dict[str, Any] = {
-        "pass_k_cases": len(complete),
+        "pass_k_cases": complete,
         "pass_k_excluded": errored + incomplete,
         "pass_k_excluded_by_reason": excluded,
     }
     if not complete:
         return {**base, "pass_all_k": None, "pass_any_k": None, "flaky_cases": 0}
-    all_pass = sum(all(o is Outcome.PASS for o in v) for v in complete)
-    any_pass = sum(any(o is Outcome.PASS for o in v) for v in complete)
     return {
         **base,
-        "pass_all_k": all_pass / len(complete),
-        "pass_any_k": any_pass / len(complete),
+        "pass_all_k": all_pass / complete,
+        "pass_any_k": any_pass / complete,
         "flaky_cases": any_pass - all_pass,
     }
 

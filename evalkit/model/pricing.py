@@ -12,6 +12,7 @@ read, 1.25× to write a 5-minute cache entry).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -101,11 +102,30 @@ def unpriced_warning(models: list[str]) -> str | None:
     )
 
 
-def total_cost(costs: list[float | None]) -> float | None:
+def total_cost(costs: Iterable[float | None]) -> float | None:
     """The sum of costs, or None when any is unknown (a partial sum would understate it)."""
-    if any(c is None for c in costs):
-        return None
-    return round(sum(c for c in costs if c is not None), 6)
+    total = CostTotal()
+    for c in costs:
+        total.add(c)
+    return total.value
+
+
+class CostTotal:
+    """:func:`total_cost` kept as a running sum, for summaries made in one streaming pass."""
+
+    def __init__(self) -> None:
+        self._sum = 0.0
+        self._unknown = False
+
+    def add(self, cost: float | None) -> None:
+        if cost is None:
+            self._unknown = True
+        else:
+            self._sum += cost
+
+    @property
+    def value(self) -> float | None:
+        return None if self._unknown else round(self._sum, 6)
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -129,23 +130,41 @@ def decode_record(line: str) -> CaseRecord:
 def iter_all_records(path: Path) -> Iterator[CaseRecord]:
     """Every line of a run's results in file order, superseded ones included.
 
-    Most readers want :func:`read_records`. A torn final line (killed mid-write) is skipped.
+    Most readers want :func:`read_records` or :func:`iter_records`. A torn final line (killed
+    mid-write) is skipped. Lines are read one at a time: a 100,000-case run is never held whole.
     """
-    p = path / RESULTS
+    for number, line in _lines(path / RESULTS):
+        yield _decode_line(line, path / RESULTS, number)
+
+
+def _lines(p: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each whole, non-blank line; a torn last line (no newline) is
+    skipped: only the last line of a file can lack one."""
     if not p.exists():
         return
     with p.open("r", encoding="utf-8") as fh:
-        lines = fh.readlines()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        if not line.endswith("\n") and number == len(lines):
-            return  # torn write from an interrupted run
-        try:
-            yield decode_record(line)
-        except (ValidationError, ValueError) as exc:
-            msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-            raise InputError(f"corrupt result record: {msg}", path=p, line=number) from None
+        for number, line in enumerate(fh, start=1):
+            if line.endswith("\n") and line.strip():
+                yield number, line
+
+
+def _decode_line(line: str, p: Path, number: int) -> CaseRecord:
+    try:
+        return decode_record(line)
+    except (ValidationError, ValueError) as exc:
+        msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise InputError(f"corrupt result record: {msg}", path=p, line=number) from None
+
+
+#: the start of a line as encode_record writes it; other lines are parsed whole for their key
+_KEY_PREFIX = re.compile(r'\{"case_id":("(?:[^"\\]|\\.)*"),"repeat":(\d+)[,}]')
+
+
+def _line_key(line: str, p: Path, number: int) -> tuple[str, int]:
+    m = _KEY_PREFIX.match(line)
+    if m is not None:
+        return json.loads(m.group(1)), int(m.group(2))
+    return _decode_line(line, p, number).key
 
 
 def latest_records(records: Iterable[CaseRecord]) -> list[CaseRecord]:
@@ -161,9 +180,32 @@ def latest_records(records: Iterable[CaseRecord]) -> list[CaseRecord]:
     return list(latest.values())
 
 
+def iter_records(path: Path) -> Iterator[CaseRecord]:
+    """A run's records streamed from disk, one per (case, repeat), exactly as
+    :func:`read_records` lists them (the rule of :func:`latest_records`).
+
+    Two passes over the file: the first reads only each line's key (to learn which line is the
+    latest of its key), the second decodes the latest lines. Only the keys stay in memory.
+    """
+    p = path / RESULTS
+    last: dict[tuple[str, int], int] = {}
+    superseded = False
+    end = 0
+    for end, line in _lines(p):
+        key = _line_key(line, p, end)
+        superseded = superseded or key in last
+        last[key] = end
+    for number, line in _lines(p):
+        if number > end:  # appended since the first pass (a live run): not in this reading
+            return
+        if superseded and last.get(_line_key(line, p, number)) != number:
+            continue
+        yield _decode_line(line, p, number)
+
+
 def read_records(path: Path) -> list[CaseRecord]:
     """A run's records, one per (case, repeat): the latest line for each (see latest_records)."""
-    return latest_records(iter_all_records(path))
+    return list(iter_records(path))
 
 
 #: the low-level write a :class:`ResultsWriter` uses; tests plug in one that fails (ENOSPC)

@@ -29,6 +29,7 @@ from evalkit.analysis.calibration.measure import (
     measure,
 )
 from evalkit.analysis.calibration.status import (
+    CalibrationRows,
     CalibrationStatus,
     calibration_section,
     calibration_status,
@@ -37,6 +38,7 @@ from evalkit.analysis.calibration.status import (
 
 __all__ = [
     "CalibrationResult",
+    "CalibrationRows",
     "CalibrationStatus",
     "Label",
     "Sampling",

@@ -219,19 +219,47 @@ def calibration_section(
 
     JSON-ready; store it as ``summary["calibration"]`` and the markdown report renders it.
     """
-    verdicts: dict[str, list[tuple[str, Outcome, str | None, str]]] = defaultdict(list)
-    tallies: dict[str, Tally] = defaultdict(Tally)
-    modes: dict[tuple[str, str], str] = {}  # (judge, version) → the output mode of its verdicts
+    rows = CalibrationRows()
     for rec in records:
+        rows.add(rec)
+    return rows.section(project_root, run_id=run_id)
+
+
+class CalibrationRows:
+    """What :func:`calibration_section` needs of a run, gathered record by record: per judge
+    verdict a version, outcome, output hash and case id (never the output itself)."""
+
+    def __init__(self) -> None:
+        self.verdicts: dict[str, list[tuple[str, Outcome, str | None, str]]] = defaultdict(list)
+        self.tallies: dict[str, Tally] = defaultdict(Tally)
+        #: (judge, version) → the output mode of its verdicts
+        self.modes: dict[tuple[str, str], str] = {}
+
+    def add(self, rec: CaseRecord) -> None:
+        if not rec.judges:
+            return
         sha = output_sha(rec.output) if rec.output is not None else None
         versions_here: dict[str, str] = {}
         for j in rec.judges:
             versions_here.setdefault(j.name, j.version)
-            modes.setdefault((j.name, j.version), j.output_mode)
+            self.modes.setdefault((j.name, j.version), j.output_mode)
         # several verdicts under one name on one output combine as in the Judges table
         for name, outcome in per_name((j.name, j.outcome) for j in rec.judges).items():
-            verdicts[name].append((versions_here[name], outcome, sha, rec.case_id))
-            tallies[name].add(rec.case_id, outcome)
+            self.verdicts[name].append((versions_here[name], outcome, sha, rec.case_id))
+            self.tallies[name].add(rec.case_id, outcome)
+
+    def section(self, project_root: Path, *, run_id: str | None = None) -> dict[str, Any]:
+        """The section itself (see :func:`calibration_section`)."""
+        return _section(self.verdicts, self.tallies, self.modes, project_root, run_id)
+
+
+def _section(
+    verdicts: dict[str, list[tuple[str, Outcome, str | None, str]]],
+    tallies: dict[str, Tally],
+    modes: dict[tuple[str, str], str],
+    project_root: Path,
+    run_id: str | None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in sorted(verdicts):
         rows = verdicts[name]

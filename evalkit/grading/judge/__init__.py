@@ -26,13 +26,14 @@ from evalkit.grading.judge.judge import (
 )
 from evalkit.grading.judge.pairwise import PairwiseResult, judge_pairs
 from evalkit.grading.judge.prompt import PROMPT_TEMPLATE_VERSION
-from evalkit.grading.judge.stats import judge_stats, self_preference_warning
+from evalkit.grading.judge.stats import JudgeStats, judge_stats, self_preference_warning
 from evalkit.grading.judge.version import judge_version
 
 __all__ = [
     "PROMPT_TEMPLATE_VERSION",
     "Judge",
     "JudgeDef",
+    "JudgeStats",
     "PairwiseResult",
     "build_judges",
     "judge_applies",

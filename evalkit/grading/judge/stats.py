@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from evalkit.model.outcome import Outcome
-from evalkit.model.pricing import total_cost
+from evalkit.model.pricing import CostTotal
 from evalkit.model.provider import TargetSpec
 from evalkit.model.record import CaseRecord, JudgeVerdict
 
@@ -30,42 +30,73 @@ _FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 def judge_stats(records: Iterable[CaseRecord]) -> dict[str, dict[str, Any]]:
     """Per judge name: pass/error/flip rates, tokens, cost, requests and error kinds."""
-    by_name: dict[str, list[JudgeVerdict]] = defaultdict(list)
+    stats = JudgeStats()
     for record in records:
+        stats.add(record)
+    return stats.result()
+
+
+class JudgeStats:
+    """:func:`judge_stats` fed record by record: counts only, no verdict is kept."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, _Tally] = {}
+
+    def add(self, record: CaseRecord) -> None:
         for verdict in record.judges:
-            by_name[verdict.name].append(verdict)
-    return {name: _stats(verdicts) for name, verdicts in sorted(by_name.items())}
+            tally = self._by_name.get(verdict.name)
+            if tally is None:
+                tally = self._by_name[verdict.name] = _Tally()
+            tally.add(verdict)
+
+    def result(self) -> dict[str, dict[str, Any]]:
+        return {name: t.result() for name, t in sorted(self._by_name.items())}
 
 
-def _stats(verdicts: list[JudgeVerdict]) -> dict[str, Any]:
-    n = len(verdicts)
-    passed = sum(v.outcome is Outcome.PASS for v in verdicts)
-    failed = sum(v.outcome is Outcome.FAIL for v in verdicts)
-    errored = n - passed - failed
-    multi = [v for v in verdicts if sum(1 for s in v.samples if _valid_sample(s)) > 1]
-    kinds: dict[str, int] = defaultdict(int)
-    for v in verdicts:
+class _Tally:
+    def __init__(self) -> None:
+        self.n = self.passed = self.failed = self.multi = self.flips = 0
+        self.tokens_in = self.tokens_out = self.requests = self.cached = 0
+        self.kinds: dict[str, int] = defaultdict(int)
+        self.cost = CostTotal()
+        self.versions: set[str] = set()
+
+    def add(self, v: JudgeVerdict) -> None:
+        self.n += 1
+        self.passed += v.outcome is Outcome.PASS
+        self.failed += v.outcome is Outcome.FAIL
+        if sum(1 for s in v.samples if _valid_sample(s)) > 1:
+            self.multi += 1
+            self.flips += v.flip
         if v.error is not None:
-            kinds[v.error.kind] += 1
-    tokens_in = sum(v.usage.input_tokens for v in verdicts)
-    tokens_out = sum(v.usage.output_tokens for v in verdicts)
-    return {
-        "n": n,
-        "pass": passed,
-        "fail": failed,
-        "error": errored,
-        "pass_rate": passed / (passed + failed) if passed + failed else None,
-        "error_rate": errored / n if n else None,
-        "flip_rate": sum(v.flip for v in multi) / len(multi) if multi else None,
-        "input_tokens": tokens_in,
-        "output_tokens": tokens_out,
-        "tokens": tokens_in + tokens_out,
-        "cost_usd": total_cost([v.cost_usd for v in verdicts]),
-        "requests": sum(v.requests for v in verdicts),
-        "cached": sum(v.cached for v in verdicts),
-        "versions": sorted({v.version for v in verdicts}),
-        "errors_by_kind": dict(sorted(kinds.items())),
-    }
+            self.kinds[v.error.kind] += 1
+        self.tokens_in += v.usage.input_tokens
+        self.tokens_out += v.usage.output_tokens
+        self.cost.add(v.cost_usd)
+        self.requests += v.requests
+        self.cached += v.cached
+        self.versions.add(v.version)
+
+    def result(self) -> dict[str, Any]:
+        n, passed, failed = self.n, self.passed, self.failed
+        errored = n - passed - failed
+        return {
+            "n": n,
+            "pass": passed,
+            "fail": failed,
+            "error": errored,
+            "pass_rate": passed / (passed + failed) if passed + failed else None,
+            "error_rate": errored / n if n else None,
+            "flip_rate": self.flips / self.multi if self.multi else None,
+            "input_tokens": self.tokens_in,
+            "output_tokens": self.tokens_out,
+            "tokens": self.tokens_in + self.tokens_out,
+            "cost_usd": self.cost.value,
+            "requests": self.requests,
+            "cached": self.cached,
+            "versions": sorted(self.versions),
+            "errors_by_kind": dict(sorted(self.kinds.items())),
+        }
 
 
 def _valid_sample(sample: Any) -> bool:
