@@ -46,7 +46,13 @@ from evalkit.model.trajectory import trajectory_of
 from evalkit.report.progress import RunProgress
 from evalkit.report.runfiles import write_summary_and_report
 from evalkit.storage.rundir import prepare_run_dir
-from evalkit.storage.store import ResultsWriter, now_iso, open_results, write_manifest
+from evalkit.storage.store import (
+    ResultsWriter,
+    iter_records,
+    now_iso,
+    open_results,
+    write_manifest,
+)
 
 if TYPE_CHECKING:
     from evalkit.grading.judge import JudgeDef
@@ -91,8 +97,6 @@ class _State:
     counts: dict[str, int] = field(default_factory=lambda: {"pass": 0, "fail": 0, "error": 0})
     provider_errors: int = 0
     requests: int = 0
-    #: the latest record per (case, repeat), as read_records would return them after the run
-    latest: dict[tuple[str, int], CaseRecord] = field(default_factory=dict)
     on_record: Callable[[CaseRecord], None] | None = None
     keys: dict[tuple[str, int], str] = field(default_factory=dict)
     prefetched: dict[str, Completion] = field(default_factory=dict)
@@ -180,13 +184,13 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
                 suite.target.provider, suite.target.base_url, suite.target.model
             ),
         )
-        state.latest = dict(done)
         state.keys = {(pc.case.id, r): generation_key(suite.target, pc, r) for pc, r in todo}
         state.prefetched = cache.get_many(list(state.keys.values()))
         # errored cases are being retried: the budget counts errors of the final state
         state.provider_errors = sum(
             1 for key, rec in done.items() if counts_as_error(rec) and key not in state.keys
         )
+        done.clear()  # a resumed run's earlier records are not held for the whole run
         await provider.prepare()
         for grader in graders:
             await grader.prepare()
@@ -224,9 +228,9 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         # from here on SIGTERM is ignored until the manifest is written
         stop.closing = True
         await close_all(cleanup)
-        records = list(state.latest.values()) if state else list(done.values())
+        # records are not kept: the summary and reports stream them back from results.jsonl
         summary = summarize(
-            records,
+            iter_records(path),
             repeats=repeats,
             project_root=project.root,
             run_id=run_id,
@@ -242,10 +246,10 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
             "cases_s": round(finished - cases_started, 4),
         }
         note_judges_and_prices(manifest, graders, prices)
-        manifest.update(status=status, finished_at=now_iso(), records=len(records))
+        manifest.update(status=status, finished_at=now_iso(), records=summary["n"])
         try:
             write_manifest(path, manifest)
-            write_summary_and_report(path, manifest, summary, records)
+            write_summary_and_report(path, manifest, summary)
         except StorageError as exc:
             # the records are safe in results.jsonl; the lock is released below, so the run
             # shows as abandoned and resumes like any other
@@ -298,8 +302,6 @@ async def _run_all(
 def append_record_and_count(state: _State, record: CaseRecord) -> None:
     """Store a finished record (superseding an errored one being retried), then apply the budget."""
     state.results.append(record)
-    state.latest.pop(record.key, None)
-    state.latest[record.key] = record
     state.counts[record.outcome.value] += 1
     if state.on_record is not None:
         state.on_record(record)

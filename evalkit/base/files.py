@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,15 +78,19 @@ def csv_header(fieldnames: Sequence[str] | None, path: str | Path) -> list[str]:
     return header
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write via a temp file and rename, so a crash never leaves a half-written file."""
+def write_atomic(path: str | Path, text: str | Iterable[str]) -> None:
+    """Write via a temp file and rename, so a crash never leaves a half-written file. ``text``
+    may come in pieces (a generator), written as they come."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
     try:
         # a lone surrogate (model output is hostile data) is written as \udXXX, not a crash
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as fh:
-            fh.write(text)
+            if isinstance(text, str):
+                fh.write(text)
+            else:
+                fh.writelines(text)
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -24,18 +24,24 @@ def command(run: str, case: str, config_path: Path) -> None:
 
     from evalkit.base.escape import terminal
     from evalkit.base.exceptions import InputError
+    from evalkit.model.record import CaseRecord
     from evalkit.report.case_view import case_view
-    from evalkit.storage.store import load_run, resolve_run
+    from evalkit.storage.store import iter_records, read_manifest, resolve_run
 
     path = resolve_run(run, runs_root(config_path))
-    stored = load_run(path)
-    records = [r for r in stored.records if r.case_id == case]
+    # one pass over the stored records, keeping only this case's (a run may hold 100,000)
+    records: list[CaseRecord] = []
+    ids: dict[str, None] = {}
+    for rec in iter_records(path):
+        ids[rec.case_id] = None
+        if rec.case_id == case:
+            records.append(rec)
     if not records:
-        ids = list(dict.fromkeys(r.case_id for r in stored.records))
-        near = get_close_matches(case, ids, n=3)
+        near = get_close_matches(case, list(ids), n=3)
         hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+        run_id = read_manifest(path).get("run_id", path.name)
         raise InputError(
-            terminal(f"no case {case!r} in run {stored.run_id} ({len(ids)} cases){hint}"),
+            terminal(f"no case {case!r} in run {run_id} ({len(ids)} cases){hint}"),
             path=path / "results.jsonl",
         )
     click.echo(case_view(records), nl=False)

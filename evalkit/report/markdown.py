@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from evalkit.analysis.caserates import error_reason, grader_reasons
@@ -11,7 +12,7 @@ from evalkit.base.format import usd
 from evalkit.model.outcome import Outcome
 from evalkit.model.record import CaseRecord
 from evalkit.report.headline import headline
-from evalkit.report.trajectory_md import trajectory_section
+from evalkit.report.trajectory_md import TRAJECTORIES_LISTED, trajectory_section
 
 _MAX_LISTED = 50
 
@@ -62,7 +63,11 @@ def _code(value: Any) -> str:
     return markdown_code(str(value))
 
 
-def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[CaseRecord]) -> str:
+def run_report(
+    manifest: dict[str, Any], summary: dict[str, Any], records: Iterable[CaseRecord]
+) -> str:
+    """The markdown report; ``records`` are read once (a stream from disk will do) and only the
+    listed failures and errors are kept."""
     target = manifest.get("target", {})
     label = f" ({markdown(manifest['prompt_label'])})" if manifest.get("prompt_label") else ""
     first, *rest = headline(summary, graders=False)
@@ -108,35 +113,61 @@ def run_report(manifest: dict[str, Any], summary: dict[str, Any], records: list[
 
         lines += section_markdown(summary["calibration"])
     lines += _table("Tags", summary["tags"])
-    failing = [r for r in records if r.outcome is Outcome.FAIL]
-    if failing:
+    failing, errored = _Capped(_MAX_LISTED), _Capped(_MAX_LISTED)
+    conversations = _Capped(TRAJECTORIES_LISTED)
+    for r in records:  # one pass; only the listed records are kept
+        if r.outcome is Outcome.FAIL:
+            failing.add(r)
+        # outputs that could not be (fully) graded, including a grader error beside a fail
+        if r.outcome is Outcome.ERROR or _grader_errored(r):
+            errored.add(r)
+        if r.trajectory is not None and r.outcome is not Outcome.PASS:
+            conversations.add(r)
+    if failing.total:
         lines += ["### Failing cases", "", "| case | repeat | why |", "|---|---:|---|"]
-        for r in failing[:_MAX_LISTED]:
+        for r in failing.first:
             reasons = grader_reasons(r, Outcome.FAIL)
             if r.truncated:
                 reasons = ["output truncated at the token limit", *reasons]
             why = "; ".join(reasons)
             lines.append(f"| {_cell(r.case_id)} | {r.repeat} | {_cell(why)} |")
-        if len(failing) > _MAX_LISTED:
-            lines.append(f"| … | | {len(failing) - _MAX_LISTED} more |")
+        if failing.more:
+            lines.append(f"| … | | {failing.more} more |")
         lines.append("")
-    # outputs that could not be (fully) graded, including a grader error beside a fail
-    errored = [r for r in records if r.outcome is Outcome.ERROR or _grader_errored(r)]
-    if errored:
+    if errored.total:
         lines += [
             "### Outputs that could not be graded",
             "",
             "| case | repeat | outcome | error |",
             "|---|---:|---|---|",
         ]
-        for r in errored[:_MAX_LISTED]:
+        for r in errored.first:
             why = _cell(error_reason(r))
             lines.append(f"| {_cell(r.case_id)} | {r.repeat} | {r.outcome.value} | {why} |")
-        if len(errored) > _MAX_LISTED:
-            lines.append(f"| … | | | {len(errored) - _MAX_LISTED} more |")
+        if errored.more:
+            lines.append(f"| … | | | {errored.more} more |")
         lines.append("")
-    lines += trajectory_section(records)
+    lines += trajectory_section(conversations.first, conversations.total)
     return "\n".join(lines).rstrip() + "\n"
+
+
+class _Capped:
+    """The first ``cap`` records of a kind, and how many there were: a 100,000-case report lists
+    its failures without holding them all."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.first: list[CaseRecord] = []
+        self.total = 0
+
+    def add(self, rec: CaseRecord) -> None:
+        self.total += 1
+        if len(self.first) < self.cap:
+            self.first.append(rec)
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.first)
 
 
 def _grader_errored(rec: CaseRecord) -> bool:

@@ -11,7 +11,7 @@ from evalkit.base.escape import markdown, markdown_code, truncate
 from evalkit.model.outcome import Outcome
 from evalkit.model.record import CaseRecord
 
-_MAX_CASES = 20
+TRAJECTORIES_LISTED = 20
 _LIMIT = 200
 
 
@@ -20,13 +20,17 @@ def _json(value: Any) -> str:
     return markdown_code(truncate(" ".join(text.split()), _LIMIT))
 
 
-def trajectory_section(records: list[CaseRecord]) -> list[str]:
-    """Markdown lines for the failing or erroring records that have a trajectory (or none)."""
+def trajectory_section(records: list[CaseRecord], total: int | None = None) -> list[str]:
+    """Markdown lines for the failing or erroring records that have a trajectory (or none).
+
+    The report passes only the first :data:`TRAJECTORIES_LISTED` such records and their
+    ``total`` (it reads a run once and keeps no more than it lists)."""
     shown = [r for r in records if r.trajectory is not None and r.outcome is not Outcome.PASS]
+    total = len(shown) if total is None else total
     if not shown:
         return []
     lines = ["### Trajectories of cases that did not pass", ""]
-    for rec in shown[:_MAX_CASES]:
+    for rec in shown[:TRAJECTORIES_LISTED]:
         traj = rec.trajectory
         assert traj is not None
         calls = traj.calls()
@@ -51,6 +55,6 @@ def trajectory_section(records: list[CaseRecord]) -> list[str]:
             lines.append(f"- **stopped at max_turns ({traj.max_turns}) with tool calls pending**")
         final = markdown(truncate(" ".join(traj.final.split()), _LIMIT * 2)) or "(empty)"
         lines += [f"- final answer: {final}", ""]
-    if len(shown) > _MAX_CASES:
-        lines += [f"… and {len(shown) - _MAX_CASES} more", ""]
+    if total > TRAJECTORIES_LISTED:
+        lines += [f"… and {total - TRAJECTORIES_LISTED} more", ""]
     return lines

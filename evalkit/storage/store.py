@@ -77,8 +77,9 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     write_run_file(path / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
-def write_run_file(path: Path, text: str) -> None:
-    """Atomically (re)write one file of a run; a failed write is a StorageError naming it."""
+def write_run_file(path: Path, text: str | Iterable[str]) -> None:
+    """Atomically (re)write one file of a run, given whole or in pieces (a page too large to
+    hold as one string); a failed write is a StorageError naming it."""
     try:
         write_atomic(path, text)
     except OSError as exc:

@@ -14,13 +14,16 @@ hash) and nothing else: no request of any kind leaves the page.
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import html
 import json
 import re
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import chain
 from typing import Any
 
 from evalkit.base.escape import terminal, truncate
@@ -69,6 +72,25 @@ def _sha256(text: str) -> str:
 def render_page(kind: str, title: str, data: dict[str, Any]) -> str:
     """The whole HTML file for one page ``kind`` (run, compare, history). ``data`` must already
     have passed through :func:`shown`."""
+    return "".join(page_chunks(kind, title, data))
+
+
+@dataclass
+class Streamed:
+    """A list member of a page's data produced item by item (a run's records), and members
+    known only once it is exhausted (``tail``: the text table the records refer to)."""
+
+    key: str
+    items: Iterable[Any]
+    tail: Callable[[], dict[str, Any]] = dict
+
+
+def page_chunks(
+    kind: str, title: str, data: dict[str, Any], streamed: Streamed | None = None
+) -> Iterator[str]:
+    """:func:`render_page` piece by piece, for a page too large to hold as one string: the
+    embedded JSON is produced item by item and, once past :data:`GZIP_OVER` characters,
+    gzipped and base64-encoded as it goes. Items and tail must already be :func:`shown`."""
     css = _asset("report.css")
     script = _asset("common.js") + "\n" + _asset(_SCRIPTS[kind])
     csp = (
@@ -77,13 +99,7 @@ def render_page(kind: str, title: str, data: dict[str, Any]) -> str:
         f"style-src 'sha256-{_sha256(css)}'; "
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
-    payload = embed_json({"kind": kind, **data})
-    encoding = ""
-    if len(payload) > GZIP_OVER:
-        packed = gzip.compress(payload.encode("utf-8"), compresslevel=6, mtime=0)
-        payload = base64.b64encode(packed).decode("ascii")
-        encoding = ' data-encoding="gzip+base64"'
-    return (
+    head = (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
@@ -94,6 +110,50 @@ def render_page(kind: str, title: str, data: dict[str, Any]) -> str:
         "<noscript>This report is drawn by its inline script; the same figures are in "
         "report.md and summary.json.</noscript>\n"
         '<main id="app"></main>\n'
-        f'<script type="application/json" id="evalkit-data"{encoding}>{payload}</script>\n'
-        f"<script>{script}</script>\n</body>\n</html>\n"
+        '<script type="application/json" id="evalkit-data"'
     )
+    end = f"</script>\n<script>{script}</script>\n</body>\n</html>\n"
+    parts = _payload_parts({"kind": kind, **data}, streamed)
+    buffered: list[str] = []
+    size = 0
+    for part in parts:  # up to GZIP_OVER characters decide whether it is gzipped
+        buffered.append(part)
+        size += len(part)
+        if size > GZIP_OVER:
+            break
+    else:
+        yield head + ">" + "".join(buffered) + end
+        return
+    yield head + ' data-encoding="gzip+base64">'
+    yield from _gzip_base64(chain(buffered, parts))
+    yield end
+
+
+def _payload_parts(data: dict[str, Any], streamed: Streamed | None) -> Iterator[str]:
+    """The embedded JSON in pieces: ``data``, then the streamed list, then its tail."""
+    text = embed_json(data)
+    if streamed is None:
+        yield text
+        return
+    yield text[:-1] + "," + embed_json(streamed.key) + ":["
+    sep = ""
+    for item in streamed.items:
+        yield sep + embed_json(item)
+        sep = ","
+    tail = embed_json(streamed.tail())
+    yield "]" + ("," + tail[1:] if tail != "{}" else "}")
+
+
+def _gzip_base64(parts: Iterable[str]) -> Iterator[str]:
+    """gzip (level 6, no timestamp, as :func:`gzip.compress` with ``mtime=0``) then base64,
+    streamed: base64 is emitted in whole 3-byte groups, the rest carried over."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)
+    carry = b""
+    for part in parts:
+        carry += packer.compress(part.encode("utf-8", "backslashreplace"))
+        if len(carry) >= 1 << 16:
+            whole = len(carry) - len(carry) % 3
+            yield base64.b64encode(carry[:whole]).decode("ascii")
+            carry = carry[whole:]
+    carry += packer.flush()
+    yield base64.b64encode(carry).decode("ascii")

@@ -9,13 +9,14 @@ cases stay well under 15 MB.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from evalkit.base.format import pct, usd
 from evalkit.model.record import CaseRecord, JudgeVerdict
 from evalkit.report.case_view import message_text
 from evalkit.report.headline import headline
-from evalkit.report.html.page import gc_paused, render_page, shown
+from evalkit.report.html.page import Streamed, gc_paused, page_chunks, shown
 from evalkit.report.html.trajectory import trajectory_data
 
 
@@ -153,14 +154,11 @@ def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f} ms"
 
 
-def run_page_data(
-    manifest: dict[str, Any], summary: dict[str, Any], records: list[CaseRecord]
-) -> dict[str, Any]:
-    """Everything the run page shows, already made safe (see :func:`shown`)."""
-    texts = Texts()
+def _page_head(manifest: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """The run page's data except its records (and the texts they refer to)."""
     first, *rest = headline(summary, graders=False)
     interval = summary.get("pass_rate_interval")
-    data: dict[str, Any] = {
+    return {
         "title": f"evalkit run {manifest.get('run_id')} · suite {manifest.get('suite')}",
         "headline": first,
         "warnings": [line.removeprefix("WARNING: ") for line in rest],
@@ -176,14 +174,33 @@ def run_page_data(
         "checks": _rate_rows(summary.get("checks") or {}),
         "judges": _rate_rows(summary.get("judges") or {}),
         "tags": _rate_rows(summary.get("tags") or {}),
-        "records": [record_data(r, texts) for r in records],
     }
+
+
+def run_page_data(
+    manifest: dict[str, Any], summary: dict[str, Any], records: list[CaseRecord]
+) -> dict[str, Any]:
+    """Everything the run page shows, already made safe (see :func:`shown`)."""
+    texts = Texts()
+    data = _page_head(manifest, summary)
+    data["records"] = [record_data(r, texts) for r in records]
     data["texts"] = texts.items
     return data
 
 
 def run_html(manifest: dict[str, Any], summary: dict[str, Any], records: list[CaseRecord]) -> str:
     """``report.html`` of one run."""
+    return "".join(run_html_chunks(manifest, summary, records))
+
+
+def run_html_chunks(
+    manifest: dict[str, Any], summary: dict[str, Any], records: Iterable[CaseRecord]
+) -> Iterator[str]:
+    """``report.html`` of one run piece by piece, ``records`` read once (a stream from disk will
+    do): every record is on the page, yet the page is never held whole in memory."""
+    texts = Texts()
+    data = shown(_page_head(manifest, summary))
+    items = (shown(record_data(r, texts)) for r in records)
+    streamed = Streamed("records", items, lambda: {"texts": shown(texts.items)})
     with gc_paused():
-        data = shown(run_page_data(manifest, summary, records))
-        return render_page("run", data["title"], data)
+        yield from page_chunks("run", data["title"], data, streamed)
