@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -100,6 +100,8 @@ class _State:
     on_record: Callable[[CaseRecord], None] | None = None
     keys: dict[tuple[str, int], str] = field(default_factory=dict)
     prefetched: dict[str, Completion] = field(default_factory=dict)
+    #: the whole plan was looked up in the cache at once (batch mode); else chunk by chunk
+    prefetched_all: bool = False
     #: answers from a provider batch, by cache key (not cached: made for this run, discounted)
     batched: dict[str, Completion] = field(default_factory=dict)
     abort: BaseException | None = None  # set once the run must stop; no new requests
@@ -185,7 +187,6 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
             ),
         )
         state.keys = {(pc.case.id, r): generation_key(suite.target, pc, r) for pc, r in todo}
-        state.prefetched = cache.get_many(list(state.keys.values()))
         # errored cases are being retried: the budget counts errors of the final state
         state.provider_errors = sum(
             1 for key, rec in done.items() if counts_as_error(rec) and key not in state.keys
@@ -195,6 +196,9 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         for grader in graders:
             await grader.prepare()
         if options.batch or manifest.get("batch") or (path / BATCHES).exists():
+            # a batch sends what the cache cannot answer: the whole plan is looked up first
+            state.prefetched = cache.get_many(list(state.keys.values()))
+            state.prefetched_all = True
             await _answer_by_batch(state, todo, path, options, manifest)
         cases_started = time.perf_counter()  # SDK imports and client set-up are done
         status_line = partial(limiters.status, state.limiter_key or "")
@@ -271,10 +275,12 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
 async def _run_all(
     state: _State, todo: list[tuple[PreparedCase, int]], concurrency: int, graders: list[Grader]
 ) -> None:
-    sem = asyncio.Semaphore(concurrency)
+    """``concurrency`` workers share one queue of cases: a 100,000-case run holds as many tasks
+    as requests in flight, not one task (and its coroutine frame) per case."""
+    work = _prefetching(state, todo)
 
-    async def one(pc: PreparedCase, repeat: int) -> None:
-        async with sem:
+    async def worker() -> None:
+        for pc, repeat in work:  # each case is taken by exactly one worker
             if state.abort is not None:
                 return  # the run is stopping: start no new request
             try:
@@ -282,13 +288,13 @@ async def _run_all(
             except BaseException as exc:
                 state.abort = exc
                 raise
-        try:
-            append_record_and_count(state, record)
-        except RunAborted as exc:
-            state.abort = exc
-            raise
+            try:
+                append_record_and_count(state, record)
+            except RunAborted as exc:
+                state.abort = exc
+                raise
 
-    tasks = [asyncio.ensure_future(one(pc, r)) for pc, r in todo]
+    tasks = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(todo)))]
     try:
         # first exception (auth failure, budget exhausted, full disk) cancels everything else
         for fut in asyncio.as_completed(tasks):
@@ -297,6 +303,22 @@ async def _run_all(
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+_PREFETCH = 1000
+
+
+def _prefetching(
+    state: _State, todo: list[tuple[PreparedCase, int]]
+) -> Iterator[tuple[PreparedCase, int]]:
+    """The plan in order, its cached answers looked up a chunk ahead (a few queries per
+    thousand cases; never the whole run's answers in memory at once)."""
+    for start in range(0, len(todo), _PREFETCH):
+        chunk = todo[start : start + _PREFETCH]
+        if not state.prefetched_all:
+            keys = [state.keys[(pc.case.id, r)] for pc, r in chunk]
+            state.prefetched.update(state.cache.get_many(keys))
+        yield from chunk
 
 
 def append_record_and_count(state: _State, record: CaseRecord) -> None:
