@@ -46,3 +46,18 @@ def test_pass_k_line_says_how_many_cases_were_left_out() -> None:
         "- pass^2 50.0%, pass@2 100.0%, flaky cases 1, over 2 cases with 2 graded repeats; "
         "2 case(s) left out (1 errored, 1 incomplete)"
     ) in text
+
+
+def test_a_large_run_lists_its_first_50_failures_and_counts_the_rest_in_one_pass() -> None:
+    """The report reads its records once (a stream from disk) and keeps only what it lists."""
+    records = [judged(f"c{i:03d}", i % 2 == 0, Outcome.PASS) for i in range(200)]
+    records += [judged(f"e{i:03d}", True, Outcome.ERROR) for i in range(60)]
+    m, summary = manifest("support", "p1", "r1"), summarize(records)
+    once = iter(records)
+    text = run_report(m, summary, once)
+    assert next(once, None) is None  # consumed, a single pass
+    assert text == run_report(m, summary, records)
+    failing = [line for line in text.splitlines() if line.startswith("| c") and "no |" in line]
+    assert len(failing) == 50 and failing[0].startswith("| c001 |")
+    assert "| … | | 50 more |" in text  # 100 failed
+    assert "| … | | | 10 more |" in text  # 60 could not be graded

@@ -17,6 +17,7 @@ from evalkit.storage.store import (
     decode_record,
     encode_record,
     iter_all_records,
+    iter_records,
     latest_records,
     load_run,
     open_results,
@@ -206,3 +207,38 @@ def test_a_torn_line_longer_than_the_read_back_window_is_trimmed(tmp_path: Path)
     with open_results(tmp_path) as fh:
         append_record(fh, rec("c"))
     assert [r.case_id for r in read_records(tmp_path)] == ["a", "c"]
+
+
+def test_streamed_records_are_the_latest_lines_in_file_order(tmp_path: Path) -> None:
+    """iter_records reads keys first, then decodes only the latest line of each key: the same
+    records as latest_records over every line, a surrogate-holding line (written by the stdlib
+    encoder, not pydantic's) and a torn last line included."""
+    odd = CaseRecord(case_id='q"\\\ud800', outcome=Outcome.ERROR, output="\ud800")
+    lines = [_error("a"), odd, rec("b"), _error("a", 1), odd.model_copy(update={"output": "y"})]
+    lines += [rec("a"), _error("c")]
+    with open_results(tmp_path) as fh:
+        for record in lines:
+            append_record(fh, record)
+    with (tmp_path / RESULTS).open("a", encoding="utf-8") as fh:
+        fh.write(encode_record(rec("torn"))[:20])
+    streamed = iter_records(tmp_path)
+    assert not isinstance(streamed, list)  # a generator: nothing is read until asked
+    kept = list(streamed)
+    assert kept == latest_records(iter_all_records(tmp_path))
+    assert [(r.case_id, r.repeat) for r in kept] == [
+        ("b", 0),
+        ("a", 1),
+        ('q"\\\ud800', 0),
+        ("a", 0),
+        ("c", 0),
+    ]
+    assert kept[2].output == "y"
+
+
+def test_streamed_records_of_a_run_without_retries_are_every_line(tmp_path: Path) -> None:
+    records = [rec(f"c{i}") for i in range(5)]
+    with open_results(tmp_path) as fh:
+        for record in records:
+            append_record(fh, record)
+    assert list(iter_records(tmp_path)) == records
+    assert list(iter_records(tmp_path / "missing")) == []

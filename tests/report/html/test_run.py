@@ -3,7 +3,10 @@ stored once, and a 10,000-case report under 15 MB."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+from typing import Any
 
 from evalkit.analysis.summary import summarize
 from evalkit.analysis.synthetic import manifest
@@ -12,8 +15,8 @@ from evalkit.base.format import pct, usd
 from evalkit.model.outcome import CheckResult, Outcome
 from evalkit.model.record import CaseRecord, ErrorInfo, JudgeVerdict
 from evalkit.report.headline import pass_rate_line
-from evalkit.report.html.page import MAX_TEXT
-from evalkit.report.html.run import Texts, record_data, run_html, run_page_data
+from evalkit.report.html.page import GZIP_OVER, MAX_TEXT, shown
+from evalkit.report.html.run import Texts, record_data, run_html, run_html_chunks, run_page_data
 
 
 def test_figures_are_the_summarys_formatted_by_the_shared_formatters() -> None:
@@ -111,3 +114,31 @@ def test_a_hostile_suite_name_is_text_in_the_title_too() -> None:
     assert "<" not in title and "\x1b" not in title
     assert "&lt;/title&gt;&lt;script&gt;" in title and "\\x1b[2J" in title
     assert page.count("<script") == 2  # the data block and the page's own script
+
+
+def _payload(page: str) -> dict[str, Any]:
+    start = page.index('id="evalkit-data"')
+    body = page[page.index(">", start) + 1 : page.index("</script>", start)]
+    if 'data-encoding="gzip+base64"' in page[start : page.index(">", start)]:
+        body = gzip.decompress(base64.b64decode(body)).decode("utf-8")
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+def test_a_streamed_page_holds_the_same_data_as_the_whole_one() -> None:
+    """report.html is written piece by piece from records read once; past GZIP_OVER it is
+    gzipped as it goes. Its data equals the page data built from the list."""
+    records = report_records(3_000, repeats=2, seed=3)
+    summary, m = summarize(records, repeats=2), manifest("s", "p", "r")
+    once = iter(records)
+    chunks = list(run_html_chunks(m, summary, once))
+    assert next(once, None) is None and len(chunks) > 3
+    page = "".join(chunks)
+    assert page == run_html(m, summary, records)
+    data = _payload(page)
+    expected = shown(run_page_data(m, summary, records))
+    assert len(json.dumps(expected)) > GZIP_OVER and 'data-encoding="gzip+base64"' in page
+    assert data == {"kind": "run", **expected}
+    small = run_html(m, summary, records[:3])
+    assert 'data-encoding="gzip' not in small
+    assert _payload(small) == {"kind": "run", **shown(run_page_data(m, summary, records[:3]))}
