@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,7 @@ def load_golden(path: str | Path) -> GoldenSet:
     p = Path(path)
     text = read_text(p)
     suffix = p.suffix.lower()
+    items: Iterable[_Item]
     if suffix in (".yaml", ".yml"):
         items = _from_yaml(p, text)
     elif suffix in (".jsonl", ".ndjson"):
@@ -164,8 +166,9 @@ def _from_yaml(path: Path, text: str) -> list[_Item]:
     ]
 
 
-def _from_jsonl(path: Path, text: str) -> list[_Item]:
-    out: list[_Item] = []
+def _from_jsonl(path: Path, text: str) -> Iterator[_Item]:
+    """Lazily: each case's parsed JSON is dropped once validated (100,000 of them at once would
+    double the memory a large golden set takes)."""
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -175,8 +178,7 @@ def _from_jsonl(path: Path, text: str) -> list[_Item]:
             raise InputError(f"invalid JSON: {exc.msg}", path=path, line=number) from None
         except DuplicateKeyError as exc:
             raise InputError(str(exc), path=path, line=number, field=exc.key) from None
-        out.append((raw, number, {}))
-    return out
+        yield raw, number, {}
 
 
 def _from_csv(path: Path, text: str) -> list[_Item]:
