@@ -94,13 +94,61 @@ def golden_cost(config: Path) -> tuple[float, float]:
     return float(seconds), float(mib)
 
 
+def _measure_commands(
+    root: Path, n: int, first: tuple[float, float] | None, judge: bool = False
+) -> None:
+    """The cached re-run, report, runs and show on the project at ``root``; prints the table."""
+    evalkit = [sys.executable, "-m", "evalkit"]
+    config = root / "evalkit.yaml"
+    golden = (root / "goldens.jsonl").stat().st_size / 2**20
+    load_s, load_mib = golden_cost(config)
+    print(
+        f"{n:,} cases{' + scripted judge' if judge else ''}, 8 checks each; golden set "
+        f"{golden:.1f} MiB on disk, loading it takes {load_s:.1f} s and {load_mib:.0f} MiB"
+    )
+    rows: list[tuple[str, float, float]] = []
+    if first is not None:
+        rows.append(("run (fills the cache)", *first))
+    wall, rss, _ = measure([*evalkit, "run", "bench", "-q"], root)
+    rows.append(("run (cached re-run)", wall, rss))
+    run_dir = max((root / "runs" / "bench").glob("*/*/manifest.json")).parent
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["n"] == n and summary["cached"] == n, summary
+    rows.append(("  = cases/s", n / wall, 0.0))
+    wall, rss, _ = measure([*evalkit, "report", str(run_dir)], root)
+    rows.append(("report", wall, rss))
+    wall, rss, _ = measure([*evalkit, "runs"], root)
+    rows.append(("runs", wall, rss))
+    wall, rss, out = measure([*evalkit, "show", str(run_dir), f"case-{n // 2:05d}"], root)
+    assert f"case-{n // 2:05d}" in out
+    rows.append(("show", wall, rss))
+    for name in ("results.jsonl", "report.md", "report.html", "summary.json"):
+        size = (run_dir / name).stat().st_size / 2**20
+        print(f"  {name:14s} {size:8.1f} MiB")
+    for name, wall, rss in rows:
+        if name.endswith("cases/s"):
+            print(f"  {name:24s} {wall:8,.0f}")
+        else:
+            print(f"  {name:24s} {wall:8.1f} s  peak RSS {rss:6.0f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--judge", action="store_true", help="add a scripted binary judge")
     parser.add_argument("--keep", type=Path, help="build the project here and keep it")
+    parser.add_argument(
+        "--cached-only",
+        type=Path,
+        metavar="DIR",
+        help="a project a former run with --keep DIR left (its cache filled): measure the "
+        "cached re-run and the other commands only",
+    )
     args = parser.parse_args()
+    if args.cached_only:
+        _measure_commands(args.cached_only, args.cases, first=None)
+        return
     n = args.cases
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -124,42 +172,13 @@ def main() -> None:
     )
     assert server.stdout is not None
     url = server.stdout.readline().strip()
-    evalkit = [sys.executable, "-m", "evalkit"]
     try:
         config = write_project(root, url, "anthropic", 0, args.concurrency)
         _write_cases(root / "goldens.jsonl", n)
         if args.judge:
             _add_judge(config, url)
-        golden = (root / "goldens.jsonl").stat().st_size / 2**20
-        load_s, load_mib = golden_cost(config)
-        print(
-            f"{n:,} cases{' + scripted judge' if args.judge else ''}, 8 checks each; golden set "
-            f"{golden:.1f} MiB on disk, loading it takes {load_s:.1f} s and {load_mib:.0f} MiB"
-        )
-        rows: list[tuple[str, float, float]] = []
-        wall, rss, _ = measure([*evalkit, "run", "bench", "-q"], root)
-        rows.append(("run (fills the cache)", wall, rss))
-        wall, rss, _ = measure([*evalkit, "run", "bench", "-q"], root)
-        rows.append(("run (cached re-run)", wall, rss))
-        run_dir = max((root / "runs" / "bench").glob("*/*/manifest.json")).parent
-        summary = json.loads((run_dir / "summary.json").read_text())
-        assert summary["n"] == n and summary["cached"] == n, summary
-        rows.append(("  = cases/s", n / wall, 0.0))
-        wall, rss, _ = measure([*evalkit, "report", str(run_dir)], root)
-        rows.append(("report", wall, rss))
-        wall, rss, _ = measure([*evalkit, "runs"], root)
-        rows.append(("runs", wall, rss))
-        wall, rss, out = measure([*evalkit, "show", str(run_dir), f"case-{n // 2:05d}"], root)
-        assert f"case-{n // 2:05d}" in out
-        rows.append(("show", wall, rss))
-        for name in ("results.jsonl", "report.md", "report.html", "summary.json"):
-            size = (run_dir / name).stat().st_size / 2**20
-            print(f"  {name:14s} {size:8.1f} MiB")
-        for name, wall, rss in rows:
-            if name.endswith("cases/s"):
-                print(f"  {name:24s} {wall:8,.0f}")
-            else:
-                print(f"  {name:24s} {wall:8.1f} s  peak RSS {rss:6.0f} MiB")
+        wall, rss, _ = measure([sys.executable, "-m", "evalkit", "run", "bench", "-q"], root)
+        _measure_commands(root, n, first=(wall, rss), judge=args.judge)
     finally:
         server.terminate()
         server.wait()

@@ -114,6 +114,9 @@ def load_suite(
     ]
     suite_fields = [f"suites.{name}.checks[{i}]" for i in range(len(suite_checks))]
     prepared: list[PreparedCase] = []
+    # cases share an identical rendered system prompt and, without checks of their own, the
+    # suite's list of checks: 100,000 cases would otherwise hold 100,000 copies
+    shared: dict[str, Message] = {}
     for case in golden.cases:
         line = golden.line_of(case.id)
         case_fields = [f"{case.id}.checks[{i}]" for i in range(len(case.checks))]
@@ -140,9 +143,14 @@ def load_suite(
                 messages = prompt.render(case.template_vars())
             except TemplateError as exc:
                 raise _case_error(exc, f"prompt {prompt.path}", golden, case) from None
-        prepared.append(
-            PreparedCase(case=case, messages=messages, checks=[*suite_checks, *case_checks])
-        )
+        messages = [
+            shared.setdefault(m["content"], m)
+            if m["role"] == "system" and isinstance(m["content"], str)
+            else m
+            for m in messages
+        ]
+        checks = [*suite_checks, *case_checks] if case_checks else suite_checks
+        prepared.append(PreparedCase(case=case, messages=messages, checks=checks))
     from evalkit.grading.judge import judge_names, load_judges
 
     judges = load_judges(project, judge_names(suite.judges, golden.cases), pairwise=False)

@@ -102,6 +102,8 @@ class _State:
     prefetched: dict[str, Completion] = field(default_factory=dict)
     #: the whole plan was looked up in the cache at once (batch mode); else chunk by chunk
     prefetched_all: bool = False
+    #: how much of the plan's start was looked up before the loop
+    prefetched_upto: int = 0
     #: answers from a provider batch, by cache key (not cached: made for this run, discounted)
     batched: dict[str, Completion] = field(default_factory=dict)
     abort: BaseException | None = None  # set once the run must stop; no new requests
@@ -192,10 +194,14 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
             1 for key, rec in done.items() if counts_as_error(rec) and key not in state.keys
         )
         done.clear()  # a resumed run's earlier records are not held for the whole run
-        await provider.prepare()
+        batch = bool(options.batch or manifest.get("batch") or (path / BATCHES).exists())
+        if batch or not _first_chunk_cached(state, todo):
+            # the SDK import and client set-up before the first timed call; a plan that starts
+            # cached needs neither yet (the SDK alone is ~50 MB), the client is made on first use
+            await provider.prepare()
         for grader in graders:
             await grader.prepare()
-        if options.batch or manifest.get("batch") or (path / BATCHES).exists():
+        if batch:
             # a batch sends what the cache cannot answer: the whole plan is looked up first
             state.prefetched = cache.get_many(list(state.keys.values()))
             state.prefetched_all = True
@@ -232,7 +238,13 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         # from here on SIGTERM is ignored until the manifest is written
         stop.closing = True
         await close_all(cleanup)
-        # records are not kept: the summary and reports stream them back from results.jsonl
+        # records are not kept: the summary and reports stream them back from results.jsonl;
+        # what the loop held per case is dropped first
+        todo.clear()
+        if state is not None:
+            state.keys.clear()
+            state.prefetched.clear()
+            state.batched.clear()
         summary = summarize(
             iter_records(path),
             repeats=repeats,
@@ -313,12 +325,26 @@ def _prefetching(
 ) -> Iterator[tuple[PreparedCase, int]]:
     """The plan in order, its cached answers looked up a chunk ahead (a few queries per
     thousand cases; never the whole run's answers in memory at once)."""
-    for start in range(0, len(todo), _PREFETCH):
+    yield from todo[: state.prefetched_upto]
+    for start in range(state.prefetched_upto, len(todo), _PREFETCH):
         chunk = todo[start : start + _PREFETCH]
         if not state.prefetched_all:
-            keys = [state.keys[(pc.case.id, r)] for pc, r in chunk]
-            state.prefetched.update(state.cache.get_many(keys))
+            _prefetch(state, chunk)
         yield from chunk
+
+
+def _prefetch(state: _State, chunk: list[tuple[PreparedCase, int]]) -> list[str]:
+    keys = [state.keys[(pc.case.id, r)] for pc, r in chunk]
+    state.prefetched.update(state.cache.get_many(keys))
+    return keys
+
+
+def _first_chunk_cached(state: _State, todo: list[tuple[PreparedCase, int]]) -> bool:
+    """Look up the plan's first chunk now: True when the cache answers all of it."""
+    chunk = todo[:_PREFETCH]
+    keys = _prefetch(state, chunk)
+    state.prefetched_upto = len(chunk)
+    return all(k in state.prefetched for k in keys)
 
 
 def append_record_and_count(state: _State, record: CaseRecord) -> None:

@@ -147,9 +147,10 @@ def read_config(path: str | Path = DEFAULT_CONFIG) -> ProjectConfig:
     return config
 
 
-@dataclass
+@dataclass(slots=True)
 class PreparedCase:
-    """A case with its rendered messages and parsed checks, ready to run."""
+    """A case with its rendered messages and parsed checks, ready to run. Slotted: a run of
+    100,000 cases holds 100,000 of them."""
 
     case: Case
     messages: list[Message]
