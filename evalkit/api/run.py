@@ -55,7 +55,12 @@ from evalkit.storage.store import (
 )
 
 if TYPE_CHECKING:
+    from evalkit.analysis.summary import Summarizer
     from evalkit.grading.judge import JudgeDef
+
+#: a run keeps up to this many records in memory for its reports; a larger one streams them
+#: back from results.jsonl (bounded memory at 100,000 cases, no re-read for everyday runs)
+KEEP_RECORDS = 5_000
 
 
 @dataclass
@@ -98,6 +103,10 @@ class _State:
     provider_errors: int = 0
     requests: int = 0
     on_record: Callable[[CaseRecord], None] | None = None
+    #: a fresh run's summary, fed record by record (a resumed one is summarized from disk)
+    summarizer: Summarizer | None = None
+    #: a small run's records, for its reports (None past KEEP_RECORDS: read back from disk)
+    kept: list[CaseRecord] | None = None
     keys: dict[tuple[str, int], str] = field(default_factory=dict)
     prefetched: dict[str, Completion] = field(default_factory=dict)
     #: the whole plan was looked up in the cache at once (batch mode); else chunk by chunk
@@ -123,7 +132,7 @@ def run_suite(suite: LoadedSuite, options: RunOptions | None = None) -> RunOutco
 async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome:
     """Run (or resume) a suite. Resuming re-requests every case whose latest record is an error
     and applies the error budget to the run's final state."""
-    from evalkit.analysis.summary import summarize
+    from evalkit.analysis.summary import Summarizer, summarize
 
     cfg = suite.config
     project = suite.project
@@ -193,6 +202,9 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         state.provider_errors = sum(
             1 for key, rec in done.items() if counts_as_error(rec) and key not in state.keys
         )
+        if not done:  # a fresh run: its records are exactly those this loop writes
+            state.summarizer = Summarizer(calibration=True)
+            state.kept = []
         done.clear()  # a resumed run's earlier records are not held for the whole run
         batch = bool(options.batch or manifest.get("batch") or (path / BATCHES).exists())
         if batch or not _first_chunk_cached(state, todo):
@@ -238,21 +250,23 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         # from here on SIGTERM is ignored until the manifest is written
         stop.closing = True
         await close_all(cleanup)
-        # records are not kept: the summary and reports stream them back from results.jsonl;
         # what the loop held per case is dropped first
         todo.clear()
         if state is not None:
             state.keys.clear()
             state.prefetched.clear()
             state.batched.clear()
-        summary = summarize(
-            iter_records(path),
-            repeats=repeats,
-            project_root=project.root,
-            run_id=run_id,
-            grader_error_warning=cfg.grader_error_warning,
-            selection=manifest.get("selection"),
-        )
+        figures: dict[str, Any] = {
+            "repeats": repeats,
+            "project_root": project.root,
+            "run_id": run_id,
+            "grader_error_warning": cfg.grader_error_warning,
+            "selection": manifest.get("selection"),
+        }
+        if state is not None and state.summarizer is not None:
+            summary = state.summarizer.summary(**figures)  # fed as the records were written
+        else:  # a resumed run: its latest records, streamed back from results.jsonl
+            summary = summarize(iter_records(path), **figures)
         summary["requests"] = state.requests if state else 0
         summary["rate_limited"] = limiters.rate_limited
         RUN_LIMITERS.reset(limiting)
@@ -265,7 +279,9 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         manifest.update(status=status, finished_at=now_iso(), records=summary["n"])
         try:
             write_manifest(path, manifest)
-            write_summary_and_report(path, manifest, summary)
+            # a large run's records are streamed back from results.jsonl, once
+            kept = state.kept if state is not None and state.summarizer is not None else None
+            write_summary_and_report(path, manifest, summary, kept)
         except StorageError as exc:
             # the records are safe in results.jsonl; the lock is released below, so the run
             # shows as abandoned and resumes like any other
@@ -350,6 +366,13 @@ def _first_chunk_cached(state: _State, todo: list[tuple[PreparedCase, int]]) -> 
 def append_record_and_count(state: _State, record: CaseRecord) -> None:
     """Store a finished record (superseding an errored one being retried), then apply the budget."""
     state.results.append(record)
+    if state.summarizer is not None:
+        state.summarizer.add(record)
+    if state.kept is not None:
+        if len(state.kept) < KEEP_RECORDS:
+            state.kept.append(record)
+        else:
+            state.kept = None  # a large run: its reports read the records back from disk
     state.counts[record.outcome.value] += 1
     if state.on_record is not None:
         state.on_record(record)

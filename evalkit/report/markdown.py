@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from evalkit.analysis.caserates import error_reason, grader_reasons
@@ -68,6 +68,43 @@ def run_report(
 ) -> str:
     """The markdown report; ``records`` are read once (a stream from disk will do) and only the
     listed failures and errors are kept."""
+    return render_report(manifest, summary, Listed.of(records))
+
+
+class Listed:
+    """The records report.md lists (the first failures, errors and trajectories) and how many
+    there were, gathered in one pass; :meth:`watch` gathers them from a stream another
+    renderer (report.html) is reading, so both reports take one pass over the run."""
+
+    def __init__(self) -> None:
+        self.failing = _Capped(_MAX_LISTED)
+        self.errored = _Capped(_MAX_LISTED)
+        self.conversations = _Capped(TRAJECTORIES_LISTED)
+
+    @classmethod
+    def of(cls, records: Iterable[CaseRecord]) -> Listed:
+        listed = cls()
+        for r in records:
+            listed.add(r)
+        return listed
+
+    def add(self, r: CaseRecord) -> None:
+        if r.outcome is Outcome.FAIL:
+            self.failing.add(r)
+        # outputs that could not be (fully) graded, including a grader error beside a fail
+        if r.outcome is Outcome.ERROR or _grader_errored(r):
+            self.errored.add(r)
+        if r.trajectory is not None and r.outcome is not Outcome.PASS:
+            self.conversations.add(r)
+
+    def watch(self, records: Iterable[CaseRecord]) -> Iterator[CaseRecord]:
+        for r in records:
+            self.add(r)
+            yield r
+
+
+def render_report(manifest: dict[str, Any], summary: dict[str, Any], listed: Listed) -> str:
+    """report.md from the summary and the records it lists."""
     target = manifest.get("target", {})
     label = f" ({markdown(manifest['prompt_label'])})" if manifest.get("prompt_label") else ""
     first, *rest = headline(summary, graders=False)
@@ -113,16 +150,7 @@ def run_report(
 
         lines += section_markdown(summary["calibration"])
     lines += _table("Tags", summary["tags"])
-    failing, errored = _Capped(_MAX_LISTED), _Capped(_MAX_LISTED)
-    conversations = _Capped(TRAJECTORIES_LISTED)
-    for r in records:  # one pass; only the listed records are kept
-        if r.outcome is Outcome.FAIL:
-            failing.add(r)
-        # outputs that could not be (fully) graded, including a grader error beside a fail
-        if r.outcome is Outcome.ERROR or _grader_errored(r):
-            errored.add(r)
-        if r.trajectory is not None and r.outcome is not Outcome.PASS:
-            conversations.add(r)
+    failing, errored, conversations = listed.failing, listed.errored, listed.conversations
     if failing.total:
         lines += ["### Failing cases", "", "| case | repeat | why |", "|---|---:|---|"]
         for r in failing.first:
