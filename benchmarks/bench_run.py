@@ -59,13 +59,7 @@ def write_project(root: Path, url: str, wire: str, n: int, concurrency: int) -> 
     (root / "evalkit.yaml").write_text(yaml.safe_dump(config))
     lines = []
     for i in range(n):
-        case = {
-            "id": f"case-{i:05d}",
-            "vars": {"question": f"Is order {i} refundable?"},
-            "context": [{"id": "pol-1", "text": "Orders over 7 days late are refundable."}],
-            "tags": [f"t{i % 5}"],
-        }
-        lines.append(yaml.safe_dump(case, default_flow_style=True, width=10_000).strip())
+        lines.append(yaml.safe_dump(bench_case(i), default_flow_style=True, width=10_000).strip())
     import json
 
     (root / "goldens.jsonl").write_text(
@@ -75,6 +69,16 @@ def write_project(root: Path, url: str, wire: str, n: int, concurrency: int) -> 
         'system: "Answer from the policy. Reply in JSON."\nuser: "{{ question }}"\n'
     )
     return root / "evalkit.yaml"
+
+
+def bench_case(i: int) -> dict[str, object]:
+    """Case ``i`` of the benchmark's golden set."""
+    return {
+        "id": f"case-{i:05d}",
+        "vars": {"question": f"Is order {i} refundable?"},
+        "context": [{"id": "pol-1", "text": "Orders over 7 days late are refundable."}],
+        "tags": [f"t{i % 5}"],
+    }
 
 
 async def bare_sdk(wire: str, url: str, n: int, concurrency: int) -> float:

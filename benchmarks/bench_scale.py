@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import yaml
-from bench_run import REPLY, write_project
+from bench_run import REPLY, bench_case, write_project
 
 
 def measure(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
@@ -47,13 +47,7 @@ def _write_cases(path: Path, n: int) -> None:
     """bench_run's cases (its yaml round trip is slow at this size)."""
     with path.open("w") as fh:
         for i in range(n):
-            case = {
-                "id": f"case-{i:05d}",
-                "vars": {"question": f"Is order {i} refundable?"},
-                "context": [{"id": "pol-1", "text": "Orders over 7 days late are refundable."}],
-                "tags": [f"t{i % 5}"],
-            }
-            fh.write(json.dumps(case, sort_keys=True) + "\n")
+            fh.write(json.dumps(bench_case(i), sort_keys=True) + "\n")
 
 
 def _add_judge(config_path: Path, url: str) -> None:
