@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 
 #: a run keeps up to this many records in memory for its reports; a larger one streams them
 #: back from results.jsonl (bounded memory at 100,000 cases, no re-read for everyday runs)
-KEEP_RECORDS = 5_000
+KEEP_RECORDS = 2_000
 
 
 @dataclass
@@ -107,6 +107,7 @@ class _State:
     summarizer: Summarizer | None = None
     #: a small run's records, for its reports (None past KEEP_RECORDS: read back from disk)
     kept: list[CaseRecord] | None = None
+    #: cache keys of the cases looked up but not yet run (a chunk ahead; all for --batch)
     keys: dict[tuple[str, int], str] = field(default_factory=dict)
     prefetched: dict[str, Completion] = field(default_factory=dict)
     #: the whole plan was looked up in the cache at once (batch mode); else chunk by chunk
@@ -197,10 +198,10 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
                 suite.target.provider, suite.target.base_url, suite.target.model
             ),
         )
-        state.keys = {(pc.case.id, r): generation_key(suite.target, pc, r) for pc, r in todo}
-        # errored cases are being retried: the budget counts errors of the final state
+        # errored cases are being retried (they are in the plan): the budget counts errors of
+        # the final state
         state.provider_errors = sum(
-            1 for key, rec in done.items() if counts_as_error(rec) and key not in state.keys
+            1 for rec in done.values() if counts_as_error(rec) and rec.error is None
         )
         if not done:  # a fresh run: its records are exactly those this loop writes
             state.summarizer = Summarizer(calibration=True)
@@ -215,6 +216,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
             await grader.prepare()
         if batch:
             # a batch sends what the cache cannot answer: the whole plan is looked up first
+            state.keys = {(pc.case.id, r): generation_key(suite.target, pc, r) for pc, r in todo}
             state.prefetched = cache.get_many(list(state.keys.values()))
             state.prefetched_all = True
             await _answer_by_batch(state, todo, path, options, manifest)
@@ -350,7 +352,10 @@ def _prefetching(
 
 
 def _prefetch(state: _State, chunk: list[tuple[PreparedCase, int]]) -> list[str]:
-    keys = [state.keys[(pc.case.id, r)] for pc, r in chunk]
+    target = state.suite.target
+    keys = [
+        state.keys.setdefault((pc.case.id, r), generation_key(target, pc, r)) for pc, r in chunk
+    ]
     state.prefetched.update(state.cache.get_many(keys))
     return keys
 
@@ -397,7 +402,7 @@ async def _run_case(
         repeat=repeat,
         variables=pc.case.template_vars(),
     )
-    key = state.keys[(pc.case.id, repeat)]
+    key = state.keys.pop((pc.case.id, repeat))
     batched = state.batched.pop(key, None)
     generated: Generated | CaseRecord
     if batched is not None:  # a provider batch answered (its request is counted already)
