@@ -8,12 +8,19 @@ a :class:`Completion` or a failure kind (``errored``, ``expired``, ``canceled``)
 JSONL file (``files.create``, purpose ``batch``), one batch on ``/v1/chat/completions``, and the
 answers read from its output file (failures from its error file). :func:`batch_api` picks the
 one the provider's wire speaks.
+
+Each batch carries a client-side token so a batch whose id never reached the run directory (a
+kill while ``create`` was in flight) can be found again by listing the provider's batches: the
+OpenAI batch has it in its ``metadata``; an Anthropic batch has no metadata, so the token
+prefixes every request's custom id and :meth:`AnthropicBatches.candidates` names the batches of
+the right size and time, to be confirmed by their results' custom ids.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from evalkit.base.exceptions import InputError
 from evalkit.execution.provider._sdk import SDKProvider
@@ -23,6 +30,8 @@ from evalkit.model.provider import Completion, Message, Provider
 BATCH_DISCOUNT = 0.5
 #: requests per batch (Anthropic allows 100,000 or 256 MB; smaller batches end sooner)
 BATCH_SIZE = 10_000
+#: the OpenAI batch metadata key holding evalkit's client-side token
+TOKEN_KEY = "evalkit_token"
 
 
 @dataclass
@@ -41,6 +50,21 @@ class BatchStatus:
 
 #: one result: the answer, or why there is none (errored, expired, canceled)
 Outcome = Completion | str
+K = TypeVar("K")
+#: how far before the intent's time a found batch may say it was created (clock skew)
+_SKEW_S = 300.0
+#: how long after the intent's time the create call may have reached the provider
+_WINDOW_S = 3600.0
+
+
+def _in_window(created: float, since: float) -> bool:
+    return since - _SKEW_S <= created <= since + _WINDOW_S
+
+
+def _epoch(value: Any) -> float:
+    """A batch's ``created_at`` (a datetime on Anthropic, epoch seconds on OpenAI) in seconds."""
+    stamp = getattr(value, "timestamp", None)
+    return float(stamp()) if callable(stamp) else float(value)
 
 
 def batch_support(provider: str, wire: str) -> str | None:
@@ -66,25 +90,73 @@ def batch_api(provider: Provider) -> AnthropicBatches | OpenAIBatches:
     return AnthropicBatches(sdk) if sdk.name == "anthropic" else OpenAIBatches(sdk)
 
 
-class AnthropicBatches:
-    """Message Batches through the run provider's own SDK client."""
+class _Batches:
+    """What both wires' batch APIs share: the SDK provider, request bodies, completions."""
 
-    wire = "anthropic"
+    wire = ""
 
     def __init__(self, sdk: SDKProvider) -> None:
         self._sdk = sdk
 
-    async def submit(self, requests: dict[str, list[Message]]) -> str:
-        """Create one batch of ``{custom_id: messages}``; returns its id."""
+    def body(self, messages: list[Message]) -> dict[str, Any]:
+        """One request's body, exactly as the live call sends it."""
+        return self._sdk.request_body(messages)
+
+    async def replies(self, batch_id: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def results(self, batch_id: str) -> dict[str, Outcome]:
+        """Every request's outcome by custom id (the batch must have ended)."""
+        return self.completions(await self.replies(batch_id))
+
+    def completions(self, replies: dict[K, Any]) -> dict[K, Outcome]:
+        """Replies as :class:`Completion` (marked ``batch``); failure kinds stay as they are."""
+        out: dict[K, Outcome] = {}
+        for custom_id, reply in replies.items():
+            if isinstance(reply, str):
+                out[custom_id] = reply
+                continue
+            completion = self._sdk.completion_of(reply)
+            completion.extra["batch"] = True
+            out[custom_id] = completion
+        return out
+
+
+class AnthropicBatches(_Batches):
+    """Message Batches through the run provider's own SDK client."""
+
+    wire = "anthropic"
+
+    async def submit(self, requests: dict[str, dict[str, Any]], token: str) -> str:
+        """Create one batch of ``{custom_id: body}``; returns its id. The custom ids carry
+        ``token`` (Message Batches have no metadata)."""
         client = self._sdk.client()
-        body = [
-            {"custom_id": cid, "params": self._sdk.request_body(m)} for cid, m in requests.items()
-        ]
+        body = [{"custom_id": cid, "params": params} for cid, params in requests.items()]
         try:
             batch = await client.messages.batches.create(requests=body)
         except Exception as exc:
             raise self._sdk.error_of(exc) from exc
         return str(batch.id)
+
+    async def candidates(self, token: str, count: int, since: float) -> list[tuple[str, bool]]:
+        """Batches that may be the one created for ``token`` (``count`` requests, created
+        near ``since``), newest first; none is certain until its custom ids are read."""
+        found: list[tuple[str, bool]] = []
+        try:
+            async for batch in self._sdk.client().messages.batches.list(limit=100):
+                created = _epoch(batch.created_at)
+                if created < since - _SKEW_S:
+                    break  # newest first: the rest are older still
+                counts = batch.request_counts
+                total = sum(
+                    int(getattr(counts, n, 0))
+                    for n in ("processing", "succeeded", "errored", "canceled", "expired")
+                )
+                if total == count and _in_window(created, since):
+                    found.append((str(batch.id), False))
+        except Exception as exc:
+            raise self._sdk.error_of(exc) from exc
+        return found
 
     async def status(self, batch_id: str) -> BatchStatus:
         try:
@@ -100,18 +172,16 @@ class AnthropicBatches:
             },
         )
 
-    async def results(self, batch_id: str) -> dict[str, Outcome]:
-        """Every request's outcome by custom id (the batch must have ended)."""
-        out: dict[str, Outcome] = {}
+    async def replies(self, batch_id: str) -> dict[str, Any]:
+        """Every request's reply (the SDK's ``Message``) or failure kind, by custom id (the
+        batch must have ended)."""
+        out: dict[str, Any] = {}
         try:
             async for line in await self._sdk.client().messages.batches.results(batch_id):
                 result = line.result
-                if result.type == "succeeded":
-                    completion = self._sdk.completion_of(result.message)
-                    completion.extra["batch"] = True
-                    out[line.custom_id] = completion
-                else:
-                    out[line.custom_id] = str(result.type)
+                out[line.custom_id] = (
+                    result.message if result.type == "succeeded" else str(result.type)
+                )
         except Exception as exc:
             raise self._sdk.error_of(exc) from exc
         return out
@@ -121,29 +191,22 @@ class AnthropicBatches:
 _OPENAI_ENDED = frozenset({"completed", "failed", "expired", "cancelled"})
 
 
-class OpenAIBatches:
+class OpenAIBatches(_Batches):
     """The OpenAI Batch API through the run provider's own SDK client."""
 
     wire = "openai"
     endpoint = "/v1/chat/completions"
 
-    def __init__(self, sdk: SDKProvider) -> None:
-        self._sdk = sdk
-
-    async def submit(self, requests: dict[str, list[Message]]) -> str:
-        """Upload ``{custom_id: messages}`` as a JSONL file and start one batch on it."""
+    async def submit(self, requests: dict[str, dict[str, Any]], token: str) -> str:
+        """Upload ``{custom_id: body}`` as a JSONL file and start one batch on it, ``token``
+        in its metadata."""
         client = self._sdk.client()
         lines = [
             json.dumps(
-                {
-                    "custom_id": cid,
-                    "method": "POST",
-                    "url": self.endpoint,
-                    "body": self._sdk.request_body(messages),
-                },
+                {"custom_id": cid, "method": "POST", "url": self.endpoint, "body": body},
                 ensure_ascii=False,
             )
-            for cid, messages in requests.items()
+            for cid, body in requests.items()
         ]
         data = ("\n".join(lines) + "\n").encode("utf-8")
         try:
@@ -151,11 +214,26 @@ class OpenAIBatches:
                 file=("evalkit-batch.jsonl", data, "application/jsonl"), purpose="batch"
             )
             batch = await client.batches.create(
-                input_file_id=upload.id, endpoint=self.endpoint, completion_window="24h"
+                input_file_id=upload.id,
+                endpoint=self.endpoint,
+                completion_window="24h",
+                metadata={TOKEN_KEY: token},
             )
         except Exception as exc:
             raise self._sdk.error_of(exc) from exc
         return str(batch.id)
+
+    async def candidates(self, token: str, count: int, since: float) -> list[tuple[str, bool]]:
+        """The batch whose metadata carries ``token`` (certain), if the provider has it."""
+        try:
+            async for batch in self._sdk.client().batches.list(limit=100):
+                if (batch.metadata or {}).get(TOKEN_KEY) == token:
+                    return [(str(batch.id), True)]
+                if _epoch(batch.created_at) < since - _SKEW_S:
+                    break  # newest first: the rest are older still
+        except Exception as exc:
+            raise self._sdk.error_of(exc) from exc
+        return []
 
     async def status(self, batch_id: str) -> BatchStatus:
         try:
@@ -179,12 +257,13 @@ class OpenAIBatches:
             },
         )
 
-    async def results(self, batch_id: str) -> dict[str, Outcome]:
-        """Answers from the output file, failures from the error file (by custom id)."""
+    async def replies(self, batch_id: str) -> dict[str, Any]:
+        """Replies (the SDK's ``ChatCompletion``) from the output file, failure kinds from the
+        error file, by custom id."""
         from openai.types.chat import ChatCompletion
 
         client = self._sdk.client()
-        out: dict[str, Outcome] = {}
+        out: dict[str, Any] = {}
         try:
             batch = await client.batches.retrieve(batch_id)
             for file_id in (batch.output_file_id, batch.error_file_id):
@@ -197,10 +276,7 @@ class OpenAIBatches:
                     row = json.loads(line)
                     response = row.get("response") or {}
                     if response.get("status_code") == 200:
-                        reply = ChatCompletion.model_validate(response["body"])
-                        completion = self._sdk.completion_of(reply)
-                        completion.extra["batch"] = True
-                        out[row["custom_id"]] = completion
+                        out[row["custom_id"]] = ChatCompletion.model_validate(response["body"])
                     else:
                         expired = (row.get("error") or {}).get("code") == "batch_expired"
                         out[row["custom_id"]] = "expired" if expired else "errored"

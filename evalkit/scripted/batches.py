@@ -14,6 +14,10 @@ JSONL input, ``POST /v1/batches`` answers its lines, ``GET /v1/batches/{id}`` is
 ``in_progress`` until the delay has passed, then ``completed`` with an ``output_file_id`` (the
 answers) and an ``error_file_id`` (errored and expired requests), read with
 ``GET /v1/files/{id}/content``.
+
+``GET /v1/messages/batches`` and ``GET /v1/batches`` list the batches, newest first (one page;
+OpenAI's with the ``metadata`` given at create). ``batch_create_delay_ms`` holds the answer to
+a create after the batch exists: the window in which a killed client never learns the id.
 """
 
 from __future__ import annotations
@@ -55,6 +59,13 @@ class _Batch:
         return out
 
 
+def _page(data: list[dict[str, Any]], *, object_list: bool) -> dict[str, Any]:
+    first = data[0]["id"] if data else None
+    last = data[-1]["id"] if data else None
+    page: dict[str, Any] = {"data": data, "has_more": False, "first_id": first, "last_id": last}
+    return {"object": "list", **page} if object_list else page
+
+
 def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).isoformat().replace("+00:00", "Z")
 
@@ -62,9 +73,11 @@ def _iso(t: float) -> str:
 class BatchStore:
     """The batches one scripted server holds (thread-safe)."""
 
-    def __init__(self, scripter: Scripter, delay_ms: float) -> None:
+    def __init__(self, scripter: Scripter, delay_ms: float, create_delay_ms: float = 0) -> None:
         self._scripter = scripter
         self._delay = delay_ms / 1000
+        #: seconds a create is held after the batch exists (tests may change it)
+        self.create_delay_s = create_delay_ms / 1000
         self._batches: dict[str, _Batch] = {}
         self._files: dict[str, bytes] = {}
         self._openai: dict[str, dict[str, Any]] = {}
@@ -142,6 +155,21 @@ class BatchStore:
             "results_url": f"{base_url}/v1/messages/batches/{batch.id}/results" if ended else None,
         }
 
+    def list(self, base_url: str) -> dict[str, Any]:
+        """``GET /v1/messages/batches``: every batch, newest first, in one page."""
+        now = time.time()
+        with self._lock:
+            batches = sorted(self._batches.values(), key=lambda b: b.created, reverse=True)
+        data = [self._describe(b, now, base_url) for b in batches]
+        return _page(data, object_list=False)
+
+    def list_openai(self) -> dict[str, Any]:
+        """``GET /v1/batches``: every batch, newest first, in one page."""
+        now = time.time()
+        with self._lock:
+            batches = sorted(self._openai.values(), key=lambda b: b["created"], reverse=True)
+        return _page([self._describe_openai(b, now) for b in batches], object_list=True)
+
     # -- the OpenAI Batch API ------------------------------------------------------------
     def create_file(self, raw: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
         """``POST /v1/files``: the multipart upload of a batch's input."""
@@ -189,6 +217,8 @@ class BatchStore:
             "input_file_id": body.get("input_file_id"),
             "completion_window": body.get("completion_window", "24h"),
             "created_at": int(now),
+            "created": now,
+            "metadata": body.get("metadata"),
             "ready_at": now + self._delay,
             "output": output,
             "errors": errors,
@@ -234,7 +264,8 @@ class BatchStore:
     def _describe_openai(self, batch: dict[str, Any], now: float) -> dict[str, Any]:
         done = now >= batch["ready_at"]
         total = len(batch["output"]) + len(batch["errors"])
-        out = {k: v for k, v in batch.items() if k not in ("ready_at", "output", "errors")}
+        hidden = ("created", "ready_at", "output", "errors", "output_file", "errors_file")
+        out = {k: v for k, v in batch.items() if k not in hidden}
         out.update(
             status="completed" if done else "in_progress",
             request_counts={

@@ -181,6 +181,9 @@ class Script(BaseModel):
     rate_limit: RateLimit | None = None
     #: how long a Message Batch stays in_progress (evalkit.scripted.batches)
     batch_delay_ms: float = Field(default=0, ge=0)
+    #: how long a batch create is held after the batch exists, before its id is answered
+    #: (the window a kill can fall in: evalkit.api.batch finds the batch again by listing)
+    batch_create_delay_ms: float = Field(default=0, ge=0)
     #: answer like a real server: llama-server, truncating, rambling-tools, anthropic-cache
     #: (scripted.profiles)
     profile: Literal["llama-server", "truncating", "rambling-tools", "anthropic-cache"] | None = (

@@ -87,7 +87,9 @@ class ScriptedServer:
         self._scripter = Scripter(self.script)
         self._in_flight = InFlight(self.script.rate_limit)
         #: Anthropic Message Batches submitted to this server
-        self.batches = BatchStore(self._scripter, self.script.batch_delay_ms)
+        self.batches = BatchStore(
+            self._scripter, self.script.batch_delay_ms, self.script.batch_create_delay_ms
+        )
         self._address = (host, port)
         self._log: list[RecordedRequest] = []
         self._log_lock = threading.Lock()
@@ -191,6 +193,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = urlsplit(self.path).path.rstrip("/")
         store = self.server.owner.batches
+        if path in (_BATCHES, _OPENAI_BATCHES) and self._authorized():
+            listed = store.list(self._base_url()) if path == _BATCHES else store.list_openai()
+            return self._send(200, json.dumps(listed).encode())
         if path.startswith(_BATCHES + "/") and self._authorized():
             batch_id, _, rest = path[len(_BATCHES) + 1 :].partition("/")
             if rest == "results":
@@ -262,6 +267,8 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 status, reply = store.create_openai(body, partial(self._success_body, "openai"))
             record(status, None)
+            if status == 200 and store.create_delay_s:
+                owner._stopping.wait(store.create_delay_s)  # the batch exists; its id is late
             if status != 200:
                 return self._send_error(wire, status, str(reply.get("message")))
             return self._send(200, json.dumps(reply).encode())

@@ -3,6 +3,7 @@ server's batch endpoints; partial failures, the batch discount, and a kill while
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -114,10 +115,14 @@ def test_kill_while_polling_then_resume_reattaches(tmp_path: Path, wire: str) ->
         deadline = time.monotonic() + 60
         found: list[Path] = []
         while time.monotonic() < deadline and not found:
-            found = [d for d in iter_run_dirs(tmp_path / "runs") if (d / BATCHES).exists()]
+            found = [
+                d
+                for d in iter_run_dirs(tmp_path / "runs")
+                if (d / BATCHES).exists() and read_batches(d)["batches"][0]["id"]
+            ]
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.02)
-        assert found, "no batches.json"
+        assert found, "no batch id in batches.json"
         proc.send_signal(signal.SIGKILL)  # while it polls: the batch is still in progress
         proc.wait()
         path = found[0]
@@ -137,3 +142,118 @@ def test_batch_needs_a_provider_with_a_batch_api() -> None:
     assert batch_support("anthropic", "") is None and batch_support("openai", "") is None
     assert batch_support("scripted", "openai") is None
     assert "not provider 'python'" in (batch_support("python", "") or "")
+
+
+def _decoy(srv: ScriptedServer, wire: str, n: int) -> None:
+    """Someone else's batch of the same size, created just before: never taken for the run's."""
+    import asyncio
+
+    import anthropic
+    import openai
+
+    async def go() -> None:
+        if wire == "anthropic":
+            a = anthropic.AsyncAnthropic(base_url=srv.url, api_key="k", max_retries=0)
+            params = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
+            await a.messages.batches.create(
+                requests=[{"custom_id": f"other{i}", "params": params} for i in range(n)]
+            )
+            await a.close()
+            return
+        o = openai.AsyncOpenAI(base_url=srv.openai_base_url, api_key="k", max_retries=0)
+        body = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+        lines = "".join(
+            f'{{"custom_id": "other{i}", "method": "POST", "url": "/v1/chat/completions", '
+            f'"body": {json.dumps(body)}}}\n'
+            for i in range(n)
+        )
+        upload = await o.files.create(file=("x.jsonl", lines.encode()), purpose="batch")
+        await o.batches.create(
+            input_file_id=upload.id, endpoint="/v1/chat/completions", completion_window="24h"
+        )
+        await o.close()
+
+    asyncio.run(go())
+
+
+def _batch_requests(srv: ScriptedServer) -> int:
+    """How many requests the server was asked to answer by batch (all batches)."""
+    return sum(len(b.results) for b in srv.batches._batches.values()) + sum(
+        len(b["output"]) + len(b["errors"]) for b in srv.batches._openai.values()
+    )
+
+
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_kill_after_the_batch_is_created_before_its_id_is_written(
+    tmp_path: Path, wire: str
+) -> None:
+    """The kill window: the provider holds the batch, the client never learned its id. On
+    --resume the intent in batches.json finds it by listing; nothing is submitted twice."""
+    with ScriptedServer(script(delay_ms=300)) as srv:
+        _decoy(srv, wire, len(IDS))
+        srv.batches.create_delay_s = 60.0  # from now on a create is answered a minute late
+        config = write_project(tmp_path, url(srv, wire), cases(*IDS), target={"wire": wire})
+        env = {**os.environ, "EVALKIT_ENGINE_KEY": KEY, "PYTHONUNBUFFERED": "1"}
+        argv = ["run", "-c", str(config), "-q", "--batch", "--batch-poll", "0.05", "--no-cache"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "evalkit", *argv],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(srv.batches.created) < 2:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.02)
+        assert len(srv.batches.created) == 2, "the run's batch was not created"
+        proc.send_signal(signal.SIGKILL)  # the create call is still waiting for its answer
+        proc.wait()
+        srv.batches.create_delay_s = 0
+        (path,) = [d for d in iter_run_dirs(tmp_path / "runs")]
+        (intent,) = read_batches(path)["batches"]
+        assert intent["id"] is None and intent["token"]
+        assert all(c.startswith(intent["token"] + "_") for c in intent["requests"])
+        asked = _batch_requests(srv)
+
+        outcome = run(config, resume=path, batch_poll_s=0.05)
+        created = list(srv.batches.created)
+        assert _batch_requests(srv) == asked  # no request submitted again
+    assert len(created) == 2  # the decoy and the run's own: found, not resubmitted
+    (found,) = read_batches(path)["batches"]
+    assert found["id"] == created[1] and found["found_at"]
+    assert outcome.status == "complete"
+    assert outcome.summary["requests"] == 4  # b and c alone, twice each
+    assert sorted(r.case_id for r in read_records(path)) == IDS
+    assert all(r.outcome is Outcome.PASS for r in read_records(path))
+
+
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_an_intent_the_provider_never_received_is_submitted_on_resume(
+    tmp_path: Path, wire: str
+) -> None:
+    """A kill before create reached the provider: the intent matches no batch (the decoy of
+    the same size is someone else's) and is submitted once, under its recorded custom ids."""
+    with ScriptedServer(script(delay_ms=0)) as srv:
+        config = write_project(tmp_path, url(srv, wire), cases(*IDS), target={"wire": wire})
+        outcome = run(config, batch=True, batch_poll_s=0.02, use_cache=False)
+        path = outcome.path
+        # stage the state a kill before create leaves: an intent (a token no batch on the
+        # server carries), no id, no records
+        data = read_batches(path)
+        entry = data["batches"][0]
+        entry["id"], entry["token"] = None, "ekfeedfacecafe"
+        entry["requests"] = {
+            f"ekfeedfacecafe_{i}": k for i, k in enumerate(entry["requests"].values())
+        }
+        (path / BATCHES).write_text(json.dumps(data))
+        (path / "results.jsonl").write_text("")
+        _decoy(srv, wire, len(IDS))
+        before = list(srv.batches.created)
+        again = run(config, resume=path, batch_poll_s=0.02)
+        created = srv.batches.created[len(before) :]
+    assert len(created) == 1  # submitted once
+    (entry,) = read_batches(path)["batches"]
+    assert entry["id"] == created[0] and "found_at" not in entry
+    assert entry["requests"] == data["batches"][0]["requests"]
+    assert again.status == "complete"
+    assert sorted(r.case_id for r in read_records(path)) == IDS
