@@ -40,6 +40,17 @@ def map_sdk_error(sdk: ModuleType, exc: BaseException, secret: str | None) -> Pr
     return ProviderError(message, kind="other")
 
 
+#: keyword arguments of an SDK call that are transport, not part of the request's JSON body
+_TRANSPORT = ("extra_headers", "extra_query", "timeout")
+
+
+def body_of(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body an SDK call with ``kwargs`` sends: ``extra_body`` merged in, transport
+    keywords (headers, query, timeout) left out; a batch request carries just this."""
+    body = {k: v for k, v in kwargs.items() if k not in _TRANSPORT and k != "extra_body"}
+    return {**body, **(kwargs.get("extra_body") or {})}
+
+
 def _raw(create: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """The ``with_raw_response`` twin of an SDK method: the same call, with the reply's headers
     (both SDKs offer it on every resource)."""
@@ -166,9 +177,11 @@ class SDKProvider:
     def request_body(self, messages: list[Message]) -> dict[str, Any]:
         """One request's JSON body as :meth:`complete` sends it (no context headers)."""
         kwargs = self.request_kwargs({}, CallContext(case_id=""))
-        kwargs.pop("extra_headers", None)
-        extra = kwargs.pop("extra_body", None) or {}
-        return {"model": self._spec.model, **kwargs, **extra, **self._fields(messages)}
+        return body_of({"model": self._spec.model, **kwargs, **self._fields(messages)})
+
+    def create_method(self) -> Callable[..., Awaitable[Any]]:
+        """The SDK method that sends one chat request (what instructor wraps for judges)."""
+        return self._create(self._get_client())
 
     def completion_of(self, reply: Any) -> Completion:
         """A reply object of this wire (as a batch result holds it) as a Completion."""

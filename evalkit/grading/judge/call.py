@@ -23,20 +23,31 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from evalkit.base.exceptions import AuthError, ProviderError
+from evalkit.execution.batch import batch_api
 from evalkit.execution.provider import _common
+from evalkit.execution.provider._sdk import body_of
 from evalkit.execution.provider.retry import RetryPolicy, call_with_retries
 from evalkit.execution.throttle import limiter_key
 from evalkit.grading.judge import modes
+from evalkit.grading.judge.courier import Courier, batch_instructor, request_key
 from evalkit.grading.judge.modes import ConcreteMode, OutputMode
-from evalkit.model.provider import CallContext, Message, TargetSpec
+from evalkit.grading.judge.reply import (
+    NoVerdict,
+    Sample,
+    quiet_instructor,
+    refused,
+    truncated,
+    usage_of,
+    with_text_format,
+)
+from evalkit.model.provider import CallContext, Completion, Message, TargetSpec
 from evalkit.model.record import ErrorInfo
 
 if TYPE_CHECKING:
@@ -50,47 +61,17 @@ _WIRES: dict[str, tuple[str, str]] = {
 _MAX_MESSAGE = 500
 
 
-@dataclass
-class Sample:
-    """One judge sample: the validated verdict (as a dict) or why there is none, and its cost."""
+@dataclass(frozen=True)
+class _Asking:
+    """One verdict request: what every attempt of it (and every rung of the ladder) shares."""
 
-    verdict: dict[str, Any] | None = None
-    error: ErrorInfo | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    requests: int = 0
-    model: str = ""
-    cached: bool = False
-    #: the output mode that produced (or failed to produce) this sample
-    mode: str = ""
-    #: the server ignored the mode (no tool call, no JSON): ``auto`` falls back a rung
-    mode_ignored: bool = False
-    #: input tokens read from / written to the provider's prompt cache (Anthropic)
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def add_cost_of(self, other: Sample) -> None:
-        """Count another (failed) sample's requests and tokens in this one: honest costs."""
-        self.requests += other.requests
-        self.input_tokens += other.input_tokens
-        self.output_tokens += other.output_tokens
-        self.cache_read_tokens += other.cache_read_tokens
-        self.cache_write_tokens += other.cache_write_tokens
-
-
-class _NoVerdict(Exception):
-    """The judge answered, but not with a usable verdict (not retried by evalkit's policy).
-
-    ``ignored``: the answer was not in the output mode's shape at all (see
-    :func:`evalkit.grading.judge.modes.ignored_by`), so ``auto`` may fall back a rung.
-    """
-
-    def __init__(self, kind: str, message: str, *, ignored: bool = False) -> None:
-        self.kind = kind
-        self.message = message
-        self.ignored = ignored
-        super().__init__(message)
+    messages: list[Message]
+    scale: Scale
+    ctx: CallContext
+    validation_retries: int
+    policy: RetryPolicy
+    #: the judge sample's name (its cache key; see :func:`courier.request_key`)
+    ident: str
 
 
 class VerdictClient:
@@ -126,11 +107,17 @@ class VerdictClient:
         self._settled = len(self._ladder) == 1
         self._probe_lock: asyncio.Lock | None = None
         self.limiter_key = limiter_key(target.provider, target.base_url, self.model)
+        #: set by :meth:`send_by_batch`: requests go to a provider batch (evalkit judge --batch)
+        self._courier: Courier | None = None
 
     @property
     def mode(self) -> ConcreteMode:
         """The mode calls use now (for ``auto``: the current rung of the ladder)."""
         return self._ladder[self._rung]
+
+    def send_by_batch(self, courier: Courier) -> None:
+        """Send every request through ``courier`` (a provider batch) instead of live."""
+        self._courier = courier
 
     def adopt(self, mode: str) -> None:
         """Settle on ``mode`` when a cached verdict says it worked (no probe needed again)."""
@@ -143,7 +130,7 @@ class VerdictClient:
             return self._sdk
         from evalkit.execution.provider import create_provider
 
-        _quiet_instructor()
+        quiet_instructor()
         # the target's own provider builds the SDK client and the request's params; a scripted
         # target also holds a lease on the shared loopback server until aclose
         self._lease = create_provider(self.target)
@@ -177,79 +164,89 @@ class VerdictClient:
         ctx: CallContext,
         validation_retries: int,
         policy: RetryPolicy,
+        ident: str = "",
     ) -> Sample:
         """One verdict in the judge's output mode, falling back down the ``auto`` ladder.
 
-        An :class:`AuthError` propagates: a judge with a refused key cannot grade anything.
+        ``ident`` names the judge sample (its cache key): in batch mode it keeps two samples
+        with the same messages apart. An :class:`AuthError` propagates: a judge with a refused
+        key cannot grade anything.
         """
         self._setup()
+        asking = _Asking(messages, scale, ctx, validation_retries, policy, ident)
+        if self._courier is not None:
+            return await self._ask_by_batch(asking)
         if not self._settled:
             if self._probe_lock is None:
                 self._probe_lock = asyncio.Lock()
             async with self._probe_lock:  # calls arriving meanwhile wait for the outcome
                 if not self._settled:
-                    return await self._probe(messages, scale, ctx, validation_retries, policy)
-        return await self._ask_in(self.mode, messages, scale, ctx, validation_retries, policy)
+                    sample, self._rung, self._settled = await self._probe(asking, self._rung)
+                    return sample
+        return await self._ask_in(self.mode, asking, validation_retries)
 
-    async def _probe(
-        self,
-        messages: list[Message],
-        scale: Scale,
-        ctx: CallContext,
-        validation_retries: int,
-        policy: RetryPolicy,
-    ) -> Sample:
-        """Walk down the ladder from the current rung until a verdict, a failure that is not
-        about the mode, or the last rung; the failed rungs' cost is added to the sample."""
+    async def _ask_by_batch(self, asking: _Asking) -> Sample:
+        """Batch mode: no probe one call at a time (each would be a batch of its own). An
+        unsettled ``auto`` judge asks every sample in its current rung in one batch; a sample
+        whose answer shows the mode rejected or ignored walks down the ladder in the next
+        batch round on its own. Each verdict records the mode that gave it."""
+        courier = self._courier
+        assert courier is not None
+        courier.enter()
+        try:
+            if self._settled:
+                return await self._ask_in(self.mode, asking, asking.validation_retries)
+            sample, rung, settled = await self._probe(asking, self._rung)
+            if settled and sample.verdict is not None:
+                self.adopt(self._ladder[rung])
+            return sample
+        finally:
+            courier.leave()
+
+    async def _probe(self, asking: _Asking, rung: int) -> tuple[Sample, int, bool]:
+        """Walk down the ladder from ``rung`` until a verdict, a failure that is not about the
+        mode, or the last rung; the failed rungs' cost is added to the sample. Returns the
+        sample, the rung reached and whether the judge may settle there."""
         spent = Sample(model=self.model)
+        retries = asking.validation_retries
         while True:
+            mode = self._ladder[rung]
             # a probe is not re-asked: the next rung is the better second try
-            last = self._rung + 1 >= len(self._ladder)
-            retries = validation_retries if last else 0
-            sample = await self._ask_in(self.mode, messages, scale, ctx, retries, policy)
+            last = rung + 1 >= len(self._ladder)
+            sample = await self._ask_in(mode, asking, retries if last else 0)
             sample.add_cost_of(spent)
             if sample.verdict is not None or last:
-                self._settled = True
-                return sample
+                return sample, rung, True
             error = sample.error
             if error is not None and error.kind == "unparseable" and not sample.mode_ignored:
                 # the mode works, the model erred inside it: settle, use the re-asks left
-                self._settled = True
-                if validation_retries == 0:
-                    return sample
-                again = await self._ask_in(
-                    self.mode, messages, scale, ctx, validation_retries - 1, policy
-                )
+                if retries == 0:
+                    return sample, rung, True
+                again = await self._ask_in(mode, asking, retries - 1)
                 again.add_cost_of(sample)
-                return again
+                return again, rung, True
             if not modes.unsupported(sample.error, ignored=sample.mode_ignored):
                 # not about the mode (rate limit, a begun verdict cut short): ask again later
-                return sample
-            self._rung += 1
+                return sample, rung, False
+            rung += 1
             spent = sample
 
-    async def _ask_in(
-        self,
-        mode: ConcreteMode,
-        messages: list[Message],
-        scale: Scale,
-        ctx: CallContext,
-        validation_retries: int,
-        policy: RetryPolicy,
-    ) -> Sample:
+    async def _ask_in(self, mode: ConcreteMode, asking: _Asking, validation_retries: int) -> Sample:
         sample = Sample(model=self.model, mode=mode)
         if mode == "text":
-            once = self._text_call(sample, messages, scale, ctx, validation_retries)
+            once = self._text_call(sample, asking, validation_retries)
         else:
-            once = self._instructor_call(sample, mode, messages, scale, ctx, validation_retries)
+            once = self._instructor_call(sample, mode, asking, validation_retries)
+        # a batch request waits for its batch, not for a slot of the live limiter
+        key = None if self._courier is not None else self.limiter_key
         try:
-            parsed, _attempts = await call_with_retries(once, policy, key=self.limiter_key)
+            parsed, _attempts = await call_with_retries(once, asking.policy, key=key)
         except AuthError:
             raise
         except ProviderError as exc:
             sample.error = ErrorInfo(kind=exc.kind, message=exc.message, status=exc.status)
             return sample
-        except _NoVerdict as exc:
+        except NoVerdict as exc:
             sample.error = ErrorInfo(kind=exc.kind, message=exc.message)
             sample.mode_ignored = exc.ignored
             return sample
@@ -257,7 +254,7 @@ class VerdictClient:
         return sample
 
     def _count(self, sample: Sample, response: Any) -> None:
-        usage = _usage_of(response)
+        usage = usage_of(response)
         sample.input_tokens += usage[0]
         sample.output_tokens += usage[1]
         sample.cache_read_tokens += usage[2]
@@ -265,13 +262,7 @@ class VerdictClient:
         sample.model = str(getattr(response, "model", "") or sample.model)
 
     def _instructor_call(
-        self,
-        sample: Sample,
-        mode: ConcreteMode,
-        messages: list[Message],
-        scale: Scale,
-        ctx: CallContext,
-        validation_retries: int,
+        self, sample: Sample, mode: ConcreteMode, asking: _Asking, validation_retries: int
     ) -> Callable[[], Awaitable[dict[str, Any]]]:
         from instructor.core.exceptions import (
             IncompleteOutputException,
@@ -279,7 +270,13 @@ class VerdictClient:
         )
         from instructor.core.hooks import Hooks
 
-        client = self._instructor(mode)
+        scale = asking.scale
+        if self._courier is None:
+            client = self._instructor(mode)
+        else:
+            client = batch_instructor(
+                self._client, self.wire, mode, self._batch_create(sample, asking.ident)
+            )
 
         def on_kwargs(*args: Any, **kwargs: Any) -> None:
             sample.requests += 1
@@ -287,13 +284,13 @@ class VerdictClient:
         hooks = Hooks()
         hooks.on("completion:kwargs", on_kwargs)
         hooks.on("completion:response", lambda response: self._count(sample, response))
-        kwargs = self._kwargs(ctx)
+        kwargs = self._kwargs(asking.ctx)
 
         async def once() -> dict[str, Any]:
             try:
                 parsed: BaseModel = await client.create(
                     model=self.model,
-                    messages=messages,
+                    messages=asking.messages,
                     response_model=scale.verdict_model,
                     max_retries=validation_retries,
                     hooks=hooks,
@@ -302,27 +299,58 @@ class VerdictClient:
                 return parsed.model_dump(mode="json")
             except IncompleteOutputException as exc:
                 partial = getattr(exc, "last_completion", None)
-                raise _truncated(ignored=modes.ignored_by(mode, partial, cut=True)) from None
+                raise truncated(ignored=modes.ignored_by(mode, partial, cut=True)) from None
             except InstructorRetryException as exc:
                 raise self._classify(exc, mode) from None
-            except _NoVerdict:
+            except NoVerdict:
                 raise
             except Exception as exc:  # an SDK error instructor did not wrap
                 raise self._module.map_error(exc, secret=self._secret) from exc
 
         return once
 
+    def _batch_create(self, sample: Sample, ident: str) -> Callable[..., Awaitable[Any]]:
+        """What instructor calls in batch mode instead of the SDK method: the request it
+        built goes to the courier; the reply comes back to instructor's own parsing."""
+        courier, api = self._courier, batch_api(self._lease)
+        assert courier is not None
+
+        async def create(**kwargs: Any) -> Any:
+            body = body_of(kwargs)
+            reply = await courier.send(api, request_key(ident, body), body)
+            if isinstance(reply, str):  # the batch did not answer it: sent alone, live
+                return await self._sdk.create_method()(**kwargs)
+            usage = usage_of(reply)
+            sample.batch_usage = [a + b for a, b in zip(sample.batch_usage, usage, strict=True)]
+            return reply
+
+        return create
+
+    async def _complete(
+        self, sample: Sample, messages: list[Message], ctx: CallContext, ident: str
+    ) -> Completion:
+        """One plain completion (``text`` mode): live, or through the courier in batch mode."""
+        if self._courier is None:
+            completion: Completion = await self._sdk.complete(messages, {}, ctx)
+            return completion
+        body = self._sdk.request_body(messages)
+        reply = await self._courier.send(batch_api(self._lease), request_key(ident, body), body)
+        if isinstance(reply, str):  # the batch did not answer it: sent alone, live
+            completion = await self._sdk.complete(messages, {}, ctx)
+            return completion
+        completion = self._sdk.completion_of(reply)
+        completion.extra["batch"] = True
+        usage = _common.usage_counts(getattr(reply, "usage", None))
+        sample.batch_usage = [a + b for a, b in zip(sample.batch_usage, usage, strict=True)]
+        return completion
+
     def _text_call(
-        self,
-        sample: Sample,
-        messages: list[Message],
-        scale: Scale,
-        ctx: CallContext,
-        validation_retries: int,
+        self, sample: Sample, asking: _Asking, validation_retries: int
     ) -> Callable[[], Awaitable[dict[str, Any]]]:
         """``text`` mode: a plain completion through the provider, the verdict parsed from
         its tags; an unreadable answer is re-asked ``validation_retries`` times."""
-        asked = _with_text_format(messages, scale)
+        scale, ctx = asking.scale, asking.ctx
+        asked = with_text_format(asking.messages, scale)
 
         async def once() -> dict[str, Any]:
             convo = list(asked)
@@ -330,14 +358,14 @@ class VerdictClient:
             attempts = validation_retries + 1
             for _ in range(attempts):
                 sample.requests += 1
-                completion = await self._sdk.complete(convo, {}, ctx)
+                completion = await self._complete(sample, convo, ctx, asking.ident)
                 sample.input_tokens += completion.input_tokens
                 sample.output_tokens += completion.output_tokens
                 sample.cache_read_tokens += completion.cache_read_tokens
                 sample.cache_write_tokens += completion.cache_write_tokens
                 sample.model = completion.model or sample.model
                 if completion.truncated:
-                    raise _truncated(ignored=modes.ignored_by("text", completion, cut=True))
+                    raise truncated(ignored=modes.ignored_by("text", completion, cut=True))
                 try:
                     fields = modes.parse_text_verdict(completion.text, scale)
                     verdict: BaseModel = scale.verdict_model.model_validate(fields)
@@ -354,7 +382,7 @@ class VerdictClient:
                 ]
             message = f"no valid verdict after {attempts} attempt(s): {problem}"
             scrubbed = _common.scrub(message[:_MAX_MESSAGE], self._secret)
-            raise _NoVerdict("unparseable", scrubbed, ignored=True)
+            raise NoVerdict("unparseable", scrubbed, ignored=True)
 
         return once
 
@@ -365,13 +393,13 @@ class VerdictClient:
         if cause is not None and not (attempts and attempts[-1].exception is cause):
             mapped: Exception = self._module.map_error(cause, secret=self._secret)
             return mapped
-        if _refused(exc.last_completion):
-            return _NoVerdict("refusal", "the judge model refused to give a verdict")
+        if refused(exc.last_completion):
+            return NoVerdict("refusal", "the judge model refused to give a verdict")
         detail = " ".join(str(cause or exc).split())
         message = f"no valid verdict after {exc.n_attempts} attempt(s): {detail}"
         ignored = modes.ignored_by(mode, exc.last_completion)
         scrubbed = _common.scrub(message[:_MAX_MESSAGE], self._secret)
-        return _NoVerdict("unparseable", scrubbed, ignored=ignored)
+        return NoVerdict("unparseable", scrubbed, ignored=ignored)
 
     async def aclose(self) -> None:
         """Close the SDK client and release the scripted server lease."""
@@ -380,59 +408,3 @@ class VerdictClient:
         lease, self._lease = self._lease, None
         if lease is not None:
             await lease.aclose()  # closes the SDK client (and releases a scripted server)
-
-
-def _truncated(*, ignored: bool) -> _NoVerdict:
-    """A reply cut at max_tokens; ``ignored`` when it had not begun the mode's structure."""
-    message = "the verdict was cut off at max_tokens; raise params.max_tokens"
-    if ignored:
-        message = (
-            "the answer was cut off at max_tokens before it began a verdict in this output mode;"
-            " raise params.max_tokens or choose another output mode"
-        )
-    return _NoVerdict("truncated", message, ignored=ignored)
-
-
-def _with_text_format(messages: list[Message], scale: Scale) -> list[Message]:
-    """The judge messages with the ``text``-mode answer format appended to the system turn."""
-    fmt = modes.text_instructions(scale)
-    out: list[Message] = []
-    for m in messages:
-        if m["role"] == "system":
-            out.append({"role": "system", "content": m["content"] + "\n\n" + fmt})
-        else:
-            out.append(m)
-    if not any(m["role"] == "system" for m in messages):
-        out.insert(0, {"role": "system", "content": fmt})
-    return out
-
-
-def _quiet_instructor() -> None:
-    """instructor logs every failed attempt at ERROR; with no handler configured Python would
-    print them to stderr. Verdict errors are recorded per case instead, so add a NullHandler
-    (once); an application's own logging configuration still receives the records."""
-    log = logging.getLogger("instructor")
-    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
-        log.addHandler(logging.NullHandler())
-
-
-def _usage_of(response: Any) -> tuple[int, int, int, int]:
-    """Input (all of it, cached included), output, cache-read and cache-write tokens of an
-    Anthropic or OpenAI response; the one rule lives in
-    :func:`evalkit.execution.provider._common.usage`."""
-    return _common.usage_counts(getattr(response, "usage", None))
-
-
-def _refused(completion: Any) -> bool:
-    """Whether the last answer was a refusal (Anthropic stop reason, OpenAI refusal field)."""
-    if completion is None:
-        return False
-    if getattr(completion, "stop_reason", None) == "refusal":
-        return True
-    choices = getattr(completion, "choices", None) or []
-    if choices:
-        choice = choices[0]
-        message = getattr(choice, "message", None)
-        if getattr(message, "refusal", None) or choice.finish_reason == "content_filter":
-            return True
-    return False

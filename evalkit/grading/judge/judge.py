@@ -25,12 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.base.exceptions import InputError
+from evalkit.execution.batch import BATCH_DISCOUNT
 from evalkit.execution.cache import ResponseCache, cache_key
 from evalkit.execution.provider import _common
 from evalkit.execution.provider.retry import RetryPolicy
-from evalkit.grading.judge.call import Sample, VerdictClient
+from evalkit.grading.judge.call import VerdictClient
 from evalkit.grading.judge.definition import JudgeDef
 from evalkit.grading.judge.prompt import judge_messages, system_message
+from evalkit.grading.judge.reply import Sample
 from evalkit.grading.judge.version import judge_version
 from evalkit.model.golden import Case
 from evalkit.model.outcome import Outcome
@@ -160,6 +162,7 @@ class Judge:
                 model=str(hit.get("model", "")),
                 mode=str(hit.get("mode", "")) or self._get_client().mode,
                 cached=True,
+                batch_usage=list(hit.get("batch_usage") or [0, 0, 0, 0]),
             )
         sample = await self._get_client().ask(
             messages,
@@ -167,6 +170,7 @@ class Judge:
             ctx=ctx,
             validation_retries=self.definition.max_validation_retries,
             policy=self._policy,
+            ident=key,
         )
         self.requests += sample.requests
         if sample.verdict is not None:
@@ -180,9 +184,28 @@ class Judge:
                     "cache_write_tokens": sample.cache_write_tokens,
                     "model": sample.model,
                     "mode": sample.mode,
+                    "batch_usage": sample.batch_usage,
                 },
             )
         return sample
+
+    def _cost(self, sample: Sample) -> float | None:
+        """A sample's cost; the tokens a provider batch answered at the batch discount."""
+        model = sample.model or self.target.model
+        full = self._prices.cost(
+            model,
+            sample.input_tokens,
+            sample.output_tokens,
+            cache_read=sample.cache_read_tokens,
+            cache_write=sample.cache_write_tokens,
+        )
+        tokens_in, tokens_out, read, write = sample.batch_usage
+        if full is None or not (tokens_in or tokens_out):
+            return full
+        batched = self._prices.cost(
+            model, tokens_in, tokens_out, cache_read=read, cache_write=write
+        )
+        return full - (1 - BATCH_DISCOUNT) * (batched or 0.0)
 
     def _valid(self, verdict: Any) -> bool:
         try:
@@ -195,16 +218,7 @@ class Judge:
         """Majority over the samples that gave a verdict (see the module docstring)."""
         threshold = self.definition.pass_threshold
         field = self.scale.verdict_field
-        costs = [
-            self._prices.cost(
-                s.model or self.target.model,
-                s.input_tokens,
-                s.output_tokens,
-                cache_read=s.cache_read_tokens,
-                cache_write=s.cache_write_tokens,
-            )
-            for s in samples
-        ]
+        costs = [self._cost(s) for s in samples]
         ok = [s for s in samples if s.verdict is not None]
         mode = next((s.mode for s in ok), "") or next((s.mode for s in samples if s.mode), "")
         mode = mode or self._get_client().mode

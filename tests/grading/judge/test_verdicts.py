@@ -8,7 +8,7 @@ import pytest
 
 from evalkit.base.exceptions import AuthError
 from evalkit.grading.judge import Judge, judge_target
-from evalkit.grading.judge.call import _refused
+from evalkit.grading.judge.reply import refused as _refused
 from evalkit.grading.judge.definition import JudgeModel
 from evalkit.model.outcome import Outcome
 from evalkit.model.pricing import load_prices
