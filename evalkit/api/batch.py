@@ -49,8 +49,9 @@ Key = tuple[Any, ...]
 Api = AnthropicBatches | OpenAIBatches
 
 
-def read_batches(path: Path) -> dict[str, Any]:
-    p = path / BATCHES
+def read_batches(path: Path, name: str = BATCHES) -> dict[str, Any]:
+    """A run directory's batch record (``name``: the judges' are kept apart from the run's)."""
+    p = path / name
     if not p.exists():
         return {"batches": []}
     data: dict[str, Any] = json.loads(p.read_text("utf-8"))
@@ -58,7 +59,7 @@ def read_batches(path: Path) -> dict[str, Any]:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    write_run_file(path / BATCHES, json.dumps(data, indent=2) + "\n")
+    write_run_file(path, json.dumps(data, indent=2) + "\n")
 
 
 async def answer_by_batch(
@@ -95,18 +96,21 @@ async def settle_batches(
     *,
     poll_s: float,
     progress: bool,
+    name: str = BATCHES,
 ) -> tuple[dict[Key, Any], int, list[str]]:
     """Each request's reply (the wire's SDK object) or failure kind (``errored``, ``expired``,
     ``canceled``) by key; the requests submitted now; every batch id in ``batches.json``.
 
     Requests already in a recorded batch are never submitted again (see the module docstring).
+    ``name`` is the record's file in the run directory ``path``.
     """
-    data = read_batches(path)
+    data = read_batches(path, name)
+    path = path / name
     if data["batches"] and data.get("wire", api.wire) != api.wire:
         raise InputError(
-            f"the run's batches were sent on the {data['wire']} wire, the target now speaks "
+            f"the run's batches were sent on the {data['wire']} wire, the model now speaks "
             f"{api.wire}: start a new run",
-            path=path / BATCHES,
+            path=path,
             field="wire",
         )
     data["wire"] = api.wire

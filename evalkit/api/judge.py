@@ -6,6 +6,10 @@ and check results; verdicts of the judges given are replaced (verdicts of other 
 kept), and the record's outcome is recombined. Records whose generation failed are copied as
 they are: there is nothing to judge. Verdicts are cached, so re-judging after a rubric tweak
 pays only for the judge whose version changed.
+
+With ``batch`` every judge request goes through the provider's batch API
+(:mod:`evalkit.api.judge_batch`); a re-judge stopped while its batches are pending is finished
+by ``evalkit judge --resume RUN`` (RUN: the new run), which re-attaches to them.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit.api.judge_batch import JudgeCourier
 from evalkit.base.aio import run_sync
 from evalkit.base.exceptions import InputError
 from evalkit.grading.judge.judge import Judge, judge_applies
@@ -27,6 +32,7 @@ from evalkit.storage.runcases import Warn, run_cases, stored_case
 from evalkit.storage.runlock import RunLock
 from evalkit.storage.store import (
     BASELINES,
+    MANIFEST,
     SUMMARY,
     StoredRun,
     append_record,
@@ -69,13 +75,18 @@ async def rejudge_run_async(
     cases: Mapping[str, Case] | None = None,
     concurrency: int = 8,
     warn: Warn | None = None,
+    batch: JudgeBatching | None = None,
+    into: Path | None = None,
+    note: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the re-judged run and return its directory; judges are not closed here.
 
     ``run`` is the stored run's directory, or the run already loaded (it is not read again).
     ``suite_judges`` are the judges that apply to every case (default: all of ``judges``);
     a judge outside it grades only the cases that add it (``judges:`` in the golden case),
-    and a case's ``skip_judges`` is respected either way.
+    and a case's ``skip_judges`` is respected either way. ``batch`` sends the judge requests
+    through provider batches; ``into`` is an unfinished re-judge to finish (``--resume``);
+    ``note`` goes into the manifest (what ``--resume`` needs to ask the same again).
     """
     from evalkit.analysis.summary import summarize
     from evalkit.model.outcome import GRADER_ERROR_WARNING
@@ -91,12 +102,16 @@ async def rejudge_run_async(
     if project is not None and suite in project.suites:
         min_score = project.suites[suite].min_score
         warn_share = project.suites[suite].grader_error_warning
-    run_id = new_run_id()
-    path = _rejudged_dir(old, run_id)
-    path.mkdir(parents=True, exist_ok=False)
+    if into is None:
+        run_id = new_run_id()
+        path = _rejudged_dir(old, run_id)
+        path.mkdir(parents=True, exist_ok=False)
+    else:
+        path, run_id = into, into.name
     lock = RunLock(path, run_id)  # live while re-judging; `evalkit runs` shows it abandoned if not
     manifest: dict[str, Any] = {
         **old.manifest,
+        **(note or {}),
         "run_id": run_id,
         "rejudged_from": old.run_id,
         "judge_versions": {
@@ -107,8 +122,14 @@ async def rejudge_run_async(
         "finished_at": None,
         "status": "running",
     }
+    for key in ("batch", "batches"):  # the source run's own batches are not this run's
+        manifest.pop(key, None)
+    if batch is not None:
+        manifest["batch"] = True
     write_manifest(path, manifest)
-    sem = asyncio.Semaphore(concurrency)
+    couriers = _couriers(judges, path, batch)
+    # in batch mode every case at once: a batch holds whatever the judges ask meanwhile
+    sem = asyncio.Semaphore(concurrency if batch is None else max(1, len(old.records)))
 
     async def one(record: CaseRecord) -> CaseRecord:
         if record.output is None or record.error is not None:
@@ -122,7 +143,10 @@ async def rejudge_run_async(
         )
         applicable = [j for j in judges if judge_applies(j.name, case, everyone)]
         async with sem:
-            fresh = [await j.grade(case, record.output, ctx, record.trajectory) for j in applicable]
+            output, trajectory = record.output, record.trajectory
+            fresh = await asyncio.gather(
+                *(j.grade(case, output, ctx, trajectory) for j in applicable)
+            )
         kept = [v for v in record.judges if v.name not in names]
         return _recombine(record, [*kept, *fresh], min_score)
 
@@ -144,6 +168,10 @@ async def rejudge_run_async(
         status = "aborted"
         raise
     finally:
+        for courier in couriers:
+            await courier.aclose()
+        if couriers:
+            manifest["judge_batches"] = {c.judge: c.batch_ids for c in couriers}
         summary = summarize(
             records,
             repeats=int(old.manifest.get("repeats", 1)),
@@ -165,6 +193,20 @@ async def rejudge_run_async(
     return path
 
 
+def _couriers(
+    judges: Sequence[Judge], path: Path, batch: JudgeBatching | None
+) -> list[JudgeCourier]:
+    """One batch courier per judge in batch mode (each judge has its own model and wire)."""
+    if batch is None:
+        return []
+    couriers = []
+    for judge in judges:
+        courier = JudgeCourier(path, judge.name, poll_s=batch.poll_s, progress=batch.progress)
+        judge.send_by_batch(courier)
+        couriers.append(courier)
+    return couriers
+
+
 def rejudge_run(
     run: Path | StoredRun,
     project: ProjectConfig | None,
@@ -182,6 +224,14 @@ def rejudge_run(
                 await judge.aclose()
 
     return run_sync(go())
+
+
+@dataclass(frozen=True)
+class JudgeBatching:
+    """``evalkit judge --batch``: poll every ``poll_s`` seconds, progress lines on stderr."""
+
+    poll_s: float = 30.0
+    progress: bool = False
 
 
 @dataclass
@@ -208,17 +258,27 @@ def judge_run(
     use_cache: bool = True,
     concurrency: int | None = None,
     warn: Warn | None = None,
+    batch: JudgeBatching | None = None,
+    resume: str | Path | None = None,
 ) -> JudgeOutcome:
     """Re-judge a stored run (a directory, a run id or prefix, ``latest``) with the project's
     judges: ``names``, else the suite's judges and those its cases add. ``script`` answers
-    every judge call from a scripted model instead (offline)."""
+    every judge call from a scripted model instead (offline). ``batch`` sends the judge
+    requests through provider batches. ``resume`` (then ``run`` is ignored) finishes an
+    unfinished re-judge with the judges, script and wire it was started with."""
     from evalkit.grading.judge import build_judges, judge_names, load_judges
     from evalkit.grading.judge.judge import judge_runtime, scripted_override
     from evalkit.grading.judge.stats import self_preference_warning
     from evalkit.model.provider import TargetSpec
 
     say = warn or (lambda message: None)
-    stored = load_run(run, runs_dir=project.resolve(project.runs_dir))
+    runs_dir = project.resolve(project.runs_dir)
+    into: Path | None = None
+    if resume is not None:
+        into, run, names, script, wire, batched = _unfinished(resume, runs_dir)
+        # the re-judge's own mode decides; ``batch`` only says how to poll
+        batch = (batch or JudgeBatching()) if batched else None
+    stored = load_run(run, runs_dir=runs_dir)
     suite = project.suites.get(stored.suite)
     cases = run_cases(stored, project, say)
     if names:
@@ -258,6 +318,11 @@ def judge_run(
             suite_judges=suite_judges,
             cases=cases,
             concurrency=concurrency or (suite.concurrency if suite else 8),
+            batch=batch,
+            into=into,
+            note={
+                "rejudge": {"judges": list(names), "script": script and str(script), "wire": wire}
+            },
         )
     finally:
         cache.close()
@@ -269,4 +334,36 @@ def judge_run(
         rejudged_from=stored.run_id,
         versions={j.name: j.version for j in judges},
         stats=summary.get("judge_stats", {}),
+    )
+
+
+def _unfinished(
+    ref: str | Path, runs_dir: Path
+) -> tuple[Path, str, list[str], Path | None, str | None, bool]:
+    """What ``judge --resume`` needs of an unfinished re-judge: its directory, the source
+    run, and the judges, script, wire and batch mode it was started with."""
+    stored = load_run(ref, runs_dir=runs_dir)
+    m = stored.manifest
+    source = m.get("rejudged_from")
+    if not source:
+        raise InputError(
+            f"run {stored.run_id} is not a re-judge; --resume finishes one `evalkit judge` began",
+            path=stored.path / MANIFEST,
+            field="rejudged_from",
+        )
+    if m.get("status") == "complete":
+        raise InputError(
+            f"re-judge {stored.run_id} is complete: nothing to resume",
+            path=stored.path / MANIFEST,
+            field="status",
+        )
+    asked = m.get("rejudge") or {}
+    script = asked.get("script")
+    return (
+        stored.path,
+        str(source),
+        list(asked.get("judges") or []),
+        Path(script) if script else None,
+        asked.get("wire"),
+        bool(m.get("batch")),
     )

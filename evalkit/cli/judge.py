@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from evalkit.base.format import pct, usd
+from evalkit.cli._batch import batch_options
 from evalkit.cli._common import config_option, load_project
 
 
 @click.command("judge")
-@click.argument("run")
+@click.argument("run", required=False)
 @click.option(
     "--judge",
     "names",
@@ -37,14 +38,25 @@ from evalkit.cli._common import config_option, load_project
     type=click.IntRange(1),
     help="Cases at once (default: the suite's concurrency).",
 )
+@batch_options("the judge requests")
+@click.option(
+    "--resume",
+    metavar="RUN",
+    help="Finish a stopped re-judge RUN (the new run): re-attach to its batches.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No batch progress lines.")
 def command(
-    run: str,
+    run: str | None,
     names: tuple[str, ...],
     config_path: Path,
     script: Path | None,
     wire: str | None,
     no_cache: bool,
     concurrency: int | None,
+    batch: bool,
+    batch_poll: float,
+    resume: str | None,
+    quiet: bool,
 ) -> None:
     """Re-judge RUN's stored outputs without calling the system under test.
 
@@ -58,18 +70,30 @@ def command(
       evalkit judge 20250101T120000-a1b2c3
       evalkit judge runs/support/3f9a/20250101T120000-a1b2c3 --judge grounded
       evalkit judge 20250101T12 --script scripts/judges.yaml    # offline, scripted judge
+      evalkit judge latest --batch          # provider batches; stop and --resume at will
+      evalkit judge --resume 20250102T090000-d4e5f6
     """
-    from evalkit.api.judge import judge_run
+    import sys
+
+    from evalkit.api.judge import JudgeBatching, judge_run
     from evalkit.storage.store import REPORT_MD
 
+    if (run is None) == (resume is None):
+        raise click.UsageError("give RUN to re-judge, or --resume RUN to finish a re-judge")
+    batching = None
+    if batch or resume:  # a resumed batch re-judge stays one (its manifest says)
+        progress = not quiet and sys.stderr.isatty()
+        batching = JudgeBatching(poll_s=batch_poll, progress=progress)
     outcome = judge_run(
         load_project(config_path),
-        run,
+        run or "",
         names=names,
         script=script,
         wire=wire,
         use_cache=not no_cache,
         concurrency=concurrency,
+        batch=batching,
+        resume=resume,
         warn=lambda message: click.secho(f"warning: {message}", fg="yellow", err=True),
     )
     click.echo(f"re-judged {outcome.rejudged_from} → {outcome.path}")

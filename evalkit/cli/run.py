@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from evalkit.base.format import pct, usd
+from evalkit.cli._batch import batch_options
 from evalkit.cli._common import config_option, load_project
 from evalkit.cli._select import selection_from_flags, selection_options
 from evalkit.report.headline import headline
@@ -32,19 +33,7 @@ from evalkit.report.headline import headline
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @selection_options
-@click.option(
-    "--batch",
-    is_flag=True,
-    help="Send the requests through the provider's batch API (Anthropic; half price, slower).",
-)
-@click.option(
-    "--batch-poll",
-    type=click.FloatRange(0.01),
-    default=30.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="How often --batch asks whether the batch has ended.",
-)
+@batch_options("the requests")
 def command(
     suite: str | None,
     config_path: Path,

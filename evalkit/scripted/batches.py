@@ -84,6 +84,8 @@ class BatchStore:
         self._lock = threading.Lock()
         #: batches created, in order (tests check nothing was submitted twice)
         self.created: list[str] = []
+        #: the body of every request any batch held, in order (each is one request answered)
+        self.bodies: list[dict[str, Any]] = []
 
     def create(
         self, body: dict[str, Any], render: Render, base_url: str
@@ -107,6 +109,7 @@ class BatchStore:
         with self._lock:
             self._batches[batch.id] = batch
             self.created.append(batch.id)
+            self.bodies.extend(item["params"] for item in requests)
         return 200, self._describe(batch, now, base_url)
 
     def _result(self, params: dict[str, Any], render: Render) -> dict[str, Any]:
@@ -198,6 +201,7 @@ class BatchStore:
             return 404, {"message": f"no file {body.get('input_file_id')!r}"}
         output: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
+        bodies: list[dict[str, Any]] = []
         for number, line in enumerate(data.decode("utf-8").splitlines(), start=1):
             if not line.strip():
                 continue
@@ -205,6 +209,7 @@ class BatchStore:
             custom_id, params = item.get("custom_id"), item.get("body")
             if not isinstance(custom_id, str) or not isinstance(params, dict):
                 return 400, {"message": f"line {number}: needs custom_id and body"}
+            bodies.append(params)
             row = self._openai_result(custom_id, params, render)
             (
                 output if row["response"] and row["response"]["status_code"] == 200 else errors
@@ -226,6 +231,7 @@ class BatchStore:
         with self._lock:
             self._openai[batch["id"]] = batch
             self.created.append(batch["id"])
+            self.bodies.extend(bodies)
         return 200, self._describe_openai(batch, now)
 
     def _openai_result(

@@ -30,6 +30,7 @@ from evalkit.execution.cache import ResponseCache, cache_key
 from evalkit.execution.provider import _common
 from evalkit.execution.provider.retry import RetryPolicy
 from evalkit.grading.judge.call import VerdictClient
+from evalkit.grading.judge.courier import Courier
 from evalkit.grading.judge.definition import JudgeDef
 from evalkit.grading.judge.prompt import judge_messages, system_message
 from evalkit.grading.judge.reply import Sample
@@ -90,6 +91,10 @@ class Judge:
         if self._client is None:
             self._client = VerdictClient(self.target, self.definition.output)
         return self._client
+
+    def send_by_batch(self, courier: Courier) -> None:
+        """Ask every verdict through a provider batch (``evalkit judge --batch``)."""
+        self._get_client().send_by_batch(courier)
 
     async def prepare(self) -> None:
         """Import the SDK and build the client now (a missing API key raises AuthError here)."""

@@ -8,8 +8,8 @@ import pytest
 
 from evalkit.base.exceptions import AuthError
 from evalkit.grading.judge import Judge, judge_target
-from evalkit.grading.judge.reply import refused as _refused
 from evalkit.grading.judge.definition import JudgeModel
+from evalkit.grading.judge.reply import refused as _refused
 from evalkit.model.outcome import Outcome
 from evalkit.model.pricing import load_prices
 

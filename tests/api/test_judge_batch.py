@@ -1,0 +1,166 @@
+"""`evalkit judge --batch`: a run's judge requests through provider batches, both wires,
+against the scripted server's batch endpoints, through the real SDKs and instructor."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from evalkit.api.batch import read_batches
+from evalkit.api.judge import JudgeBatching, judge_run
+from evalkit.api.judge_batch import judge_batches_file
+from evalkit.api.project import load_config, load_suite
+from evalkit.api.run import RunOptions, run_suite
+from evalkit.model.outcome import Outcome
+from evalkit.scripted import ScriptedServer
+from evalkit.storage.store import load_run, read_manifest
+from tests.conftest import PROMPT
+from tests.grading.judge.conftest import FAST, fail_verdict, pass_verdict
+
+GOLDENS = """\
+- id: a
+  vars: {question: "first?"}
+- id: b
+  vars: {question: "second?"}
+- id: c
+  vars: {question: "third?"}
+- id: d
+  vars: {question: "fourth?"}
+"""
+
+
+def script(judge_rules: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
+    """The judge by what it judges (a batch request has no per-case headers), first; then
+    the target by case."""
+    return {
+        "batch_delay_ms": 50,
+        **extra,
+        "responses": [
+            *(
+                judge_rules
+                or [
+                    {"when": {"contains": "nope"}, "json": fail_verdict()},
+                    {"when": {"contains": "output_to_grade"}, "json": pass_verdict()},
+                ]
+            ),
+            {"when": {"purpose": "target", "case": "b"}, "text": "nope"},
+        ],
+        "default": {"text": "ok fine"},
+    }
+
+
+def project(
+    root: Path, server: ScriptedServer, server_script: dict[str, Any], wire: str, output: str
+) -> Path:
+    url = server.url if wire == "anthropic" else server.openai_base_url
+    (root / "goldens").mkdir(parents=True)
+    (root / "prompts").mkdir()
+    (root / "judges").mkdir()
+    (root / "goldens/demo.yaml").write_text(GOLDENS)
+    (root / "prompts/p.yaml").write_text(PROMPT)
+    (root / "script.yaml").write_text(yaml.safe_dump(server_script))
+    (root / "prices.yaml").write_text("claude-haiku-4-5: {input: 1.0, output: 5.0}\n")
+    (root / "evalkit.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            prices: prices.yaml
+            suites:
+              demo:
+                goldens: goldens/demo.yaml
+                target:
+                  provider: scripted
+                  model: fake-model
+                  prompt: prompts/p.yaml
+                  script: script.yaml
+                  base_url: {server.url}
+                  params: {{max_tokens: 64}}
+                judges: [grounded]
+            """
+        )
+    )
+    model = {
+        "provider": "scripted",
+        "model": "claude-haiku-4-5",
+        "base_url": url,
+        "wire": wire,
+        "params": {"max_tokens": 256},
+    }
+    (root / "judges/grounded.yaml").write_text(
+        "scale: binary\nrubric: PASS if grounded.\nsees: [question, output]\n"
+        f"output: {output}\nmodel: {json.dumps(model)}\n"
+    )
+    return root / "evalkit.yaml"
+
+
+def live_judge_bodies(server: ScriptedServer) -> list[Any]:
+    return [r.body for r in server.requests if r.context.get("purpose") == "judge:grounded"]
+
+
+def first_run(config: Path) -> Path:
+    suite = load_suite(load_config(config), "demo")
+    return run_suite(suite, RunOptions(progress=False, retry=FAST)).path
+
+
+@pytest.mark.parametrize(
+    ("wire", "output"),
+    [
+        ("anthropic", "auto"),
+        ("openai", "auto"),
+        ("anthropic", "json"),
+        ("openai", "json_schema"),
+        ("openai", "text"),
+        ("anthropic", "text"),
+    ],
+)
+def test_batch_judge_sends_the_live_request_and_reads_the_live_verdicts(
+    tmp_path: Path, wire: str, output: str
+) -> None:
+    text = output == "text"
+    rules = [
+        {"when": {"contains": "nope"}, "text": "<reasoning>no</reasoning><verdict>FAIL</verdict>"},
+        {
+            "when": {"contains": "output_to_grade"},
+            "text": "<reasoning>ok</reasoning><verdict>PASS</verdict>",
+        },
+    ]
+    rules_script = script(judge_rules=rules if text else None)
+    with ScriptedServer(rules_script) as server:
+        config = project(tmp_path, server, rules_script, wire, output)
+        source = first_run(config)  # judged live, the verdicts cached
+        live = {r.case_id: r for r in load_run(source).records}
+        live_bodies = live_judge_bodies(server)
+        assert len(live_bodies) == 4
+        before = len(server.requests)
+        outcome = judge_run(
+            load_config(config),
+            source,
+            use_cache=False,  # ask again, by batch
+            batch=JudgeBatching(poll_s=0.02),
+        )
+        after = server.requests[before:]
+        bodies = list(server.batches.bodies)
+        created = list(server.batches.created)
+    assert not [r for r in after if r.context.get("purpose") == "judge:grounded"]  # none live
+    assert len(created) == 1 and len(bodies) == 4  # one batch, every case's request in it
+    # exactly what the live judge sent, in its output mode
+    key = lambda b: json.dumps(b, sort_keys=True)  # noqa: E731
+    assert sorted(map(key, bodies)) == sorted(map(key, live_bodies))
+    records = {r.case_id: r for r in load_run(outcome.path).records}
+    for case_id, record in records.items():
+        (verdict,) = record.judges
+        (was,) = live[case_id].judges
+        assert verdict.outcome is was.outcome
+        assert verdict.outcome is (Outcome.FAIL if case_id == "b" else Outcome.PASS)
+        assert verdict.output_mode == was.output_mode and verdict.version == was.version
+        assert not verdict.cached and verdict.requests == 1
+        # the judge's cost at the batch discount
+        assert was.cost_usd and verdict.cost_usd == pytest.approx(was.cost_usd * 0.5)
+    manifest = read_manifest(outcome.path)
+    assert manifest["batch"] is True and manifest["judge_batches"] == {"grounded": created}
+    record = read_batches(outcome.path, judge_batches_file("grounded"))
+    assert [b["id"] for b in record["batches"]] == created and record["wire"] == wire
