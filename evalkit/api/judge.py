@@ -172,6 +172,8 @@ async def rejudge_run_async(
             await courier.aclose()
         if couriers:
             manifest["judge_batches"] = {c.judge: c.batch_ids for c in couriers}
+        # an ``auto`` judge may have settled on a lower rung meanwhile: its version now
+        manifest["judge_versions"].update({j.name: j.version for j in judges})
         summary = summarize(
             records,
             repeats=int(old.manifest.get("repeats", 1)),

@@ -46,6 +46,8 @@ class JudgeCourier:
         self._api: AnthropicBatches | OpenAIBatches | None = None
         self._changed = asyncio.Event()
         self._rounds: asyncio.Task[None] | None = None
+        #: requests a batch did not answer: their retries go live, not into the next batch
+        self._failed: dict[str, str] = {}
         #: requests submitted by this process (not those of batches re-attached to)
         self.sent = 0
         #: every batch id of this judge's record
@@ -62,6 +64,8 @@ class JudgeCourier:
     async def send(
         self, api: AnthropicBatches | OpenAIBatches, key: str, body: dict[str, Any]
     ) -> Any:
+        if key in self._failed:
+            return self._failed[key]
         self._api = api
         waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         # the same request twice (a repeat with the same output) is asked once
@@ -113,6 +117,8 @@ class JudgeCourier:
         self.batch_ids = ids
         for key, (_, waiters) in batch.items():
             reply = replies.get((key,), "errored")  # missing from the results: sent alone
+            if isinstance(reply, str):
+                self._failed[key] = reply
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(reply)

@@ -16,6 +16,7 @@ from evalkit.api.judge import JudgeBatching, judge_run
 from evalkit.api.judge_batch import judge_batches_file
 from evalkit.api.project import load_config, load_suite
 from evalkit.api.run import RunOptions, run_suite
+from evalkit.grading.judge.modes import LADDERS
 from evalkit.model.outcome import Outcome
 from evalkit.scripted import ScriptedServer
 from evalkit.storage.store import load_run, read_manifest
@@ -80,6 +81,7 @@ def project(
                   base_url: {server.url}
                   params: {{max_tokens: 64}}
                 judges: [grounded]
+                retry: {{base_delay: 0.01, max_delay: 0.05}}
             """
         )
     )
@@ -164,3 +166,98 @@ def test_batch_judge_sends_the_live_request_and_reads_the_live_verdicts(
     assert manifest["batch"] is True and manifest["judge_batches"] == {"grounded": created}
     record = read_batches(outcome.path, judge_batches_file("grounded"))
     assert [b["id"] for b in record["batches"]] == created and record["wire"] == wire
+
+
+def _rejudge(config: Path, source: Path) -> Path:
+    outcome = judge_run(
+        load_config(config), source, use_cache=False, batch=JudgeBatching(poll_s=0.02)
+    )
+    return outcome.path
+
+
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_auto_falls_back_in_a_second_batch(tmp_path: Path, wire: str) -> None:
+    """A server that ignores forced tool use (llama-server): every request of the first
+    batch asked in ``tools`` comes back ignored; the next rung goes as a second batch."""
+    rules = script(profile="llama-server")
+    with ScriptedServer(rules) as server:
+        config = project(tmp_path, server, rules, wire, "auto")
+        source = first_run(config)
+        path = _rejudge(config, source)
+        bodies = list(server.batches.bodies)
+        created = list(server.batches.created)
+    live = {r.case_id: r.judges[0] for r in load_run(source).records}
+    assert len(created) == 2 and len(bodies) == 8  # tools for all four, then the next rung
+    assert all("tools" in b for b in bodies[:4]) and not any("tools" in b for b in bodies[4:])
+    for record in load_run(path).records:
+        (verdict,) = record.judges
+        assert verdict.output_mode == LADDERS[wire][1] == live[record.case_id].output_mode
+        assert verdict.version == live[record.case_id].version
+        assert verdict.outcome is (Outcome.FAIL if record.case_id == "b" else Outcome.PASS)
+        assert verdict.requests == 2  # the ignored rung is paid for and counted
+    assert read_manifest(path)["judge_versions"]["grounded"] == verdict.version
+
+
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_an_unparseable_verdict_is_reasked_in_the_next_batch_then_an_error(
+    tmp_path: Path, wire: str
+) -> None:
+    """The model answers inside the mode but not with a verdict: instructor's re-ask is the
+    next batch round, and when re-asks run out the verdict is an *error* (unparseable)."""
+    rules = script(
+        judge_rules=[
+            {"when": {"contains": "nope"}, "json": {"reasoning": "hm"}},  # no `passed`
+            {"when": {"contains": "output_to_grade"}, "json": pass_verdict()},
+        ]
+    )
+    with ScriptedServer(rules) as server:
+        config = project(tmp_path, server, rules, wire, "tools")
+        source = first_run(config)
+        path = _rejudge(config, source)
+        created = list(server.batches.created)
+        bodies = list(server.batches.bodies)
+    records = {r.case_id: r for r in load_run(path).records}
+    (bad,) = records["b"].judges
+    assert bad.outcome is Outcome.ERROR and bad.error and bad.error.kind == "unparseable"
+    assert bad.requests == 3  # asked, then re-asked twice (max_validation_retries: 2)
+    assert len(created) == 3 and len(bodies) == 4 + 1 + 1  # each re-ask: the next round
+    assert all(records[c].judges[0].outcome is Outcome.PASS for c in "acd")
+
+
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_requests_the_batch_did_not_answer_are_sent_alone(tmp_path: Path, wire: str) -> None:
+    rules = script(
+        judge_rules=[
+            # the live first run meets each fault once (per case); the batch (no case in a
+            # batch request) once more: those two requests are then sent alone, live
+            {
+                "when": {"contains": "nope"},
+                "json": fail_verdict(),
+                "fault": {"status": 500, "times": 1},
+            },
+            {
+                "when": {"contains": "first?"},
+                "json": pass_verdict(),
+                "fault": {"drop": True, "times": 1},
+            },
+            {"when": {"contains": "output_to_grade"}, "json": pass_verdict()},
+        ]
+    )
+    with ScriptedServer(rules) as server:
+        config = project(tmp_path, server, rules, wire, "tools")
+        source = first_run(config)
+        before = len(server.requests)
+        path = _rejudge(config, source)
+        alone = [
+            r.context.get("case")
+            for r in server.requests[before:]
+            if r.path.endswith(("/v1/messages", "/chat/completions"))
+        ]
+        created = list(server.batches.created)
+    records = {r.case_id: r for r in load_run(path).records}
+    assert len(created) == 1
+    assert sorted(alone) == ["a", "b"]  # a expired, b errored: each sent alone
+    assert records["a"].judges[0].outcome is Outcome.PASS
+    assert records["b"].judges[0].outcome is Outcome.FAIL
+    assert records["a"].judges[0].requests == records["b"].judges[0].requests == 2
+    assert records["c"].judges[0].requests == 1

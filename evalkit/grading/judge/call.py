@@ -319,6 +319,7 @@ class VerdictClient:
             body = body_of(kwargs)
             reply = await courier.send(api, request_key(ident, body), body)
             if isinstance(reply, str):  # the batch did not answer it: sent alone, live
+                sample.requests += 1  # the batch's request was one, this is another
                 return await self._sdk.create_method()(**kwargs)
             usage = usage_of(reply)
             sample.batch_usage = [a + b for a, b in zip(sample.batch_usage, usage, strict=True)]
@@ -336,6 +337,7 @@ class VerdictClient:
         body = self._sdk.request_body(messages)
         reply = await self._courier.send(batch_api(self._lease), request_key(ident, body), body)
         if isinstance(reply, str):  # the batch did not answer it: sent alone, live
+            sample.requests += 1  # the batch's request was one, this is another
             completion = await self._sdk.complete(messages, {}, ctx)
             return completion
         completion = self._sdk.completion_of(reply)
