@@ -171,7 +171,7 @@ async def rejudge_run_async(
         for courier in couriers:
             await courier.aclose()
         if couriers:
-            manifest["judge_batches"] = {c.judge: c.batch_ids for c in couriers}
+            manifest["judge_batches"] = {c.judge: c.batch_ids() for c in couriers}
         # an ``auto`` judge may have settled on a lower rung meanwhile: its version now
         manifest["judge_versions"].update({j.name: j.version for j in judges})
         summary = summarize(
@@ -277,7 +277,8 @@ def judge_run(
     runs_dir = project.resolve(project.runs_dir)
     into: Path | None = None
     if resume is not None:
-        into, run, names, script, wire, batched = _unfinished(resume, runs_dir)
+        into, run, names, script, wire, batched, cached = _unfinished(resume, runs_dir)
+        use_cache = use_cache and cached
         # the re-judge's own mode decides; ``batch`` only says how to poll
         batch = (batch or JudgeBatching()) if batched else None
     stored = load_run(run, runs_dir=runs_dir)
@@ -323,7 +324,12 @@ def judge_run(
             batch=batch,
             into=into,
             note={
-                "rejudge": {"judges": list(names), "script": script and str(script), "wire": wire}
+                "rejudge": {
+                    "judges": list(names),
+                    "script": script and str(script),
+                    "wire": wire,
+                    "use_cache": use_cache,
+                }
             },
         )
     finally:
@@ -341,9 +347,9 @@ def judge_run(
 
 def _unfinished(
     ref: str | Path, runs_dir: Path
-) -> tuple[Path, str, list[str], Path | None, str | None, bool]:
+) -> tuple[Path, str, list[str], Path | None, str | None, bool, bool]:
     """What ``judge --resume`` needs of an unfinished re-judge: its directory, the source
-    run, and the judges, script, wire and batch mode it was started with."""
+    run, and the judges, script, wire, batch mode and use of the cache it was started with."""
     stored = load_run(ref, runs_dir=runs_dir)
     m = stored.manifest
     source = m.get("rejudged_from")
@@ -368,4 +374,5 @@ def _unfinished(
         Path(script) if script else None,
         asked.get("wire"),
         bool(m.get("batch")),
+        bool(asked.get("use_cache", True)),
     )

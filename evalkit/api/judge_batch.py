@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from evalkit.api.batch import settle_batches
+from evalkit.api.batch import read_batches, settle_batches
 from evalkit.execution.batch import AnthropicBatches, OpenAIBatches
 
 #: yields to the event loop before a round goes: calls begun just now reach their request
@@ -50,8 +50,6 @@ class JudgeCourier:
         self._failed: dict[str, str] = {}
         #: requests submitted by this process (not those of batches re-attached to)
         self.sent = 0
-        #: every batch id of this judge's record
-        self.batch_ids: list[str] = []
 
     def enter(self) -> None:
         self._active += 1
@@ -97,7 +95,7 @@ class JudgeCourier:
     ) -> None:
         assert self._api is not None
         try:
-            replies, sent, ids = await settle_batches(
+            replies, sent, _ = await settle_batches(
                 self._api,
                 {(key,): body for key, (body, _) in batch.items()},
                 self._path,
@@ -114,7 +112,6 @@ class JudgeCourier:
                 raise
             return
         self.sent += sent
-        self.batch_ids = ids
         for key, (_, waiters) in batch.items():
             reply = replies.get((key,), "errored")  # missing from the results: sent alone
             if isinstance(reply, str):
@@ -122,6 +119,11 @@ class JudgeCourier:
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(reply)
+
+    def batch_ids(self) -> list[str]:
+        """Every batch id in this judge's record (those of earlier processes too)."""
+        batches = read_batches(self._path, self._file)["batches"]
+        return [str(b["id"]) for b in batches if b.get("id")]
 
     async def aclose(self) -> None:
         """Stop a round still polling (the command was stopped)."""

@@ -4,7 +4,12 @@ against the scripted server's batch endpoints, through the real SDKs and instruc
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +24,7 @@ from evalkit.api.run import RunOptions, run_suite
 from evalkit.grading.judge.modes import LADDERS
 from evalkit.model.outcome import Outcome
 from evalkit.scripted import ScriptedServer
-from evalkit.storage.store import load_run, read_manifest
+from evalkit.storage.store import iter_run_dirs, load_run, read_manifest
 from tests.conftest import PROMPT
 from tests.grading.judge.conftest import FAST, fail_verdict, pass_verdict
 
@@ -261,3 +266,67 @@ def test_requests_the_batch_did_not_answer_are_sent_alone(tmp_path: Path, wire: 
     assert records["b"].judges[0].outcome is Outcome.FAIL
     assert records["a"].judges[0].requests == records["b"].judges[0].requests == 2
     assert records["c"].judges[0].requests == 1
+
+
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+@pytest.mark.parametrize("window", ["polling", "create"])
+def test_kill_then_resume_reattaches_and_submits_nothing_twice(
+    tmp_path: Path, wire: str, window: str
+) -> None:
+    """``evalkit judge --batch`` killed while it polls, or while the provider creates the
+    batch (its id not yet written); ``evalkit judge --resume`` finishes it without
+    submitting any request again."""
+    rules = script()
+    with ScriptedServer(rules) as server:
+        config = project(tmp_path, server, rules, wire, "tools")
+        source = first_run(config)
+        server.batches._delay = 2.5 if window == "polling" else 0.05
+        server.batches.create_delay_s = 60.0 if window == "create" else 0.0
+        argv = ["judge", str(source), "-c", str(config), "--batch", "--batch-poll", "0.05"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "evalkit", *argv, "--no-cache", "-q"],
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        record = judge_batches_file("grounded")
+        deadline = time.monotonic() + 60
+        found: list[Path] = []
+        while time.monotonic() < deadline and not found:
+            assert proc.poll() is None, proc.communicate()
+            found = [
+                d
+                for d in iter_run_dirs(tmp_path / "runs")
+                if (d / record).exists()
+                and (server.batches.created if window == "create" else _ided(d / record))
+            ]
+            time.sleep(0.02)
+        assert found, f"no batch in {record}"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        server.batches.create_delay_s = 0.0
+        (path,) = found
+        assert read_manifest(path)["status"] == "running"
+        (entry,) = read_batches(path, record)["batches"]
+        assert bool(entry["id"]) is (window == "polling")
+        asked = list(server.batches.bodies)
+        assert len(asked) == 4 and len(server.batches.created) == 1
+
+        outcome = judge_run(
+            load_config(config), "", resume=path.name, batch=JudgeBatching(poll_s=0.05)
+        )
+        assert server.batches.bodies == asked  # not one request submitted again
+        created = list(server.batches.created)
+    assert outcome.path == path and outcome.rejudged_from == source.name
+    (entry,) = read_batches(path, record)["batches"]
+    assert [entry["id"]] == created
+    manifest = read_manifest(path)
+    assert manifest["status"] == "complete" and manifest["judge_batches"] == {"grounded": created}
+    records = {r.case_id: r for r in load_run(path).records}
+    assert sorted(records) == ["a", "b", "c", "d"]
+    assert [records[c].judges[0].outcome for c in "ab"] == [Outcome.PASS, Outcome.FAIL]
+
+
+def _ided(record: Path) -> bool:
+    batches = read_batches(record.parent, record.name)["batches"]
+    return bool(batches and batches[0]["id"])
