@@ -44,6 +44,18 @@ def script(delay_ms: float = 100) -> dict[str, Any]:
     }
 
 
+def start_batch_run(config: Path) -> subprocess.Popen[bytes]:
+    """``evalkit run --batch`` in a process of its own (to be killed)."""
+    env = {**os.environ, "EVALKIT_ENGINE_KEY": KEY, "PYTHONUNBUFFERED": "1"}
+    argv = ["run", "-c", str(config), "-q", "--batch", "--batch-poll", "0.05", "--no-cache"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "evalkit", *argv],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
 def live(srv: ScriptedServer) -> list[Any]:
     return [r for r in srv.requests if r.path.endswith(("/v1/messages", "/chat/completions"))]
 
@@ -104,14 +116,7 @@ def test_batch_answers_cost_half(tmp_path: Path, wire: str) -> None:
 def test_kill_while_polling_then_resume_reattaches(tmp_path: Path, wire: str) -> None:
     with ScriptedServer(script(delay_ms=2500)) as srv:
         config = write_project(tmp_path, url(srv, wire), cases(*IDS), target={"wire": wire})
-        env = {**os.environ, "EVALKIT_ENGINE_KEY": KEY, "PYTHONUNBUFFERED": "1"}
-        argv = ["run", "-c", str(config), "-q", "--batch", "--batch-poll", "0.05", "--no-cache"]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "evalkit", *argv],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        proc = start_batch_run(config)
         deadline = time.monotonic() + 60
         found: list[Path] = []
         while time.monotonic() < deadline and not found:
@@ -191,14 +196,7 @@ def test_kill_after_the_batch_is_created_before_its_id_is_written(
         _decoy(srv, wire, len(IDS))
         srv.batches.create_delay_s = 60.0  # from now on a create is answered a minute late
         config = write_project(tmp_path, url(srv, wire), cases(*IDS), target={"wire": wire})
-        env = {**os.environ, "EVALKIT_ENGINE_KEY": KEY, "PYTHONUNBUFFERED": "1"}
-        argv = ["run", "-c", str(config), "-q", "--batch", "--batch-poll", "0.05", "--no-cache"]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "evalkit", *argv],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        proc = start_batch_run(config)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(srv.batches.created) < 2:
             assert proc.poll() is None, proc.communicate()
