@@ -58,6 +58,7 @@ _LAZY: dict[str, str] = {
     "CompareResult": "evalkit.api.compare",
     "judge_run": "evalkit.api.judge",
     "JudgeOutcome": "evalkit.api.judge",
+    "JudgeBatching": "evalkit.api.judge",
     "run_ci": "evalkit.api.ci",
     "finish_ci": "evalkit.api.ci",
     "rewrite_report": "evalkit.api.report",
@@ -71,7 +72,7 @@ if TYPE_CHECKING:
     from evalkit.api.ci import finish_ci, run_ci
     from evalkit.api.compare import CompareResult, compare
     from evalkit.api.demo import run_demo
-    from evalkit.api.judge import JudgeOutcome, judge_run
+    from evalkit.api.judge import JudgeBatching, JudgeOutcome, judge_run
     from evalkit.api.project import load_config, load_suite
     from evalkit.api.report import rewrite_report
     from evalkit.api.run import RunOptions, RunOutcome, run_suite, run_suite_async
@@ -112,6 +113,7 @@ __all__ = [
     "GateFailed",
     "InputError",
     "Judge",
+    "JudgeBatching",
     "JudgeOutcome",
     "JudgeVerdict",
     "Outcome",

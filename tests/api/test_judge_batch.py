@@ -330,3 +330,74 @@ def test_kill_then_resume_reattaches_and_submits_nothing_twice(
 def _ided(record: Path) -> bool:
     batches = read_batches(record.parent, record.name)["batches"]
     return bool(batches and batches[0]["id"])
+
+
+def _pick(verdict: str) -> dict[str, str]:
+    return {"reasoning": f"picked {verdict}", "verdict": verdict}
+
+
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_a_pairwise_judge_through_batches_still_judges_both_orders(
+    tmp_path: Path, wire: str
+) -> None:
+    """Both orders of every case go in one batch; the swap still maps verdicts back, so
+    position bias still becomes a tie."""
+    import asyncio
+    from dataclasses import replace
+
+    from evalkit.api.judge_batch import JudgeCourier
+    from evalkit.execution.cache import ResponseCache
+    from evalkit.grading.judge import Judge, judge_pairs, judge_target
+    from evalkit.model.pricing import load_prices
+    from tests.grading.judge.conftest import make_def
+    from tests.grading.judge.test_pairwise import _runs
+
+    rules = {
+        "default": {"text": "no verdict"},
+        "responses": [
+            # head better, in both orders
+            {"when": {"contains": "<output_a>\nbase says c-head"}, "json": _pick("B")},
+            {"when": {"contains": "<output_a>\nhead says c-head"}, "json": _pick("A")},
+            # position bias: whichever comes first wins
+            {"when": {"contains": "c-bias"}, "json": _pick("A")},
+            {"when": {"contains": "<output_a>\nbase says c-base"}, "json": _pick("A")},
+            {"when": {"contains": "<output_a>\nhead says c-base"}, "json": _pick("B")},
+        ],
+    }
+    base, head = _runs(tmp_path)
+    with ScriptedServer(rules) as server:
+        url = server.url if wire == "anthropic" else server.openai_base_url
+        definition = make_def(name="preference", scale="pairwise", output="tools")
+        target = replace(judge_target(definition), provider="scripted", base_url=url, wire=wire)
+        cache = ResponseCache(tmp_path / "cache")
+        judge = Judge(definition, target, cache=cache, prices=load_prices(), policy=FAST)
+        (tmp_path / "rejudge").mkdir()
+        courier = JudgeCourier(tmp_path / "rejudge", judge.name, poll_s=0.02, progress=False)
+        judge.send_by_batch(courier)
+
+        async def go() -> Any:
+            try:
+                return await judge_pairs(base, head, judge)
+            finally:
+                await courier.aclose()
+                await judge.aclose()
+
+        result = asyncio.run(go())
+        cache.close()
+        created = list(server.batches.created)
+        bodies = list(server.batches.bodies)
+        live = [r for r in server.requests if r.path.endswith(("/v1/messages", "/completions"))]
+    # four cases in both orders in the first batch; c-error's two unparseable answers are
+    # re-asked twice (max_validation_retries: 2), each time in the next batch
+    assert len(created) == 3 and len(bodies) == 8 + 2 + 2
+    assert len(live) == 0
+    winners = {c.case_id: (c.winner, c.consistent) for c in result.cases}
+    assert winners == {
+        "c-head": ("head", True),
+        "c-bias": ("tie", False),
+        "c-base": ("base", True),
+        "c-error": (None, None),
+    }
+    assert result.position_consistency == 2 / 3
+    error = next(c for c in result.cases if c.case_id == "c-error").base_first
+    assert error.outcome is Outcome.ERROR and error.error and error.error.kind == "unparseable"
