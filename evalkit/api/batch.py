@@ -58,8 +58,8 @@ def read_batches(path: Path, name: str = BATCHES) -> dict[str, Any]:
     return data
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
-    write_run_file(path, json.dumps(data, indent=2) + "\n")
+def _write(record: Path, data: dict[str, Any]) -> None:
+    write_run_file(record, json.dumps(data, indent=2) + "\n")
 
 
 async def answer_by_batch(
@@ -105,18 +105,20 @@ async def settle_batches(
     ``name`` is the record's file in the run directory ``path``.
     """
     data = read_batches(path, name)
-    path = path / name
+    record = path / name
     if data["batches"] and data.get("wire", api.wire) != api.wire:
         raise InputError(
             f"the run's batches were sent on the {data['wire']} wire, the model now speaks "
             f"{api.wire}: start a new run",
-            path=path,
+            path=record,
             field="wire",
         )
     data["wire"] = api.wire
     sent = 0
     for pending in [b for b in data["batches"] if not b.get("id")]:
-        sent += await _recover(api, pending, data, requests, path, poll_s=poll_s, progress=progress)
+        sent += await _recover(
+            api, pending, data, requests, record, poll_s=poll_s, progress=progress
+        )
     data["batches"] = [b for b in data["batches"] if b.get("id")]
     covered = {tuple(k) for b in data["batches"] for k in b["requests"].values()}
     fresh = [key for key in requests if key not in covered]
@@ -130,8 +132,8 @@ async def settle_batches(
             "requests": {c: list(k) for c, k in ids.items()},
         }
         data["batches"].append(entry)
-        _write(path, data)  # the intent first: a kill inside create is found again on resume
-        await _submit(api, entry, requests, path, data)
+        _write(record, data)  # the intent first: a kill inside create is found again on resume
+        await _submit(api, entry, requests, record, data)
         sent += len(ids)
     replies: dict[Key, Any] = {}
     for batch in data["batches"]:
@@ -144,7 +146,7 @@ async def settle_batches(
             if key is not None:
                 replies[key] = reply
         batch["collected_at"] = now_iso()
-    _write(path, data)
+    _write(record, data)
     return replies, sent, [b["id"] for b in data["batches"]]
 
 
@@ -152,13 +154,13 @@ async def _submit(
     api: Api,
     entry: dict[str, Any],
     requests: dict[Key, dict[str, Any]],
-    path: Path,
+    record: Path,
     data: dict[str, Any],
 ) -> None:
     bodies = {c: requests[tuple(k)] for c, k in entry["requests"].items()}
     entry["id"] = await api.submit(bodies, entry["token"])
     entry["submitted_at"] = now_iso()
-    _write(path, data)  # at once: a kill from here on re-attaches instead of resubmitting
+    _write(record, data)  # at once: a kill from here on re-attaches instead of resubmitting
 
 
 async def _recover(
@@ -166,7 +168,7 @@ async def _recover(
     entry: dict[str, Any],
     data: dict[str, Any],
     requests: dict[Key, dict[str, Any]],
-    path: Path,
+    record: Path,
     *,
     poll_s: float,
     progress: bool,
@@ -185,12 +187,12 @@ async def _recover(
                 continue
         entry["id"] = batch_id
         entry["found_at"] = now_iso()
-        _write(path, data)
+        _write(record, data)
         return 0
     entry["requests"] = {c: k for c, k in entry["requests"].items() if tuple(k) in requests}
     if not entry["requests"]:
         return 0  # nothing of it is wanted any more: dropped
-    await _submit(api, entry, requests, path, data)
+    await _submit(api, entry, requests, record, data)
     return len(entry["requests"])
 
 
