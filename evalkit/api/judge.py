@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.api.judge_batch import JudgeCourier
 from evalkit.base.aio import run_sync
-from evalkit.base.exceptions import InputError
+from evalkit.base.exceptions import InputError, RunInterrupted
 from evalkit.grading.judge.judge import Judge, judge_applies
 from evalkit.model.golden import Case
 from evalkit.model.provider import CallContext
@@ -163,7 +163,12 @@ async def rejudge_run_async(
         status = "interrupted" if old_status == "running" else old_status
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"
-        raise
+        if batch is None:
+            raise
+        raise RunInterrupted(
+            f"stopped re-judge {run_id}; its batches are recorded in {path}. Resume with "
+            f"`evalkit judge --resume {run_id}`"
+        ) from None
     except BaseException:
         status = "aborted"
         raise

@@ -328,6 +328,8 @@ def test_kill_then_resume_reattaches_and_submits_nothing_twice(
 
 
 def _ided(record: Path) -> bool:
+    if not record.exists():
+        return False
     batches = read_batches(record.parent, record.name)["batches"]
     return bool(batches and batches[0]["id"])
 
@@ -401,3 +403,33 @@ def test_a_pairwise_judge_through_batches_still_judges_both_orders(
     assert result.position_consistency == 2 / 3
     error = next(c for c in result.cases if c.case_id == "c-error").base_first
     assert error.outcome is Outcome.ERROR and error.error and error.error.kind == "unparseable"
+
+
+def test_ctrl_c_while_polling_says_how_to_resume(tmp_path: Path) -> None:
+    rules = script()
+    with ScriptedServer(rules) as server:
+        config = project(tmp_path, server, rules, "anthropic", "tools")
+        source = first_run(config)
+        server.batches._delay = 30.0
+        argv = ["judge", str(source), "-c", str(config), "--batch", "--batch-poll", "0.05"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "evalkit", *argv, "--no-cache"],
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        found: list[Path] = []
+        while time.monotonic() < deadline and not found:
+            assert proc.poll() is None, proc.communicate()
+            record = judge_batches_file("grounded")
+            found = [d for d in iter_run_dirs(tmp_path / "runs") if _ided(d / record)]
+            time.sleep(0.02)
+        assert found
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    (path,) = found
+    assert proc.returncode == 3
+    assert f"Resume with `evalkit judge --resume {path.name}`" in err
+    assert read_manifest(path)["status"] == "interrupted"
