@@ -96,7 +96,8 @@ class JudgeDef(BaseModel):
     samples: int = Field(default=1, ge=1, le=25)
     pass_threshold: float | None = Field(default=None, validate_default=True)
     max_validation_retries: int = Field(default=2, ge=0, le=10)
-    #: how the verdict is asked for; ``auto`` picks the best mode the server honours
+    #: how the verdict is asked for; ``auto`` picks the best mode the server honours (with
+    #: ``judge --batch``: the best mode first, a second batch where it was not honoured)
     output: OutputMode = "auto"
 
     path: Path = Field(default=Path("."), exclude=True)
