@@ -120,3 +120,46 @@ def test_openai_batch_api_file_batch_output_and_error_files() -> None:
     failed = {row["custom_id"]: row for row in map(json.loads, errors.splitlines())}
     assert failed["r1"]["response"]["status_code"] == 529
     assert failed["r2"]["response"] is None and failed["r2"]["error"]["code"] == "batch_expired"
+
+
+def test_batches_are_listed_newest_first_and_a_create_can_be_held() -> None:
+    """The listings `--resume` searches (OpenAI's with the metadata given at create), and
+    ``batch_create_delay_ms``: the batch exists before its id is answered."""
+    import time
+
+    import openai
+
+    async def go(srv: ScriptedServer) -> tuple[list[Any], list[Any], float]:
+        a = anthropic.AsyncAnthropic(base_url=srv.url, api_key="k", max_retries=0)
+        o = openai.AsyncOpenAI(base_url=srv.openai_base_url, api_key="k", max_retries=0)
+        try:
+            started = time.monotonic()
+            first = await a.messages.batches.create(requests=[request("r0", "hi")])
+            held = time.monotonic() - started
+            srv.batches.create_delay_s = 0
+            await a.messages.batches.create(requests=[request("r0", "hi"), request("r1", "x")])
+            listed = [b async for b in a.messages.batches.list(limit=100)]
+            line = '{"custom_id": "c0", "method": "POST", "url": "/v1/chat/completions", '
+            line += '"body": {"model": "m", "messages": [{"role": "user", "content": "hi"}]}}\n'
+            upload = await o.files.create(file=("b.jsonl", line.encode()), purpose="batch")
+            await o.batches.create(
+                input_file_id=upload.id,
+                endpoint="/v1/chat/completions",
+                completion_window="24h",
+                metadata={"evalkit_token": "ek1"},
+            )
+            listed_openai = [b async for b in o.batches.list(limit=100)]
+            assert srv.batches.created[0] == first.id
+        finally:
+            await a.close()
+            await o.close()
+        return listed, listed_openai, held
+
+    with ScriptedServer({**SCRIPT, "batch_create_delay_ms": 400}) as srv:
+        listed, listed_openai, held = asyncio.run(go(srv))
+        assert len(srv.batches.bodies) == 1 + 2 + 1  # every request any batch held
+    assert held >= 0.4
+    sizes = [sum(dict(b.request_counts).values()) for b in listed]
+    assert sizes == [2, 1]  # newest first
+    (batch,) = listed_openai
+    assert batch.metadata == {"evalkit_token": "ek1"} and batch.request_counts.total == 1
