@@ -20,7 +20,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from evalkit.execution.cachedb import BUSY_TIMEOUT_S, TABLES, cache_file, connect, write
+from evalkit.execution.cachedb import (
+    BUSY_TIMEOUT_S,
+    TABLES,
+    busy_retry,
+    cache_file,
+    connect,
+    is_busy,
+    write,
+)
 from evalkit.model.provider import Completion, Message, TargetSpec
 
 
@@ -176,8 +184,9 @@ class ResponseCache:
         """Rows of a query; a file that cannot be read turns the cache off (say so once)."""
         if self._db is None:
             return []
+        db = self._db
         try:
-            return self._db.execute(sql, args).fetchall()
+            return busy_retry(lambda: db.execute(sql, args).fetchall())
         except sqlite3.Error as exc:
             self._warn("read", f"response cache unreadable ({exc}); continuing without it")
             self._pending.clear()
@@ -221,7 +230,7 @@ class ResponseCache:
                             f"UPDATE {table} SET used = ? WHERE key = ? AND used < ?", marks
                         )
         except sqlite3.OperationalError as exc:
-            if _is_busy(exc):
+            if is_busy(exc):
                 # another process held the write lock past the timeout (a prune's VACUUM on a
                 # slow disk): keep the batch (up to MAX_PENDING) and try again later
                 self._warn("busy", f"response cache busy ({exc}); its writes are deferred")
@@ -255,11 +264,6 @@ class ResponseCache:
         if self._pending and not self.write_failed:
             self._warn("write", f"{len(self._pending)} response cache entries not written (busy)")
         self._disconnect()
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc)
-    return "locked" in text or "busy" in text
 
 
 def _completion(value: str | None) -> Completion | None:

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 FILE_NAME = "responses.sqlite"
 #: ``responses`` holds model answers, ``results`` other cached results (judge verdicts)
@@ -38,13 +41,36 @@ def connect(path: Path) -> sqlite3.Connection:
     The connection is in autocommit mode: write through :func:`write` only."""
     db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
-        db.execute("PRAGMA journal_mode=WAL")
+        busy_retry(lambda: db.execute("PRAGMA journal_mode=WAL"))
         db.execute("PRAGMA synchronous=NORMAL")
         _migrate(db)
     except BaseException:
         db.close()
         raise
     return db
+
+
+def busy_retry(step: Callable[[], T]) -> T:
+    """``step``, tried again while SQLite answers "locked" or "busy" without waiting itself.
+
+    The busy timeout covers ordinary locks, but not every case: switching a new file to WAL
+    while another process opens it, or reading while another rebuilds the WAL index, can
+    answer SQLITE_BUSY at once. Those last milliseconds; retry them up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 @contextmanager

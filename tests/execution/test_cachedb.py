@@ -8,8 +8,10 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from evalkit.execution.cache import ResponseCache
-from evalkit.execution.cachedb import cache_file, columns, connect
+from evalkit.execution.cachedb import busy_retry, cache_file, columns, connect
 
 #: made by evalkit's cache before this change (key and value only), three answers and a verdict
 BEFORE = Path(__file__).parents[1] / "data" / "cache" / "before_used.sqlite"
@@ -89,3 +91,29 @@ def test_a_new_file_is_in_wal_mode_with_the_current_schema(tmp_path: Path) -> No
     db.execute("INSERT INTO results (key, value) VALUES ('k', '1')")  # as older code writes
     (used,) = db.execute("SELECT used FROM results").fetchone()
     assert abs(used - time.time()) < 5
+
+
+def test_an_immediate_busy_answer_is_tried_again_and_other_errors_are_not() -> None:
+    """SQLite can answer "locked" at once, without its busy handler (a new file switched to WAL
+    while another process opens it): such a step is retried, anything else raised as it is."""
+    answers: list[object] = [
+        sqlite3.OperationalError("database is locked"),
+        sqlite3.OperationalError("database is busy"),
+        "rows",
+    ]
+
+    def step() -> object:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert busy_retry(step) == "rows" and not answers
+
+    def broken() -> object:
+        answers.append("called")
+        raise sqlite3.OperationalError("no such table: responses")
+
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        busy_retry(broken)
+    assert answers == ["called"]  # raised at once
