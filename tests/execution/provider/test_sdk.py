@@ -16,10 +16,12 @@ from .conftest import FAST, KEY_ENV, SCRIPT
 WIRES = ["anthropic", "openai"]
 
 
-def _provider(wire: str, url: str) -> AnthropicProvider | OpenAIProvider:
-    """Context headers on, as the scripted provider sends them, so rules match by case."""
+def _provider(wire: str, url: str, timeout: float = 10.0) -> AnthropicProvider | OpenAIProvider:
+    """Context headers on, as the scripted provider sends them, so rules match by case. A short
+    ``timeout`` only where a hang is the point: on a loaded machine 0.3 s timed a 400 out once,
+    and its retry made 2 attempts of a fault that must take 1."""
     cls = AnthropicProvider if wire == "anthropic" else OpenAIProvider
-    spec = TargetSpec(provider=wire, model="m", base_url=url, api_key_env=KEY_ENV, timeout=0.3)
+    spec = TargetSpec(provider=wire, model="m", base_url=url, api_key_env=KEY_ENV, timeout=timeout)
     return cls(spec, send_context_headers=True)
 
 
@@ -69,11 +71,11 @@ def test_faults_give_up_with_kind_and_attempts(
 @pytest.mark.parametrize("wire", WIRES)
 def test_hang_past_timeout_is_a_retryable_timeout(server, call, wire):
     policy = RetryPolicy(max_attempts=2, base_delay=0)
-    out = call(_provider(wire, _url(server, wire)), "hang", policy)
+    out = call(_provider(wire, _url(server, wire), timeout=0.3), "hang", policy)
     assert (out.error.kind, out.error.retryable, out.attempts) == ("timeout", True, 2)
     assert server.count(case="hang") == 2
 
-    out = call(_provider(wire, _url(server, wire)), "hang-once", policy)
+    out = call(_provider(wire, _url(server, wire), timeout=0.3), "hang-once", policy)
     assert out.completion.text == "second try" and server.count(case="hang-once") == 2
 
 
