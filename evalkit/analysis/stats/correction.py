@@ -169,22 +169,19 @@ def rogan_gladen(
             observed=observed, estimate=None, interval=None, youden=None, unstable=True,
             reason=reason,
         )  # fmt: skip
+    first: float
+    second: float
     if labels_per_verdict is not None:
-        judged_pass, judged_fail = labels_per_verdict
-        if min(judged_pass, judged_fail) < min_per_class:
-            return CorrectedPassRate(
-                observed=observed, estimate=None, interval=None, youden=None, unstable=False,
-                reason=f"too few labels ({judged_pass} the judge passed, {judged_fail} it "
-                f"failed; need {_count(min_per_class)} per judge verdict)",
-            )  # fmt: skip
+        first, second = labels_per_verdict
+        counted, rule = f"{first} the judge passed, {second} it failed", "per judge verdict"
     else:
-        raw_pos, raw_neg = labels_per_class or (n_pos, n_neg)
-        if min(raw_pos, raw_neg) < min_per_class:
-            return CorrectedPassRate(
-                observed=observed, estimate=None, interval=None, youden=None, unstable=False,
-                reason=f"too few labels ({_count(raw_pos)} pass, {_count(raw_neg)} fail; "
-                f"need {_count(min_per_class)} per class)",
-            )  # fmt: skip
+        first, second = labels_per_class or (n_pos, n_neg)
+        counted, rule = f"{_count(first)} pass, {_count(second)} fail", "per class"
+    if min(first, second) < min_per_class:
+        return CorrectedPassRate(
+            observed=observed, estimate=None, interval=None, youden=None, unstable=False,
+            reason=f"too few labels ({counted}; need {_count(min_per_class)} {rule})",
+        )  # fmt: skip
     tpr, tnr = tp / n_pos, tn / n_neg
     youden = tpr + tnr - 1.0
     z = _z(confidence)
