@@ -10,7 +10,6 @@ decoded afterwards (:func:`read_records_at`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -20,7 +19,7 @@ from typing_extensions import NotRequired, TypedDict
 
 from evalkit.base.exceptions import InputError
 from evalkit.model.record import CaseRecord
-from evalkit.storage.store import RESULTS, decode_record
+from evalkit.storage.store import RESULTS, decode_record, validate_line
 
 OutcomeName = Literal["pass", "fail", "error"]
 
@@ -116,13 +115,7 @@ def corrupt(
 
 def _decode(line: bytes, path: Path, number: int) -> RecordFacts:
     try:
-        try:
-            return _ADAPTER.validate_json(line)
-        except ValidationError as exc:
-            if exc.errors()[0]["type"] != "json_invalid":
-                raise
-            # pydantic's JSON parser rejects escaped lone surrogates; the stdlib keeps them
-            return _ADAPTER.validate_python(json.loads(line))
+        return validate_line(_ADAPTER, line)
     except (ValidationError, ValueError) as exc:
         raise corrupt(exc, path, line=number) from None
 

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
 
 from evalkit.base.exceptions import InputError, StorageError
@@ -119,13 +119,22 @@ def encode_record(record: CaseRecord) -> str:
 
 def decode_record(line: str) -> CaseRecord:
     """Parse one results.jsonl line (raises ValidationError or ValueError when corrupt)."""
+    return validate_line(_RECORD, line)
+
+
+_RECORD: TypeAdapter[CaseRecord] = TypeAdapter(CaseRecord)
+T = TypeVar("T")
+
+
+def validate_line(adapter: TypeAdapter[T], line: str | bytes) -> T:
+    """One JSON line through ``adapter`` (raises ValidationError or ValueError when corrupt)."""
     try:
-        return CaseRecord.model_validate_json(line)
+        return adapter.validate_json(line)
     except ValidationError as exc:
         if exc.errors()[0]["type"] != "json_invalid":
             raise
         # pydantic's JSON parser rejects escaped lone surrogates; the stdlib keeps them
-        return CaseRecord.model_validate(json.loads(line))
+        return adapter.validate_python(json.loads(line))
 
 
 def iter_all_records(path: Path) -> Iterator[CaseRecord]:
