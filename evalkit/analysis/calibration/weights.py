@@ -247,7 +247,7 @@ def weighted_summary(
         "tpr": tpr,
         "tnr": tnr,
         "rates_correlation": rho,
-        "labels_per_verdict": {"pass": int(j.sum()), "fail": int((~j).sum())},
+        "stratified_by_verdict": True,
         "coverage": tnr.estimate if tnr else None,
         "false_failure_rate": 1.0 - tpr.estimate if tpr else None,
         "alignment": harmonic_mean(tnr.estimate if tnr else None, tpr.estimate if tpr else None),

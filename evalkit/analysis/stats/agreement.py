@@ -248,9 +248,9 @@ class CalibrationSummary(BaseModel):
     #: correlation of the TPR and TNR estimates (stratified labels: both depend on every
     #: stratum's shares); None = independent, as for labels drawn at random
     rates_correlation: float | None = None
-    #: labels the judge passed and failed, when they were drawn stratified by its verdict (the
-    #: design fixes these; the corrected pass rate's minimum counts them); None otherwise
-    labels_per_verdict: dict[str, int] | None = None
+    #: the labels were drawn stratified by the judge's verdict (the corrected pass rate's
+    #: minimum then counts labels per verdict, which that design fixes)
+    stratified_by_verdict: bool = False
     coverage: float | None
     false_failure_rate: float | None
     alignment: float | None
@@ -263,6 +263,15 @@ class CalibrationSummary(BaseModel):
     @property
     def n_fail(self) -> int:
         return self.confusion.fp + self.confusion.tn
+
+    @property
+    def labels_per_verdict(self) -> dict[str, int] | None:
+        """Labels the judge passed and failed, when they were drawn stratified by its verdict
+        (keyed like ``labels_per_class``)."""
+        if not self.stratified_by_verdict:
+            return None
+        c = self.confusion
+        return {"pass": c.tp + c.fp, "fail": c.fn + c.tn}
 
 
 def _likert(values: Iterable[object], name: str) -> list[int]:

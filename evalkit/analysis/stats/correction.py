@@ -293,7 +293,7 @@ def corrected_pass_rate(
 def _per_verdict(summary: CalibrationSummary) -> tuple[int, int] | None:
     """Labels the judge passed and failed, when they were drawn stratified by its verdict."""
     counts = summary.labels_per_verdict
-    return None if counts is None else (counts.get("pass", 0), counts.get("fail", 0))
+    return None if counts is None else (counts["pass"], counts["fail"])
 
 
 def ppi_mean(
