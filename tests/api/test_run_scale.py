@@ -69,7 +69,7 @@ def test_a_runs_files_are_those_its_records_give_read_back_from_disk(
     """A fresh run summarizes its records as it writes them, and a large one (past
     KEEP_RECORDS) streams them back for its reports; `evalkit report` re-reads them from
     results.jsonl. Both give the same summary.json, report.md and report.html."""
-    from evalkit.api import run as run_module
+    from evalkit.api import _run_loop as run_loop
     from evalkit.api.report import rewrite_report
     from evalkit.api.run import RunOptions, run_suite
 
@@ -90,7 +90,7 @@ def test_a_runs_files_are_those_its_records_give_read_back_from_disk(
     suite = load_suite(load_config(root / "evalkit.yaml"))
     options = RunOptions(progress=False, retry=RetryPolicy(max_attempts=1, base_delay=0.01))
     small = run_suite(suite, options)
-    monkeypatch.setattr(run_module, "KEEP_RECORDS", 3)
+    monkeypatch.setattr(run_loop, "KEEP_RECORDS", 3)
     large = run_suite(suite, RunOptions(progress=False, use_cache=False, retry=options.retry))
     for out in (small, large):
         assert out.summary["n"] == 18 and out.summary["error"] == 2
