@@ -98,7 +98,7 @@ class Judge:
 
     async def prepare(self) -> None:
         """Import the SDK and build the client now (a missing API key raises AuthError here)."""
-        self._get_client()._setup()
+        self._get_client().prepare()
 
     async def grade(
         self,
