@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -55,15 +55,14 @@ class Tally:
         d[case_id] = d.get(case_id, 0) + 1
         self.cases[case_id] = None
 
-    def passed_graded(self, case_id: str) -> tuple[int, int]:
-        """``(passed, graded)`` repeats of a case (``(0, 0)`` when none was graded)."""
-        p = self.passed.get(case_id, 0)
-        return p, p + self.failed.get(case_id, 0)
+    def counts(self, cases: Sequence[str]) -> tuple[IntArray, IntArray, IntArray]:
+        """Passed, failed and errored outputs of each of ``cases``, in that order: what
+        :func:`case_rates` and :func:`count_rates` take, as compare's per-case arrays are."""
 
-    def rate(self, case_id: str) -> float:
-        """The case's pass rate; NaN when none of its repeats was graded (or it has none)."""
-        p, f = self.passed.get(case_id, 0), self.failed.get(case_id, 0)
-        return p / (p + f) if p + f else math.nan
+        def column(d: dict[str, int]) -> IntArray:
+            return np.fromiter((d.get(c, 0) for c in cases), dtype=np.int64, count=len(cases))
+
+        return column(self.passed), column(self.failed), column(self.errored)
 
 
 def per_name(items: Iterable[tuple[str, Outcome]]) -> dict[str, Outcome]:
@@ -109,7 +108,9 @@ class CaseTable:
 
     def case_rates(self) -> list[float]:
         """Per-case overall pass rates (NaN where nothing was graded), in case order."""
-        return [self.overall.rate(c) for c in self.case_ids]
+        passed, failed, _ = self.overall.counts(self.case_ids)
+        out: list[float] = case_rates(passed, failed).tolist()
+        return out
 
     def tag_cases(self) -> dict[str, list[str]]:
         by_tag: dict[str, list[str]] = defaultdict(list)
@@ -156,12 +157,7 @@ def count_rates(passed: IntArray, failed: IntArray, errored: IntArray) -> dict[s
 def rates(tally: Tally, cases: Iterable[str] | None = None) -> dict[str, Any]:
     """:func:`count_rates` of a tally, over ``cases`` (those it has a result for) or all."""
     ids = list(tally.cases) if cases is None else [c for c in cases if c in tally.cases]
-    p_of, f_of, e_of = tally.passed.get, tally.failed.get, tally.errored.get
-
-    def column(get: Callable[[str, int], int]) -> IntArray:
-        return np.fromiter((get(c, 0) for c in ids), dtype=np.int64, count=len(ids))
-
-    return count_rates(column(p_of), column(f_of), column(e_of))
+    return count_rates(*tally.counts(ids))
 
 
 def pass_at_k(table: CaseTable, k: int) -> dict[str, Any]:
