@@ -101,6 +101,9 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
         if options.batch and (why := batch_support(suite.target.provider, suite.target.wire)):
             raise InputError(why, field="--batch")
         suite, chosen = apply_selection(suite, resolve_selection(options.selection, options.resume))
+        # read before the run directory exists: a price file broken since the suite was loaded
+        # is an input error that leaves no run behind
+        prices = load_prices(project.resolve(project.prices) if project.prices else None)
         opened = prepare_run_dir(
             suite, options.resume, use_cache=options.use_cache, selection=chosen
         )
@@ -130,7 +133,6 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
     limiting = RUN_LIMITERS.set(limiters)
     try:
         policy = options.retry or cfg.retry.policy()
-        prices = load_prices(project.resolve(project.prices) if project.prices else None)
         cache = ResponseCache(project.resolve(project.cache_dir), enabled=use_cache)
         cleanup.append(cache.close)  # last: the judges share it
         provider = _default_provider(suite)

@@ -321,6 +321,29 @@ def test_python_callable_target_gets_vars_and_errors_are_outcomes(tmp_path: Path
     assert outcome.path.parent.name == "no-prompt"
 
 
+def test_a_price_file_broken_after_loading_is_an_input_error_leaving_no_run(
+    tmp_path: Path, server: ScriptedServer
+) -> None:
+    """A notebook loads the suite, then the price file is edited badly before it runs it: the
+    run names the file and line, starts no run, and the next run (file mended) goes ahead."""
+    from evalkit.base.exceptions import InputError
+
+    config = write_project(tmp_path, server.url, cases("a"))
+    raw = yaml.safe_load(config.read_text())
+    config.write_text(yaml.safe_dump({"prices": "prices.yaml", **raw}, sort_keys=False))
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("claude-test: {input: 1.0, output: 2.0}\n")
+    suite = load_suite(load_config(config))
+    prices.write_text("claude-test: [unclosed\n")
+    with pytest.raises(InputError) as err:
+        run_suite(suite, RunOptions(progress=False, retry=FAST))
+    assert err.value.path == str(prices) and err.value.line is not None
+    assert not list(tmp_path.glob("runs/demo/*/*"))  # no run directory, no stale lock
+    prices.write_text("claude-test: {input: 1.0, output: 2.0}\n")
+    out = run_suite(suite, RunOptions(progress=False, retry=FAST))
+    assert out.status == "complete" and out.summary["cost_usd"] is not None
+
+
 def test_bad_callable_is_a_config_error(tmp_path: Path) -> None:
     from evalkit.base.exceptions import InputError
 
