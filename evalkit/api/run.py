@@ -7,13 +7,13 @@ appended to
 failure stops the run at once; more errors than the budget allows stops it with exit code 3.
 :func:`run_suite` is the thin sync wrapper over :func:`run_suite_async`, which opens the run
 directory, runs the loop (:mod:`evalkit.api._run_loop`; ``--batch``:
-:mod:`evalkit.api._run_batch` first) and writes the manifest, summary and report.
+:mod:`evalkit.api._run_batch` first) and writes the manifest, summary and report
+(:mod:`evalkit.api._run_finish`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.analysis.caserates import counts_as_error
 from evalkit.api._run_batch import answer_plan_by_batch
+from evalkit.api._run_finish import run_summary, write_run_files
 from evalkit.api._run_judges import build_run_judges, note_judges_and_prices
 from evalkit.api._run_loop import RunState, first_chunk_cached, run_all
 from evalkit.api.batch import BATCHES
@@ -45,9 +46,8 @@ from evalkit.model.config import LoadedSuite
 from evalkit.model.pricing import load_prices
 from evalkit.model.provider import Provider, TargetSpec
 from evalkit.report.progress import RunProgress
-from evalkit.report.runfiles import write_summary_and_report
 from evalkit.storage.rundir import prepare_run_dir
-from evalkit.storage.store import iter_records, now_iso, open_results, write_manifest
+from evalkit.storage.store import open_results, write_manifest
 
 if TYPE_CHECKING:
     from evalkit.grading.judge import JudgeDef
@@ -91,7 +91,7 @@ def run_suite(suite: LoadedSuite, options: RunOptions | None = None) -> RunOutco
 async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome:
     """Run (or resume) a suite. Resuming re-requests every case whose latest record is an error
     and applies the error budget to the run's final state."""
-    from evalkit.analysis.summary import Summarizer, summarize
+    from evalkit.analysis.summary import Summarizer
 
     cfg = suite.config
     project = suite.project
@@ -223,11 +223,7 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
             "grader_error_warning": cfg.grader_error_warning,
             "selection": manifest.get("selection"),
         }
-        if state is not None and state.summarizer is not None:
-            summary = state.summarizer.summary(**figures)  # fed as the records were written
-        else:  # a resumed run: its latest records, streamed back from results.jsonl
-            summary = summarize(iter_records(path), **figures)
-        summary["requests"] = state.requests if state else 0
+        summary = run_summary(state, path, figures)
         summary["rate_limited"] = limiters.rate_limited
         RUN_LIMITERS.reset(limiting)
         finished = time.perf_counter()
@@ -236,18 +232,8 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
             "cases_s": round(finished - cases_started, 4),
         }
         note_judges_and_prices(manifest, graders, prices)
-        manifest.update(status=status, finished_at=now_iso(), records=summary["n"])
         try:
-            write_manifest(path, manifest)
-            # a large run's records are streamed back from results.jsonl, once
-            kept = state.kept if state is not None and state.summarizer is not None else None
-            write_summary_and_report(path, manifest, summary, kept)
-        except StorageError as exc:
-            # the records are safe in results.jsonl; the lock is released below, so the run
-            # shows as abandoned and resumes like any other
-            print(f"warning: {exc}", file=sys.stderr)
-            if status == "complete":
-                raise
+            write_run_files(path, manifest, summary, status, state)
         finally:
             opened.lock.release()
             stop.remove()
