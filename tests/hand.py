@@ -4,28 +4,46 @@ evalkit's figures with an independent value."""
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
-
-Z = NormalDist().inv_cdf(0.975)
 
 
-def lang_reiczigel(
-    k: int, n: int, tp: int, n_pos: int, tn: int, n_neg: int, rho: float = 0.0
-) -> tuple[float, float, float]:
-    """Lang & Reiczigel (2014) by hand, step by step as in the authors' R script
-    (CI4TruePrevalence, 2013): adjusted shares, the adjusted estimate, its delta-method standard
-    error and the shift; returns (low, high, shift), not clipped. ``rho``: correlation of the
-    TPR and TNR estimates, the delta method's cross term 2·(∂θ/∂Se)(∂θ/∂Sp)·Cov with
-    ∂θ/∂Se = −θ/J and ∂θ/∂Sp = (1 − θ)/J."""
-    p = (k + Z**2 / 2) / (n + Z**2)
-    se = (tp + 1) / (n_pos + 2)
-    sp = (tn + 1) / (n_neg + 2)
-    youden = se + sp - 1
-    est = (p + sp - 1) / youden
-    var_p = p * (1 - p) / (n + Z**2)
-    var_se = se * (1 - se) / (n_pos + 2)
-    var_sp = sp * (1 - sp) / (n_neg + 2)
-    cross = -2 * est * (1 - est) * rho * math.sqrt(var_se * var_sp)
-    sd = math.sqrt(var_p + est**2 * var_se + (1 - est) ** 2 * var_sp + cross) / abs(youden)
-    shift = 2 * Z**2 * (est * var_se - (1 - est) * var_sp)
-    return est + shift - Z * sd, est + shift + Z * sd, shift
+def mover_rogan_gladen(
+    k: float, n: float, tp: float, n_pos: float, tn: float, n_neg: float, rho: float = 0.0
+) -> tuple[float, float] | None:
+    """The Rogan–Gladen interval by MOVER, the slow way: scan θ₀ over [0, 1] and keep those
+    where the MOVER interval of f(θ₀) = p − θ₀·TPR − (1 − θ₀)·FPR holds 0, with the general
+    square-and-add formula for a linear combination Σcᵢπᵢ (Zou & Donner 2008; limits
+    min/max(cᵢlᵢ, cᵢuᵢ)) over statsmodels' Wilson limits, the correlated pair (TPR, FPR)
+    getting the cross term 2·corr·dₜ·d_f with corr(TPR, FPR) = −rho; then bisect each end.
+    ``None`` where no θ₀ qualifies. Not clipped to the point estimate."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    shares = [(k, n), (tp, n_pos), (n_neg - tn, n_neg)]  # p, TPR, FPR
+    est = [x / m for x, m in shares]
+    lims = [tuple(float(v) for v in proportion_confint(x, m, method="wilson")) for x, m in shares]
+
+    def holds_zero(theta: float) -> bool:
+        c = [1.0, -theta, -(1.0 - theta)]
+        value = sum(ci * e for ci, e in zip(c, est, strict=True))
+        down = [
+            ci * e - min(ci * lo, ci * hi) for ci, e, (lo, hi) in zip(c, est, lims, strict=True)
+        ]
+        up = [max(ci * lo, ci * hi) - ci * e for ci, e, (lo, hi) in zip(c, est, lims, strict=True)]
+        low = value - math.sqrt(max(sum(d * d for d in down) - 2 * rho * down[1] * down[2], 0))
+        high = value + math.sqrt(max(sum(u * u for u in up) - 2 * rho * up[1] * up[2], 0))
+        return low <= 0.0 <= high
+
+    grid = [i / 2000 for i in range(2001)]
+    inside = [t for t in grid if holds_zero(t)]
+    if not inside:
+        return None
+
+    def edge(out: float, into: float) -> float:
+        for _ in range(60):
+            mid = (out + into) / 2
+            out, into = (out, mid) if holds_zero(mid) else (mid, into)
+        return into
+
+    low, high = inside[0], inside[-1]
+    low = low if low == 0.0 else edge(low - 1 / 2000, low)
+    high = high if high == 1.0 else edge(high + 1 / 2000, high)
+    return low, high

@@ -63,6 +63,7 @@ from pydantic import BaseModel, ConfigDict
 from evalkit.analysis.stats.agreement import BinaryLike, CalibrationSummary, as_binary
 from evalkit.analysis.stats.design import cluster_design_effect, effective_n, ratio_variance
 from evalkit.analysis.stats.interval import Interval
+from evalkit.analysis.stats.mover import rogan_gladen_limits, youden_lower
 
 DEFAULT_MIN_YOUDEN = 0.2
 #: labels per class below which no Rogan–Gladen figure is shown (see the module docstring)
@@ -72,7 +73,7 @@ PPI_MIN_LABELS = 100
 #: labelled outputs where the human and the judge disagree, below which no PPI++ figure is shown
 #: (see the module docstring)
 PPI_MIN_DISAGREEMENTS = 5
-INTERVAL_METHOD = "lang-reiczigel-2014"
+INTERVAL_METHOD = "mover-wilson"
 
 
 class CorrectedPassRate(BaseModel):
@@ -185,18 +186,11 @@ def rogan_gladen(
     tpr, tnr = tp / n_pos, tn / n_neg
     youden = tpr + tnr - 1.0
     z = _z(confidence)
-    # Lang & Reiczigel (2014): pseudo-counts z²/2 of z² on p, 1 of 2 on TPR and TNR.
-    n_p = n_judged + z * z
-    p_a = (judge_passes + z * z / 2) / n_p
-    n_se, n_sp = n_pos + 2, n_neg + 2
-    se_a, sp_a = (tp + 1) / n_se, (tn + 1) / n_sp
-    var_se, var_sp = se_a * (1 - se_a) / n_se, sp_a * (1 - sp_a) / n_sp
-    youden_a = se_a + sp_a - 1.0
     if youden <= 0.0:
         reason = f"TPR + TNR − 1 = {youden:.2f} ≤ 0: the judge does no better than chance"
     elif youden < min_youden:
         reason = f"TPR + TNR − 1 = {youden:.2f} < {min_youden:.2f}: the judge barely separates"
-    elif youden_a - z * np.sqrt(var_se + var_sp) <= 0.0:
+    elif youden_lower(tp, n_pos, tn, n_neg, z, rates_correlation) <= 0.0:
         reason = "TPR + TNR − 1 is not clearly above 0 given the labels: more labels needed"
     if reason is not None:
         return CorrectedPassRate(
@@ -210,24 +204,22 @@ def rogan_gladen(
         )  # fmt: skip
     estimate = rogan_gladen_point(observed, tpr, tnr)
     assert estimate is not None  # youden >= min_youden > 0 here
-    theta_a = (p_a + sp_a - 1.0) / youden_a
-    cov = rates_correlation * np.sqrt(var_se * var_sp)
-    var_theta = (
-        p_a * (1 - p_a) / n_p
-        + theta_a**2 * var_se
-        + (1 - theta_a) ** 2 * var_sp
-        - 2 * theta_a * (1 - theta_a) * cov
-    )
-    sd = np.sqrt(max(var_theta, 0.0)) / youden_a
-    shift = 2 * z * z * (theta_a * var_se - (1 - theta_a) * var_sp)
-    # The adjusted centre can miss the plain estimate with a handful of labels (1 label, 1 output):
-    # widen to include it rather than report an interval that excludes its own point.
-    low = min(float(np.clip(theta_a + shift - z * sd, 0.0, 1.0)), estimate)
-    high = max(float(np.clip(theta_a + shift + z * sd, 0.0, 1.0)), estimate)
+    limits = rogan_gladen_limits(judge_passes, n_judged, tp, n_pos, tn, n_neg, z, rates_correlation)
+    low, high = float(limits[0]), float(limits[1])
+    if np.isnan(low):
+        side, bound = ("below", 1.0 - tnr) if observed < 1.0 - tnr else ("above", tpr)
+        what = "false-pass rate (1 − TNR)" if side == "below" else "TPR"
+        return CorrectedPassRate(
+            observed=observed, estimate=None, interval=None, youden=youden, unstable=False,
+            reason=f"the judge passed {observed:.1%} of the run, {side} its {what} on the "
+            f"labels ({bound:.1%}) by more than chance allows: its error rates on this run "
+            "differ from the calibration's; recalibrate on outputs like these",
+        )  # fmt: skip
+    # the interval holds the clipped estimate by construction, bar rounding at its ends
     return CorrectedPassRate(
         observed=observed,
         estimate=estimate,
-        interval=Interval(low=low, high=high, confidence=confidence),
+        interval=Interval(low=min(low, estimate), high=max(high, estimate), confidence=confidence),
         youden=youden,
         unstable=False,
     )

@@ -27,7 +27,7 @@ from evalkit.report.compare_md import comparison_markdown
 from evalkit.report.markdown import run_report
 from evalkit.storage.store import load_run
 from tests.analysis.calibration.helpers import judge_yaml
-from tests.hand import lang_reiczigel
+from tests.hand import mover_rogan_gladen
 
 
 def write_calibration(
@@ -147,10 +147,11 @@ def test_section_corrects_a_calibrated_judge(tmp_path: Path) -> None:
     assert (g["status"], g["n"], g["errors"]) == ("calibrated", 98, 2)
     assert g["pass_rate"] == pytest.approx(70 / 98)
     estimate = (70 / 98 + 34 / 40 - 1) / (36 / 40 + 34 / 40 - 1)  # Rogan–Gladen by hand
-    low, high, _ = lang_reiczigel(70, 98, 36, 40, 34, 40)
+    by_hand = mover_rogan_gladen(70, 98, 36, 40, 34, 40)
     assert g["corrected"]["estimate"] == pytest.approx(estimate)
     interval = g["corrected"]["interval"]
-    assert (interval["low"], interval["high"]) == pytest.approx((low, min(high, 1.0)))
+    assert by_hand is not None and by_hand[1] < 1.0
+    assert (interval["low"], interval["high"]) == pytest.approx(by_hand, abs=1e-9)
     assert g["ppi"] is None  # no labels from this run
     text = run_report({"run_id": "run-1"}, {**summarize(recs), "calibration": section}, recs)
     assert "### Judge calibration" in text
@@ -232,9 +233,9 @@ def test_correction_does_not_depend_on_passing_the_thresholds(tmp_path: Path) ->
     assert g["corrected"]["estimate"] == pytest.approx(
         (0.6 + 27 / 40 - 1) / (33 / 40 + 27 / 40 - 1)
     )
-    low, high, _ = lang_reiczigel(60, 100, 33, 40, 27, 40)
+    by_hand = mover_rogan_gladen(60, 100, 33, 40, 27, 40)
     interval = g["corrected"]["interval"]
-    assert (interval["low"], interval["high"]) == pytest.approx((low, min(high, 1.0)))
+    assert (interval["low"], interval["high"]) == pytest.approx(by_hand, abs=1e-9)
     write_calibration(tmp_path, "v1", tp=17, fn=2, fp=3, tn=17)  # 19 human passes: too few
     g = calibration_section(recs, tmp_path)["grounded"]
     assert g["status"] == "insufficient labels" and g["corrected"]["estimate"] is None
@@ -310,7 +311,7 @@ def test_comparison_markdown_shows_both_runs(tmp_path: Path) -> None:
 def test_stratified_calibration_near_zero_credits_no_more_than_its_labels(tmp_path: Path) -> None:
     """Labels drawn 30 per judge verdict from a run of 100 passes and 900 fails: the
     stratified design's effective counts are capped at the labels collected per class, so
-    the corrected rate's interval near 0 is Lang–Reiczigel's on at most those counts (it
+    the corrected rate's interval near 0 is the MOVER interval on at most those counts (it
     covered 73-93% with the design's uncapped counts), and no caveat is needed beside it."""
     human = ["pass"] * 25 + ["fail"] * 5 + ["pass"] * 3 + ["fail"] * 27
     verdict = ["pass"] * 30 + ["fail"] * 30
@@ -338,9 +339,10 @@ def test_stratified_calibration_near_zero_credits_no_more_than_its_labels(tmp_pa
     low = calibration_section(_records(["pass"] * 3 + ["fail"] * 97), tmp_path)["grounded"]
     fixed = low["corrected"]
     assert fixed["estimate"] < 0.15 and "caveat" not in fixed
-    lo, hi, _ = lang_reiczigel(
+    by_hand = mover_rogan_gladen(
         3, 100, tpr.successes, tpr.n, tnr.successes, tnr.n, result.overall.rates_correlation
     )
+    assert by_hand is not None
     assert (fixed["interval"]["low"], fixed["interval"]["high"]) == pytest.approx(
-        (max(lo, 0.0), min(hi, 1.0))
+        (min(by_hand[0], fixed["estimate"]), by_hand[1]), abs=1e-9
     )
