@@ -7,25 +7,32 @@ its errors do not cancel. Two corrections, for two situations:
   labels on *any* outputs, n_pos human passes and n_neg human fails). The Rogan–Gladen (1978)
   estimator θ = (p + TNR − 1)/(TPR + TNR − 1), clipped to [0, 1].
 
-  Interval: Lang & Reiczigel (2014, Prev. Vet. Med. 113:13–22), an adjusted delta method that
-  propagates all three binomial samples (run, human passes, human fails): Agresti–Coull-style
-  pseudo-counts on p, TPR and TNR plus a shift for the ratio's skew. Chosen by simulation over 486
-  scenarios (θ 0.05–0.98, TPR and TNR 0.7–0.95, n 100–3000, 30–200 labels per class, 2,000
-  runs each): its coverage never fell below 94.2% (median 95.9%). The plain delta method fell to
-  78% and a parametric percentile bootstrap to 77%, both when an estimated TPR or TNR sits at 1
-  with few labels (zero estimated variance); at θ=0.7, TPR=0.85, TNR=0.8, n=500, 60+60 labels
-  all three covered 94–96%.
+  Interval: MOVER (:mod:`evalkit.analysis.stats.mover`): Wilson limits of the three shares
+  (the run's judge pass rate, TPR and the false-pass rate 1 − TNR), recombined square-and-add
+  into an interval for f(θ₀) = p − θ₀·TPR − (1 − θ₀)·FPR, and θ₀ kept where that interval holds
+  0 (Fieller's argument; MOVER-R, Newcombe 2016). It replaced Lang & Reiczigel's (2014) adjusted
+  delta method, whose pseudo-counts (1 success of 2 on TPR and TNR) kept it valid but covered
+  98–99.6% at 20 labels per class; on the same cells MOVER covers 95–97% (2,000 runs each:
+  94.2–98.4% over θ 0.05–0.95, three judges, 20–100 labels per class), with no cell below
+  93% beyond simulation error. The plain delta method fell to 78% and a parametric percentile
+  bootstrap to 77% in the first study, when an estimated TPR or TNR sits at 1 with few labels
+  (zero estimated variance); Wilson's limits never collapse so. Where no θ₀ in [0, 1] fits
+  (the run's pass rate lies below the judge's false-pass rate, or above its TPR, by more than
+  chance allows) there is no figure: the judge's error rates on this run are not the
+  calibration's.
 
   Unstable (no number) when TPR + TNR − 1 < ``min_youden`` (0.2 by default) or when its own
-  interval reaches 0 (Fieller's condition: the ratio's confidence set is then unbounded). Below
+  (MOVER) interval reaches 0 (Fieller's condition: the ratio's confidence set is then
+  unbounded). Below
   0.2 the correction multiplies every error in p by more than 5, and with 30–60 labels per class
   the denominator's standard error (≈0.1) is half its size, so the ratio is dominated by noise.
   The default calibration gate (TPR, TNR ≥ 0.7) implies TPR + TNR − 1 ≥ 0.4 anyway.
 
   No figure below ``RG_MIN_PER_CLASS`` = 20 human labels in either class: at 10 per class the
-  interval is mostly undefined (Fieller) and, where defined, rests on pseudo-counts. From 20 per
-  class it covered 94.5–98.9% over the grid of ``benchmarks/bench_coverage_correction.py``
-  (conservative at 20–30 labels with a strong judge). With repeats, the run's counts are
+  interval is mostly undefined (Fieller), and Wilson's limits are near-nominal only from about
+  20 draws. From 20 per class it covers 95–99% over the grid of
+  ``benchmarks/bench_coverage_correction.py`` (high only at 20 per class with a near-perfect
+  judge at a 50–70% pass rate). With repeats, the run's counts are
   deflated by the cluster design effect (:func:`run_counts`): counted as independent records
   the interval covered 67–87% in the audit, 71–90% in the benchmark (93–95% clustered).
 

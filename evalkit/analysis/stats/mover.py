@@ -55,13 +55,15 @@ def youden_lower(
     """MOVER lower limit of TPR + TNR − 1 (Newcombe's difference TPR − FPR, with ``rho`` the
     correlation of the TPR and TNR estimates). At or below 0 the ratio's confidence set is
     unbounded (Fieller): θ is not identified by these labels."""
-    tpr, tnr = np.asarray(tp, float) / np.asarray(n_pos, float), np.asarray(tn, float) / n_neg
+    tpr = np.asarray(tp, float) / np.asarray(n_pos, float)
+    tnr = np.asarray(tn, float) / np.asarray(n_neg, float)
     low_t, _ = wilson_limits(tp, n_pos, z)
     low_s, _ = wilson_limits(tn, n_neg, z)
     w_t, w_s = tpr - low_t, tnr - low_s
     r = np.asarray(rho, dtype=float)
     # corr(TPR, FPR) = −rho, and MOVER subtracts 2·corr·w·w for a difference
-    return tpr + tnr - 1.0 - np.sqrt(np.maximum(w_t**2 + w_s**2 + 2 * r * w_t * w_s, 0.0))
+    spread = np.sqrt(np.maximum(w_t**2 + w_s**2 + 2 * r * w_t * w_s, 0.0))
+    return np.asarray(tpr + tnr - 1.0 - spread, dtype=float)
 
 
 def rogan_gladen_limits(
@@ -112,7 +114,7 @@ def rogan_gladen_limits(
     def _dist(c: tuple[_F, _F, _F, _F]) -> _F:
         sq_p, sq_t, sq_f, cross = (x[..., None] for x in np.broadcast_arrays(*c))
         spread = sq_p + mid**2 * sq_t + (1 - mid) ** 2 * sq_f - 2 * mid * (1 - mid) * cross
-        return np.sqrt(np.maximum(spread, 0.0))
+        return np.asarray(np.sqrt(np.maximum(spread, 0.0)), dtype=float)
 
     member = (centre - _dist(coef[0]) <= 0.0) & (centre + _dist(coef[1]) >= 0.0)
     member &= np.isfinite(mid)
