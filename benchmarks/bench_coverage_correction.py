@@ -214,12 +214,12 @@ def rg_stratified(
             s_parts += [str(verdict)] * take.size
         h, j = np.concatenate(h_parts), np.concatenate(j_parts)
         w = np.concatenate(w_parts)
-        tpr_p, tnr_p, rho = weighted_rates(h, j, w * w.size / w.sum(), s_parts)
+        tpr_p, tnr_p, rho = weighted_rates(h, j, w * w.size / w.sum(), s_parts, w)
         if tpr_p is None or tnr_p is None:
             return None
         k = int(f[i].sum())
         r = rogan_gladen(
-            k, n_cases, tpr_p.successes, tpr_p.n, tnr_p.successes, tnr_p.n,
+            k, n_cases, tpr_p.estimate * tpr_p.n, tpr_p.n, tnr_p.estimate * tnr_p.n, tnr_p.n,
             rates_correlation=rho or 0.0, labels_per_class=(int(h.sum()), int((~h).sum())),
             labels_per_verdict=None if by_human else (int(j.sum()), int((~j).sum())),
         )  # fmt: skip

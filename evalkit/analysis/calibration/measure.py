@@ -32,7 +32,12 @@ from evalkit.analysis.calibration.labels import (
     LabelValue,
     Scale,
 )
-from evalkit.analysis.calibration.weights import sampling_strata, sampling_weights, weighted_summary
+from evalkit.analysis.calibration.weights import (
+    inclusion_weights,
+    sampling_strata,
+    sampling_weights,
+    weighted_summary,
+)
 from evalkit.analysis.stats.agreement import CalibrationSummary, is_calibrated
 from evalkit.analysis.stats.design import effective_n
 from evalkit.analysis.stats.holdout import holdout_gap_warning
@@ -168,6 +173,7 @@ def measure(
             used.append((label, verdict))
     weights, notes = sampling_weights([lab for lab, _ in used])
     strata = sampling_strata([lab for lab, _ in used])
+    inclusion = inclusion_weights([lab for lab, _ in used])
     human = [lab.label for lab, _ in used]
     judged = [judge_value(v, scale) for _, v in used]
     splits = [split_of(lab.case_id) for lab, _ in used]
@@ -179,6 +185,7 @@ def measure(
             [judged[i] for i in idx],
             [weights[i] for i in idx],
             strata=[strata[i] for i in idx],
+            inclusion=[inclusion[i] for i in idx],
             scale=scale,
             pass_at=pass_at,
             n_boot=n_boot,

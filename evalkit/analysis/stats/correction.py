@@ -274,12 +274,14 @@ def corrected_pass_rate(
     definition every report uses."""
     k, n = run_counts(passed, case_ids)
     tpr, tnr = summary.tpr, summary.tnr
+    # the estimate times the (effective) count: a stratified rate's rounded successes would
+    # move it (3.44 of 4 is not 3 of 4)
     return rogan_gladen(
         k,
         n,
-        tpr.successes if tpr else 0,
+        tpr.estimate * tpr.n if tpr else 0,
         tpr.n if tpr else 0,
-        tnr.successes if tnr else 0,
+        tnr.estimate * tnr.n if tnr else 0,
         tnr.n if tnr else 0,
         confidence=confidence,
         min_youden=min_youden,

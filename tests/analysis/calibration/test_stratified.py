@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
+from statsmodels.stats.proportion import proportion_confint
 
 from evalkit.analysis.calibration.labels import Label, Sampling
 from evalkit.analysis.calibration.sampling import Candidate, candidates, draw_sample
-from evalkit.analysis.calibration.weights import sampling_strata, sampling_weights, weighted_summary
+from evalkit.analysis.calibration.weights import (
+    inclusion_weights,
+    sampling_strata,
+    sampling_weights,
+    weighted_summary,
+)
 from evalkit.analysis.stats.agreement import calibration_summary
 from evalkit.analysis.stats.correction import corrected_pass_rate
 from evalkit.model.outcome import Outcome
@@ -155,20 +162,69 @@ def _stratified_labels(k_p: int, n_p: int, k_f: int, n_f: int) -> tuple[list, li
     return [lab.label for lab in labels], judge, weights, sampling_strata(labels)
 
 
+def test_inclusion_weights_are_outputs_per_label() -> None:
+    """Stratum size / labels drawn from it (Horvitz–Thompson); 1 for a random label; the
+    sampling weights are the same normalised per run."""
+    labels = [
+        Label(
+            case_id=f"c{i}", output=f"o{i}", label="pass", run_id="r",
+            sampling=Sampling(mode="stratified", stratum=st, stratum_size=size),
+        )
+        for i, (st, size) in enumerate([("pass", 780)] * 3 + [("fail", 220)] * 2)
+    ] + [Label(case_id="x", output="ox", label="fail")]  # fmt: skip
+    raw = inclusion_weights(labels)
+    assert raw == pytest.approx([260, 260, 260, 110, 110, 1])
+    weights, _ = sampling_weights(labels)
+    assert weights == pytest.approx([w * 5 / 1000 for w in raw[:5]] + [1.0])
+
+
+def _tpr_n_by_hand(k_p: int, n_p: int, k_f: int, n_f: int) -> tuple[float, float, float]:
+    """TPR's effective size for :func:`_stratified_labels` by hand: (the design's, the first
+    phase's class size, both phases). The design: shares b_s over m_s = n_s + 2 labels (one
+    pseudo human pass and fail per stratum) at weight ∝ N_s/n_s, the delta method, shrunk by
+    (z/t)² on labels − strata degrees of freedom; the first phase: the human passes in the
+    run, N_pass = Σ N_s·k_s/n_s; together 1/n = 1/n_design + 1/N_pass."""
+    m_p, m_f = n_p + 2, n_f + 2
+    b_p, b_f = (k_p + 1) / m_p, (k_f + 1) / m_f
+    a_p, a_f = 780 / n_p * m_p, 220 / n_f * m_f
+    d = a_p * b_p + a_f * b_f
+    r = a_p * b_p / d
+    var = (a_p * a_f * b_f / d**2) ** 2 * b_p * (1 - b_p) / (m_p - 1) + (
+        a_p * b_p * a_f / d**2
+    ) ** 2 * b_f * (1 - b_f) / (m_f - 1)
+    design = r * (1 - r) / var * (m_p + m_f) / (m_p + m_f - 1)
+    z, t = stats.norm.ppf(0.975), stats.t.ppf(0.975, n_p + n_f - 2)
+    design *= (z / t) ** 2
+    class_size = 780 * k_p / n_p + 220 * k_f / n_f
+    return design, class_size, 1 / (1 / design + 1 / class_size)
+
+
 def test_stratified_intervals_use_the_design_not_kish() -> None:
     human, judge, weights, strata = _stratified_labels(46, 50, 15, 40)
-    s = weighted_summary(human, judge, weights, strata=strata, scale="binary", n_boot=100)
+    labels_inclusion = [780 / 50] * 50 + [220 / 40] * 40
+    s = weighted_summary(
+        human, judge, weights, strata=strata, inclusion=labels_inclusion, scale="binary",
+        n_boot=100,
+    )  # fmt: skip
     assert s.tpr is not None
     # TPR = 780·a_P / (780·a_P + 220·a_F) with a_s the human-pass share of stratum s
     assert s.tpr.estimate == pytest.approx(780 * 46 / 50 / (780 * 46 / 50 + 220 * 15 / 40))
     w = np.array(weights)
     h = np.array([x == "pass" for x in human])
     kish = w[h].sum() ** 2 / (w[h] ** 2).sum()  # the effective size used before
-    # the strata pin TPR down (the verdict counts are known), up to the 61 human passes
-    # labelled: never credited with more labels than were collected
-    assert s.tpr.n == 61 > kish
-    assert s.rates_correlation is not None and s.rates_correlation > 0.2
+    design, class_size, both = _tpr_n_by_hand(46, 50, 15, 40)
+    # the strata pin TPR down (the verdict counts are known); the run's own 800 human passes
+    # are a sample of the judge's outputs too
+    assert s.tpr.n == round(both) and kish < both < min(design, class_size)
+    n = s.tpr.n  # the interval is Wilson's at the unrounded size; n is stored rounded
+    wilson = proportion_confint(s.tpr.estimate * both, both, alpha=0.05, method="wilson")
+    assert (s.tpr.interval.low, s.tpr.interval.high) == pytest.approx(wilson, abs=1e-9)
+    assert abs(n - both) <= 0.5
+    assert s.rates_correlation is not None and s.rates_correlation > 0.1
     assert calibration_summary(human, judge, n_boot=10).rates_correlation is None
+    # without inclusion weights the labels stand for no more than themselves: wider
+    alone = weighted_summary(human, judge, weights, strata=strata, scale="binary", n_boot=10)
+    assert alone.tpr is not None and alone.tpr.n < s.tpr.n
 
 
 def test_a_stratum_where_every_label_agrees_still_has_variance() -> None:
@@ -176,18 +232,13 @@ def test_a_stratum_where_every_label_agrees_still_has_variance() -> None:
     yet the fail stratum (220 of 1000 outputs) could hold a few human passes. Each stratum gets
     one pseudo human pass and one pseudo human fail (Agresti–Coull's +1/+1) for the variance."""
     human, judge, weights, strata = _stratified_labels(46, 50, 0, 40)
-    s = weighted_summary(human, judge, weights, strata=strata, scale="binary", n_boot=100)
+    inclusion = [780 / 50] * 50 + [220 / 40] * 40
+    s = weighted_summary(
+        human, judge, weights, strata=strata, inclusion=inclusion, scale="binary", n_boot=100
+    )
     assert s.tpr is not None and s.tpr.estimate == 1.0
-    # by hand: shares b_s over m_s = n_s + 2 labels at weight w_s ∝ N_s/n_s, the delta method
-    m_p, m_f, b_p, b_f = 52, 42, 47 / 52, 1 / 42
-    a_p, a_f = 780 / 50 * m_p, 220 / 40 * m_f
-    d = a_p * b_p + a_f * b_f
-    r = a_p * b_p / d
-    var = (a_p * a_f * b_f / d**2) ** 2 * b_p * (1 - b_p) / (m_p - 1) + (
-        a_p * b_p * a_f / d**2
-    ) ** 2 * b_f * (1 - b_f) / (m_f - 1)
-    design = r * (1 - r) / var * 94 / 93
-    assert design > 46 and s.tpr.n == 46  # capped at the 46 human passes labelled
+    design, _, both = _tpr_n_by_hand(46, 50, 0, 40)
+    assert design > 46 and s.tpr.n == round(both)
     # the rule of three allows up to 3/40 human passes in the fail stratum: TPR ≥ 0.9775
     assert s.tpr.interval.low < 780 * 0.92 / (780 * 0.92 + 220 * 3 / 40)
 

@@ -411,9 +411,10 @@ def test_coverage_benchmark_small_grid() -> None:
     small = bench.rg_random(0.1, 0.95, 0.95, 20, 1, 3000, seed=1)
     assert small.shown == 3000 and 0.93 <= small.coverage <= 0.975, small
     # stratified labels near a 10% pass rate: 86% when the design's effective counts were
-    # credited beyond the labels collected, 99.5% capped (1,000 runs)
-    edge = bench.rg_stratified(0.1, 0.95, 0.95, 60, sims, seed=2)
-    assert edge.shown > 0.4 * sims and edge.coverage >= 0.94, edge
+    # credited in full, 99.3% capped at the labels collected (1,000 runs), in band with the
+    # calibration run counted as a sample of the judge's outputs (two phases)
+    edge = bench.rg_stratified(0.1, 0.95, 0.95, 60, 600, seed=2)
+    assert edge.shown > 0.95 * 600 and 0.93 <= edge.coverage <= 0.985, edge
     # 20 labels per verdict at a 30% pass rate: with the minimum counted per human class the
     # figure showed in 1% of calibrations and those covered 78%; per verdict, nearly always
     few = bench.rg_stratified(0.3, 0.85, 0.8, 40, sims, seed=7)
