@@ -8,17 +8,22 @@ cover θ (target 93–97%), or "not shown" when evalkit withholds it in every si
 * Rogan–Gladen, random calibration labels: ``per_class`` human passes and fails.
 * Rogan–Gladen, stratified calibration labels: drawn half from the judge's passes, half from its
   fails of a 2,000-output calibration run, reweighted as ``evalkit calibrate`` does (effective
-  counts capped at the labels collected per class: uncapped, the cells at θ 0.1 and 0.9 covered
-  73–93%). The minimum of 20 labels counts labels per judge verdict, which the design fixes;
-  counted per human class (the old rule, also printed), the figure was shown only in the rare
-  calibrations that drew many of the scarcer class, and those covered 78% (θ 0.3, 40 labels).
+  counts of both phases: the labels' design and the calibration run as a sample of the judge's
+  outputs; the design alone covered 73–93% at θ 0.1 and 0.9, and capping its counts at the
+  labels collected per class 96–100%). The minimum of 20 labels counts labels per judge
+  verdict, which the design fixes; counted per human class (the old rule, also printed), the
+  figure was shown only in the rare calibrations that drew many of the scarcer class, and those
+  covered 54–95% (78% in the audit).
   A cell shown too rarely to judge is simulated again with up to ``--most-sims`` runs.
 
 Each coverage is printed with its Monte Carlo 95% interval, flagged LOW or high only when that
-interval lies outside 93–97%. At 1,000 runs per cell (2026-12-03): nothing shown is LOW; the
-Rogan–Gladen intervals are conservative with few labels (random labels: 98–99.6% at 20 per
-class, 95–97% at 100; stratified: 97–100% at 40–60 labels, 95–98.6% at 200), PPI++ covers
-92.8–97.9%.
+interval lies outside 93–97%. At 1,000 runs per cell (2026-12-03, Rogan–Gladen by MOVER with
+two-phase stratified counts): nothing shown is LOW. Rogan–Gladen, random labels: 94.6–99.3% at
+20 per class, 94.9–98.2% at 30, 94.5–95.9% at 100 (high in 3 of 54 cells, all with
+TPR = TNR = 0.95 at θ 0.5; Lang–Reiczigel's interval, before: 98–99.6% at 20 per class);
+stratified: 92.5–98.9% at 40 labels, 93.3–97.5% at 60, 94.1–97.0% at 200 (high in 4 of 81
+cells, all with TPR = TNR = 0.95 and 40 labels; before, capped: 96.3–100%, high in 52); PPI++
+92.8–97.9%. ``bench_rg_interval_candidates.py`` compares the Rogan–Gladen candidates.
 * PPI++: ``n`` outputs of the run labelled at random.
 * Repeats: the run's outputs counted as independent (the old rule) against clustered by case.
 * Post-selection: Rogan–Gladen shown only when the same labels passed the calibration gate

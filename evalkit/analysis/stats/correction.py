@@ -10,31 +10,34 @@ its errors do not cancel. Two corrections, for two situations:
   Interval: MOVER (:mod:`evalkit.analysis.stats.mover`): Wilson limits of the three shares
   (the run's judge pass rate, TPR and the false-pass rate 1 − TNR), recombined square-and-add
   into an interval for f(θ₀) = p − θ₀·TPR − (1 − θ₀)·FPR, and θ₀ kept where that interval holds
-  0 (Fieller's argument; MOVER-R, Newcombe 2016). It replaced Lang & Reiczigel's (2014) adjusted
-  delta method, whose pseudo-counts (1 success of 2 on TPR and TNR) kept it valid but covered
-  98–99.6% at 20 labels per class; on the same cells MOVER covers 95–97% (2,000 runs each:
-  94.2–98.4% over θ 0.05–0.95, three judges, 20–100 labels per class), with no cell below
-  93% beyond simulation error. The plain delta method fell to 78% and a parametric percentile
-  bootstrap to 77% in the first study, when an estimated TPR or TNR sits at 1 with few labels
-  (zero estimated variance); Wilson's limits never collapse so. Where no θ₀ in [0, 1] fits
-  (the run's pass rate lies below the judge's false-pass rate, or above its TPR, by more than
+  0 (Fieller's argument; MOVER-R, Newcombe 2016). It replaced Lang & Reiczigel's (2014)
+  adjusted delta method, whose pseudo-counts (1 success of 2 on TPR and TNR) kept it valid but
+  covered 98–99.6% at 20 labels per class; MOVER covers 94.2–98.4% over θ 0.05–0.95, three
+  judges and 20–100 labels per class (2,000 runs each), with no cell below 93% beyond
+  simulation error. The plain delta method fell to 78% and a parametric percentile bootstrap
+  to 77% in the first study, when an estimated TPR or TNR sits at 1 with few labels (zero
+  estimated variance); Wilson's limits never collapse so. Where no θ₀ in [0, 1] fits (the
+  run's pass rate lies below the judge's false-pass rate, or above its TPR, by more than
   chance allows) there is no figure: the judge's error rates on this run are not the
   calibration's.
 
   Unstable (no number) when TPR + TNR − 1 < ``min_youden`` (0.2 by default) or when its own
   (MOVER) interval reaches 0 (Fieller's condition: the ratio's confidence set is then
-  unbounded). Below
-  0.2 the correction multiplies every error in p by more than 5, and with 30–60 labels per class
-  the denominator's standard error (≈0.1) is half its size, so the ratio is dominated by noise.
-  The default calibration gate (TPR, TNR ≥ 0.7) implies TPR + TNR − 1 ≥ 0.4 anyway.
+  unbounded). Below 0.2 the correction multiplies every error in p by more than 5, and with
+  30–60 labels per class the denominator's standard error (≈0.1) is half its size, so the
+  ratio is dominated by noise. The default calibration gate (TPR, TNR ≥ 0.7) implies
+  TPR + TNR − 1 ≥ 0.4 anyway.
 
   No figure below ``RG_MIN_PER_CLASS`` = 20 human labels in either class: at 10 per class the
   interval is mostly undefined (Fieller), and Wilson's limits are near-nominal only from about
-  20 draws. From 20 per class it covers 95–99% over the grid of
-  ``benchmarks/bench_coverage_correction.py`` (high only at 20 per class with a near-perfect
-  judge at a 50–70% pass rate). With repeats, the run's counts are
-  deflated by the cluster design effect (:func:`run_counts`): counted as independent records
-  the interval covered 67–87% in the audit, 71–90% in the benchmark (93–95% clustered).
+  20 draws. From 20 per class it covers 94.6–99.3% over the grid of
+  ``benchmarks/bench_coverage_correction.py`` (above 97% only with a near-perfect judge,
+  TPR = TNR = 0.95, at a 50% pass rate and 20–30 labels per class). Labels drawn stratified by
+  the judge's verdict (20 per verdict at least) give TPR and TNR as two-phase effective counts
+  (:mod:`evalkit.analysis.calibration.weights`): 92.5–98.9% at 20 per verdict, 94.1–97.0% at
+  100. With repeats, the run's counts are deflated by the cluster design effect
+  (:func:`run_counts`): counted as independent records the interval covered 67–87% in the
+  audit, 71–90% in the benchmark (93–95% clustered).
 
 * :func:`ppi_mean`: some outputs *of this run*, drawn at random, carry a human label as well as
   the judge's verdict. Prediction-powered inference with power tuning (PPI++, Angelopoulos, Duchi
