@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from statsmodels.stats.proportion import proportion_confint
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from evalkit.analysis.stats.agreement import calibration_summary
 from evalkit.analysis.stats.correction import (
@@ -25,7 +25,7 @@ from evalkit.analysis.stats.correction import (
     rogan_gladen_point,
     run_counts,
 )
-from evalkit.analysis.stats.mover import wilson_limits
+from evalkit.analysis.stats.mover import wilson_limits, youden_lower
 from tests.hand import mover_rogan_gladen
 
 SIMS = 1000
@@ -46,6 +46,20 @@ def test_rogan_gladen_worked_example() -> None:
     # skewed like the data: TPR's and TNR's Wilson limits lean towards 1/2
     assert r.interval.low == pytest.approx(0.58387, abs=5e-5)
     assert r.interval.high == pytest.approx(0.86245, abs=5e-5)
+
+
+@pytest.mark.parametrize(
+    ("tp", "n_pos", "tn", "n_neg"), [(17, 20, 14, 20), (51, 60, 48, 60), (20, 20, 3, 25)]
+)
+def test_youden_lower_is_newcombes_difference(tp: int, n_pos: int, tn: int, n_neg: int) -> None:
+    """TPR + TNR − 1 = TPR − FPR: its lower limit is Newcombe's hybrid score interval for a
+    difference of two independent proportions (statsmodels' "newcomb")."""
+    expected = confint_proportions_2indep(
+        tp, n_pos, n_neg - tn, n_neg, method="newcomb", compare="diff"
+    )[0]
+    assert float(youden_lower(tp, n_pos, tn, n_neg, 1.959963984540054)) == pytest.approx(
+        float(expected), abs=1e-12
+    )
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 20), (1, 20), (19, 20), (20, 20), (7.5, 13.2)])
