@@ -173,7 +173,6 @@ def measure(
             used.append((label, verdict))
     weights, notes = sampling_weights([lab for lab, _ in used])
     strata = sampling_strata([lab for lab, _ in used])
-    inclusion = inclusion_weights([lab for lab, _ in used])
     human = [lab.label for lab, _ in used]
     judged = [judge_value(v, scale) for _, v in used]
     splits = [split_of(lab.case_id) for lab, _ in used]
@@ -185,7 +184,8 @@ def measure(
             [judged[i] for i in idx],
             [weights[i] for i in idx],
             strata=[strata[i] for i in idx],
-            inclusion=[inclusion[i] for i in idx],
+            # a split's labels each stand for more outputs than all the labels do
+            inclusion=inclusion_weights([used[i][0] for i in idx]),
             scale=scale,
             pass_at=pass_at,
             n_boot=n_boot,
