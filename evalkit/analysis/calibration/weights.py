@@ -42,7 +42,12 @@ from evalkit.analysis.stats.agreement import (
     calibration_summary,
     harmonic_mean,
 )
-from evalkit.analysis.stats.design import effective_n, ratio_covariance, ratio_variance
+from evalkit.analysis.stats.design import (
+    effective_n,
+    ratio_covariance,
+    ratio_variance,
+    satterthwaite_df,
+)
 from evalkit.analysis.stats.interval import Interval, Proportion
 from evalkit.analysis.stats.mover import wilson_limits
 
@@ -205,8 +210,8 @@ def _proportion(
     est = float(w[member & success].sum() / w[member].sum())
     d_success, d_member, d_w, d_strata = design
     n_design = effective_n(d_success, d_member, weights=d_w, strata=d_strata)
-    strata = len(set(d_strata)) if d_strata is not None else 1
-    n_eff, share = _two_phase(n_design, success.size, strata, float(inclusion[member].sum()))
+    df = satterthwaite_df(d_success, d_member, weights=d_w, strata=d_strata)
+    n_eff, share = _two_phase(n_design, df, float(inclusion[member].sum()))
     low_w, high_w = wilson_limits(est * n_eff, n_eff, _Z95)
     low, high = min(float(low_w), est), max(float(high_w), est)
     n_int = max(1, round(n_eff))
@@ -222,7 +227,7 @@ def _proportion(
 _Z95 = NormalDist().inv_cdf(0.975)
 
 
-def _two_phase(n_design: float, labels: int, strata: int, class_size: float) -> tuple[float, float]:
+def _two_phase(n_design: float, df: float, class_size: float) -> tuple[float, float]:
     """Effective size of a rate estimated from stratified labels, as the judge's rate rather
     than the labelled runs' own.
 
@@ -231,9 +236,10 @@ def _two_phase(n_design: float, labels: int, strata: int, class_size: float) -> 
     design's variance (``n_design``) covers only the second; the first adds the binomial
     variance of the rate over the ``class_size`` outputs of that human class in the runs
     (estimated with the inclusion weights), so 1/n = 1/n_design + 1/class_size. The design's
-    variance is itself estimated from the labels: ``n_design`` is shrunk by (z/t)² with
-    labels − strata degrees of freedom (Korn & Graubard 1998, as for repeats in
-    :func:`evalkit.analysis.stats.interval.case_mean_interval`).
+    variance is itself estimated from the labels: ``n_design`` is shrunk by (z/t)² with its
+    Satterthwaite degrees of freedom (Korn & Graubard 1998, as for repeats in
+    :func:`evalkit.analysis.stats.interval.case_mean_interval`): a TPR that rests on the few
+    human passes among one verdict's 20 labels has about 20, not all the labels' count.
 
     Without the first phase the design credited far more than the labels collected, and the
     corrected pass rate's interval covered 73-93% near a 10% or 90% pass rate; capping the
@@ -243,7 +249,6 @@ def _two_phase(n_design: float, labels: int, strata: int, class_size: float) -> 
 
     Returns the effective size and the share of its variance that is the design's (the first
     phase, a rate over one human class, is independent of the other class's rate)."""
-    df = labels - strata
     if df >= 1:
         n_design *= (_Z95 / t_ppf(0.975, df)) ** 2
     n_design = max(n_design, 1e-12)

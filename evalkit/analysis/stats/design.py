@@ -141,3 +141,31 @@ def effective_n(
     if var <= 0.0 or n < 2:
         return n_x
     return r * (1.0 - r) / var * n / (n - 1)
+
+
+def satterthwaite_df(
+    y: ArrayLike,
+    x: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    strata: Sequence[Hashable] | None = None,
+) -> float:
+    """Degrees of freedom of :func:`ratio_variance`'s estimate (units, no clusters), by
+    Satterthwaite's approximation: (Σ_h V_h)² / Σ_h V_h²/(m_h − 1) over the strata's
+    contributions V_h. A variance that rests mostly on one stratum has about that stratum's
+    m_h − 1, not the n − H of all the units (R ``survey``'s ``degf`` is n − H; this is the
+    sharper, smaller figure where strata contribute unevenly). n − H when the variance is 0."""
+    _, z = _linearised(y, x, weights)
+    n = z.size
+    stratum = np.zeros(n, dtype=np.int64) if strata is None else _codes(strata, n)
+    m = np.bincount(stratum).astype(float)
+    sums = np.bincount(stratum, weights=z)
+    centred = z - (sums / np.maximum(m, 1))[stratum]
+    v = np.bincount(stratum, weights=centred * centred) * np.where(
+        m > 1, m / np.maximum(m - 1, 1), 0
+    )
+    keep = m > 1
+    denom = float(np.sum(v[keep] ** 2 / (m[keep] - 1)))
+    if denom <= 0.0:
+        return float(n - m.size)
+    return float(np.sum(v[keep]) ** 2 / denom)

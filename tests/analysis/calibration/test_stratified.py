@@ -182,18 +182,19 @@ def _tpr_n_by_hand(k_p: int, n_p: int, k_f: int, n_f: int) -> tuple[float, float
     """TPR's effective size for :func:`_stratified_labels` by hand: (the design's, the first
     phase's class size, both phases). The design: shares b_s over m_s = n_s + 2 labels (one
     pseudo human pass and fail per stratum) at weight ∝ N_s/n_s, the delta method, shrunk by
-    (z/t)² on labels − strata degrees of freedom; the first phase: the human passes in the
+    (z/t)² on Satterthwaite's degrees of freedom; the first phase: the human passes in the
     run, N_pass = Σ N_s·k_s/n_s; together 1/n = 1/n_design + 1/N_pass."""
     m_p, m_f = n_p + 2, n_f + 2
     b_p, b_f = (k_p + 1) / m_p, (k_f + 1) / m_f
     a_p, a_f = 780 / n_p * m_p, 220 / n_f * m_f
     d = a_p * b_p + a_f * b_f
     r = a_p * b_p / d
-    var = (a_p * a_f * b_f / d**2) ** 2 * b_p * (1 - b_p) / (m_p - 1) + (
-        a_p * b_p * a_f / d**2
-    ) ** 2 * b_f * (1 - b_f) / (m_f - 1)
-    design = r * (1 - r) / var * (m_p + m_f) / (m_p + m_f - 1)
-    z, t = stats.norm.ppf(0.975), stats.t.ppf(0.975, n_p + n_f - 2)
+    var_p = (a_p * a_f * b_f / d**2) ** 2 * b_p * (1 - b_p) / (m_p - 1)
+    var_f = (a_p * b_p * a_f / d**2) ** 2 * b_f * (1 - b_f) / (m_f - 1)
+    design = r * (1 - r) / (var_p + var_f) * (m_p + m_f) / (m_p + m_f - 1)
+    # Satterthwaite: the degrees of freedom of a sum of the strata's variance estimates
+    df = (var_p + var_f) ** 2 / (var_p**2 / (m_p - 1) + var_f**2 / (m_f - 1))
+    z, t = stats.norm.ppf(0.975), stats.t.ppf(0.975, df)
     design *= (z / t) ** 2
     class_size = 780 * k_p / n_p + 220 * k_f / n_f
     return design, class_size, 1 / (1 / design + 1 / class_size)

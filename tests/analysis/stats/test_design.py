@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from evalkit.analysis.stats.design import effective_n, ratio_variance
+from evalkit.analysis.stats.design import effective_n, ratio_variance, satterthwaite_df
 
 
 def test_plain_sample_is_the_variance_of_the_mean() -> None:
@@ -62,3 +62,25 @@ def test_bad_input() -> None:
         ratio_variance([1.0, 0.0], [1.0])
     with pytest.raises(ValueError, match="keys"):
         ratio_variance([1.0, 0.0], strata=["a"])
+
+
+def test_satterthwaite_df_by_hand() -> None:
+    """(Σ V_h)² / Σ V_h²/(m_h − 1) over the strata's parts of the linearised variance of a
+    weighted mean; one stratum gives m − 1, and a variance resting on one stratum its m_h − 1."""
+    rng = np.random.default_rng(4)
+    y = rng.random(30)
+    w = np.where(np.arange(30) < 12, 3.0, 1.0)
+    strata = ["a"] * 12 + ["b"] * 18
+    r = float(np.sum(w * y) / np.sum(w))
+    z = w * (y - r) / np.sum(w)
+    parts = []
+    for idx in (slice(0, 12), slice(12, 30)):
+        zz = z[idx]
+        m = zz.size
+        parts.append((m / (m - 1) * float(np.sum((zz - zz.mean()) ** 2)), m))
+    expected = sum(v for v, _ in parts) ** 2 / sum(v * v / (m - 1) for v, m in parts)
+    assert satterthwaite_df(y, weights=w, strata=strata) == pytest.approx(expected)
+    assert 11 < expected < 28
+    assert satterthwaite_df(y) == pytest.approx(29)
+    flat = np.r_[np.full(12, 0.5), y[12:]]  # stratum a contributes nothing
+    assert satterthwaite_df(flat, weights=w, strata=strata) == pytest.approx(17)
