@@ -13,7 +13,7 @@ cover θ (target 93–97%), or "not shown" when evalkit withholds it in every si
   labels collected per class 96–100%). The minimum of 20 labels counts labels per judge
   verdict, which the design fixes; counted per human class (the old rule, also printed), the
   figure was shown only in the rare calibrations that drew many of the scarcer class, and those
-  covered 54–95% (78% in the audit).
+  covered 58–96% (78% in the audit).
   A cell shown too rarely to judge is simulated again with up to ``--most-sims`` runs.
 
 Each coverage is printed with its Monte Carlo 95% interval, flagged LOW or high only when that
@@ -21,7 +21,7 @@ interval lies outside 93–97%. At 1,000 runs per cell (2026-12-03, Rogan–Glad
 two-phase stratified counts): nothing shown is LOW. Rogan–Gladen, random labels: 94.6–99.3% at
 20 per class, 94.9–98.2% at 30, 94.5–95.9% at 100 (high in 3 of 54 cells, all with
 TPR = TNR = 0.95 at θ 0.5; Lang–Reiczigel's interval, before: 98–99.6% at 20 per class);
-stratified: 92.5–98.9% at 40 labels, 93.3–97.5% at 60, 94.1–97.0% at 200 (high in 4 of 81
+stratified: 92.9–99.0% at 40 labels, 93.3–97.6% at 60, 94.1–97.0% at 200 (high in 4 of 81
 cells, all with TPR = TNR = 0.95 and 40 labels; before, capped: 96.3–100%, high in 52); PPI++
 92.8–97.9%. ``bench_rg_interval_candidates.py`` compares the Rogan–Gladen candidates.
 * PPI++: ``n`` outputs of the run labelled at random.

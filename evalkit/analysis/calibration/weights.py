@@ -244,7 +244,7 @@ def _two_phase(n_design: float, df: float, class_size: float) -> tuple[float, fl
     Without the first phase the design credited far more than the labels collected, and the
     corrected pass rate's interval covered 73-93% near a 10% or 90% pass rate; capping the
     count at the labels of the class (the rule before) overstated the common class's variance
-    up to threefold and covered 96-100%. Both phases: 92.5-98.9% at 20 labels per judge
+    up to threefold and covered 96-100%. Both phases: 92.9-99.0% at 20 labels per judge
     verdict, 94.1-97.0% at 100 (``benchmarks/bench_coverage_correction.py``, 1,000 runs each).
 
     Returns the effective size and the share of its variance that is the design's (the first

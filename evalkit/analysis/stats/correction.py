@@ -34,7 +34,7 @@ its errors do not cancel. Two corrections, for two situations:
   ``benchmarks/bench_coverage_correction.py`` (above 97% only with a near-perfect judge,
   TPR = TNR = 0.95, at a 50% pass rate and 20–30 labels per class). Labels drawn stratified by
   the judge's verdict (20 per verdict at least) give TPR and TNR as two-phase effective counts
-  (:mod:`evalkit.analysis.calibration.weights`): 92.5–98.9% at 20 per verdict, 94.1–97.0% at
+  (:mod:`evalkit.analysis.calibration.weights`): 92.9–99.0% at 20 per verdict, 94.1–97.0% at
   100. With repeats, the run's counts are deflated by the cluster design effect
   (:func:`run_counts`): counted as independent records the interval covered 67–87% in the
   audit, 71–90% in the benchmark (93–95% clustered).
