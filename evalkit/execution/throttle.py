@@ -1,21 +1,41 @@
-"""Adaptive concurrency: AIMD on rate limits, so the provider's limit, not 429s, sets the pace.
+"""Adaptive concurrency: the provider's rate limit, not 429s, sets the pace.
 
 One :class:`AdaptiveLimiter` per endpoint and model (a :class:`LimiterPool` hands them out; a
 judge on the target's model shares the target's, as it shares its rate limit) bounds the
-requests in flight:
+requests in flight, like TCP CUBIC bounds a congestion window:
 
 * it ramps up like TCP slow start (one more slot per success, doubling per round trip) from
   ``min(configured, 8)`` to the configured concurrency, so a run does not open with a burst of
   ``concurrency`` requests against a limit it has not seen yet (100 at once against a limit of
-  20 would be 80 answers 429 before the first one could be acted on);
-* a 429 (or 529 overloaded), or rate-limit headers saying less than
-  :data:`NEARLY_SPENT` of the budget is left, cut the limit multiplicatively (by ``decrease``;
-  by half when it ends slow start, which overshoots by up to twice the limit it found), at
-  most once per round of requests: answers to requests sent before the cut are the same
-  congestion event, not a new one;
-* every success after that adds ``1/limit`` (one slot per round trip), up to the configured
-  concurrency;
+  20 would be 80 answers 429 before the first one could be acted on). Like HyStart++ (RFC
+  9406) it leaves slow start early, for additive growth, when a round's fastest answer is
+  :data:`DELAY_RISE` slower than the fastest before: requests are queueing somewhere (in the
+  client, the network or the server), so more slots would only lengthen the queue;
+* a 429 (or 529 overloaded), or rate-limit headers saying less than :data:`NEARLY_SPENT` of
+  the budget is left, is a congestion event. The limiter remembers *where* it happened:
+  ``w_max``, its requests in flight (the refused one included) when the event's first answer
+  came back, at least one more than the server allowed. It cuts the limit multiplicatively
+  from there (by ``decrease``; by half when it ends slow start), at most once per round of
+  requests: answers to requests sent before the cut are the same event, not a new one;
+* after a cut it grows back fast (one slot per success) to just under the congestion point,
+  ``w_max - 1``, and holds there: a server that limits requests in flight is then never
+  refused. Only after holding :data:`HOLD_ROUNDS` round trips does it probe above (one slot
+  per round trip); a probe refused at the same point doubles the next hold (up to
+  :data:`HOLD_MAX`), so a run settles on the limit instead of sawtoothing under it. A probe
+  that gets a whole slot past ``w_max`` unrefused means the limit rose (real providers raise
+  them): the point is forgotten and growth stays additive, up to the configured concurrency;
 * a ``retry-after`` pauses every new request for that long (the server said when to come back).
+
+A per-minute request or token limit has no fixed point in flight; there the cut sheds load,
+each refusal at fewer in flight lowers ``w_max``, and ``retry-after`` says when to resume.
+
+Why the count of requests in flight can overshoot the server's: the limiter counts a request
+from the moment it has a slot, including the client's own CPU work before the request is on
+the wire and after its answer is back. On a CPU-starved client (the openai SDK spends about
+twice the anthropic SDK's CPU per request) requests queue inside the client, the server sees
+fewer than the limiter counts, and answers come back in bursts; slow start then grows far past
+the server's limit before the first 429 arrives. ``w_max`` (learnt from refused requests, not
+from the limit) and the plateau keep that from repeating once it has been seen.
 
 The retry policy still decides whether and when the request that got the 429 is sent again.
 A run puts its pool in :data:`RUN_LIMITERS` (a context variable, so the run's tasks and its
@@ -40,6 +60,16 @@ T = TypeVar("T")
 SLOW_START = 8
 #: rate-limit headers with less than this share of the budget left count as congestion
 NEARLY_SPENT = 0.05
+#: slow start ends when a round's fastest answer is this share slower than any before it
+DELAY_RISE = 0.25
+#: ... and at least this many seconds slower (timer jitter against a fast local server)
+DELAY_FLOOR = 0.004
+#: a round judges latency only with at least this many answers (RFC 9406's N_RTT_SAMPLE)
+DELAY_SAMPLES = 8
+#: round trips held just under a congestion point before probing above it
+HOLD_ROUNDS = 4
+#: the longest hold (a probe refused at the same point doubles the hold)
+HOLD_MAX = 64
 #: statuses that mean "too many requests" (429) or "overloaded" (Anthropic 529)
 _CONGESTION_KINDS = frozenset({"rate_limit", "overloaded"})
 
@@ -70,7 +100,7 @@ def budget_left(headers: Mapping[str, str] | None) -> float | None:
 
 
 class AdaptiveLimiter:
-    """Bounds requests in flight with AIMD (see the module docstring)."""
+    """Bounds requests in flight (see the module docstring)."""
 
     def __init__(
         self,
@@ -90,9 +120,15 @@ class AdaptiveLimiter:
         self.rate_limited = 0
         #: the lowest limit a cut left (the ceiling until the first cut)
         self.lowest = float(self.ceiling)
+        #: requests in flight at the last congestion event (None before one, or once outgrown)
+        self.w_max: int | None = None
+        #: round trips to hold just under ``w_max`` before probing above it
+        self.hold = float(HOLD_ROUNDS)
+        self._held = 0.0  # round trips held so far
         self._epoch = 0  # bumped by every cut; requests sent before it do not cut again
         self._paused_until = 0.0
         self._clock = clock
+        self._rounds = _Rounds()
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._wake_handle: asyncio.TimerHandle | None = None
 
@@ -101,46 +137,84 @@ class AdaptiveLimiter:
         """Requests that may be in flight now."""
         return max(self.floor, math.floor(self.limit))
 
+    @property
+    def plateau(self) -> int | None:
+        """Where the limit holds after a congestion event: just under ``w_max``."""
+        return None if self.w_max is None else max(self.floor, self.w_max - 1)
+
     async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Await ``fn()`` in a slot, learning from how it ended."""
         await self._acquire()
-        epoch = self._epoch
+        epoch, started = self._epoch, self._clock()
         try:
             result = await fn()
         except ProviderError as error:
             if error.kind in _CONGESTION_KINDS:
                 self.rate_limited += 1
-                self._congested(epoch, error.retry_after)
+                self._congested(epoch, self.in_flight, error.retry_after)
             raise
         finally:
             self.in_flight -= 1
             self._wake()
-        self._succeeded(epoch, _budget_of(result))
+        self._succeeded(epoch, _budget_of(result), self._clock() - started)
         return result
 
     # -- the control law -----------------------------------------------------------------
-    def _succeeded(self, epoch: int, left: float | None) -> None:
+    def _succeeded(self, epoch: int, left: float | None, latency: float = 0.0) -> None:
         if left is not None and left < NEARLY_SPENT:
-            self._congested(epoch, None)
+            self._congested(epoch, self.in_flight + 1, None)  # this one included
             return
-        if self.slow_start:
-            self.limit += 1.0
-        else:
-            self.limit += 1.0 / max(self.limit, 1.0)
+        if self.slow_start and self._rounds.slower(latency, self.current):
+            self.slow_start = False  # queueing: grow additively from here
+        self.limit = min(float(self.ceiling), self.limit + self._growth())
         if self.limit >= self.ceiling:
-            self.limit = float(self.ceiling)
             self.slow_start = False
         self._wake()
 
-    def _congested(self, epoch: int, retry_after: float | None) -> None:
+    def _growth(self) -> float:
+        """Slots one success adds: one in slow start and on the way back to the plateau (not
+        past it), none while holding the plateau, one per round trip when probing."""
+        per_round = 1.0 / max(self.limit, 1.0)
+        plateau = self.plateau
+        if self.slow_start or plateau is None:
+            return 1.0 if self.slow_start else per_round
+        if self.limit < plateau:
+            return min(1.0, plateau - self.limit)
+        if self._held < self.hold:
+            self._held += per_round
+            return 0.0
+        if self.w_max is not None and self.limit + per_round >= self.w_max + 1:
+            self.w_max = None  # a slot past the old point, unrefused: the limit rose
+            self.hold = float(HOLD_ROUNDS)
+        return per_round
+
+    def _congested(self, epoch: int, in_flight: int, retry_after: float | None) -> None:
         if retry_after:
             self._paused_until = max(self._paused_until, self._clock() + retry_after)
+        point = max(self.floor + 1, in_flight)
         if epoch != self._epoch:
-            return  # sent before the last cut: the same congestion event
+            # sent before the last cut: the same congestion event, not a new one; when it was
+            # the last one's, its refusals pin the point down (each one already answered
+            # is one fewer in flight: the last of a burst tells the most)
+            if epoch == self._epoch - 1 and self.w_max is not None and point < self.w_max:
+                self.w_max = point
+                self.limit = min(self.limit, float(max(self.floor, point - 1)))
+            return
+        if self.w_max is None:
+            self.w_max, self.hold = point, float(HOLD_ROUNDS)
+        elif point >= self.w_max:
+            self.w_max = point
+            self.hold = min(float(HOLD_MAX), self.hold * 2)  # probed the same point again
+        else:
+            # refused below the point it held under: the limit fell, or the point was
+            # overcounted (requests queued in the client count as in flight); the next event
+            # (after additive growth from the cut) says where the limit is now
+            self.w_max, self.hold = None, float(HOLD_ROUNDS)
+        self._held = 0.0
         factor = 0.5 if self.slow_start else self.decrease
         self.slow_start = False
         self._epoch += 1
-        self.limit = max(float(self.floor), self.limit * factor)
+        self.limit = max(float(self.floor), min(self.limit, float(point)) * factor)
         self.lowest = min(self.lowest, self.limit)
 
     # -- slots ---------------------------------------------------------------------------
@@ -179,6 +253,26 @@ class AdaptiveLimiter:
     def _after_pause(self) -> None:
         self._wake_handle = None
         self._wake()
+
+
+class _Rounds:
+    """The fastest answer of each round of requests (a round: as many answers as the limit),
+    against the fastest of all earlier rounds."""
+
+    def __init__(self) -> None:
+        self.base = math.inf  # the fastest answer of the rounds before this one
+        self._fastest = math.inf
+        self._answers = 0
+
+    def slower(self, latency: float, size: int) -> bool:
+        """Count one answer; True when it ends a round clearly slower than any before it."""
+        self._fastest = min(self._fastest, latency)
+        self._answers += 1
+        if self._answers < max(size, DELAY_SAMPLES):
+            return False
+        fastest, base = self._fastest, self.base
+        self.base, self._fastest, self._answers = min(base, fastest), math.inf, 0
+        return fastest >= base + max(DELAY_FLOOR, base * DELAY_RISE)
 
 
 def _budget_of(result: Any) -> float | None:
