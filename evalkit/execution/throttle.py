@@ -162,7 +162,7 @@ class AdaptiveLimiter:
     # -- the control law -----------------------------------------------------------------
     def _succeeded(self, epoch: int, left: float | None, latency: float = 0.0) -> None:
         if left is not None and left < NEARLY_SPENT:
-            self._congested(epoch, self.in_flight + 1, None)  # this one included
+            self._congested(epoch, None, None)
             return
         if self.slow_start and self._rounds.slower(latency, self.current):
             self.slow_start = False  # queueing: grow additively from here
@@ -188,9 +188,15 @@ class AdaptiveLimiter:
             self.hold = float(HOLD_ROUNDS)
         return per_round
 
-    def _congested(self, epoch: int, in_flight: int, retry_after: float | None) -> None:
+    def _congested(self, epoch: int, in_flight: int | None, retry_after: float | None) -> None:
+        """A 429 that came back with ``in_flight`` requests in flight, or (None) a budget
+        nearly spent: a per-minute budget, which has no point in flight to remember."""
         if retry_after:
             self._paused_until = max(self._paused_until, self._clock() + retry_after)
+        if in_flight is None:
+            if epoch == self._epoch:
+                self._cut(self.limit)
+            return
         point = max(self.floor + 1, in_flight)
         if epoch != self._epoch:
             # sent before the last cut: the same congestion event, not a new one; when it was
@@ -211,10 +217,14 @@ class AdaptiveLimiter:
             # (after additive growth from the cut) says where the limit is now
             self.w_max, self.hold = None, float(HOLD_ROUNDS)
         self._held = 0.0
+        self._cut(min(self.limit, float(point)))
+
+    def _cut(self, start: float) -> None:
+        """Cut the limit from ``start`` (by half when it ends slow start): a new round."""
         factor = 0.5 if self.slow_start else self.decrease
         self.slow_start = False
         self._epoch += 1
-        self.limit = max(float(self.floor), min(self.limit, float(point)) * factor)
+        self.limit = max(float(self.floor), start * factor)
         self.lowest = min(self.lowest, self.limit)
 
     # -- slots ---------------------------------------------------------------------------
@@ -256,22 +266,25 @@ class AdaptiveLimiter:
 
 
 class _Rounds:
-    """The fastest answer of each round of requests (a round: as many answers as the limit),
-    against the fastest of all earlier rounds."""
+    """The fastest answer of each round of requests (a round: as many answers as the limit
+    allowed in flight when it began), against the fastest of all earlier rounds."""
 
     def __init__(self) -> None:
         self.base = math.inf  # the fastest answer of the rounds before this one
         self._fastest = math.inf
         self._answers = 0
+        self._size = 0  # answers in this round (0: not begun)
 
-    def slower(self, latency: float, size: int) -> bool:
+    def slower(self, latency: float, limit: int) -> bool:
         """Count one answer; True when it ends a round clearly slower than any before it."""
+        if not self._size:
+            self._size = max(limit, DELAY_SAMPLES)
         self._fastest = min(self._fastest, latency)
         self._answers += 1
-        if self._answers < max(size, DELAY_SAMPLES):
+        if self._answers < self._size:
             return False
         fastest, base = self._fastest, self.base
-        self.base, self._fastest, self._answers = min(base, fastest), math.inf, 0
+        self.base, self._fastest, self._answers, self._size = min(base, fastest), math.inf, 0, 0
         return fastest >= base + max(DELAY_FLOOR, base * DELAY_RISE)
 
 
