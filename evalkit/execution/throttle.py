@@ -162,7 +162,10 @@ class AdaptiveLimiter:
     # -- the control law -----------------------------------------------------------------
     def _succeeded(self, epoch: int, left: float | None, latency: float = 0.0) -> None:
         if left is not None and left < NEARLY_SPENT:
-            self._congested(epoch, None, None)
+            # a cut, but no point in flight: the budget may be per minute, and the client's
+            # count of requests in flight overcounts the server's (a 429 pins it down)
+            if epoch == self._epoch:
+                self._cut(self.limit)
             return
         if self.slow_start and self._rounds.slower(latency, self.current):
             self.slow_start = False  # queueing: grow additively from here
@@ -188,15 +191,10 @@ class AdaptiveLimiter:
             self.hold = float(HOLD_ROUNDS)
         return per_round
 
-    def _congested(self, epoch: int, in_flight: int | None, retry_after: float | None) -> None:
-        """A 429 that came back with ``in_flight`` requests in flight, or (None) a budget
-        nearly spent: a per-minute budget, which has no point in flight to remember."""
+    def _congested(self, epoch: int, in_flight: int, retry_after: float | None) -> None:
+        """A 429 that came back with ``in_flight`` requests in flight (it included)."""
         if retry_after:
             self._paused_until = max(self._paused_until, self._clock() + retry_after)
-        if in_flight is None:
-            if epoch == self._epoch:
-                self._cut(self.limit)
-            return
         point = max(self.floor + 1, in_flight)
         if epoch != self._epoch:
             # sent before the last cut: the same congestion event, not a new one; when it was

@@ -44,7 +44,29 @@ def test_adapts_to_a_limit_far_below_the_configured_concurrency(tmp_path: Path, 
     assert refused / s["requests"] < 0.2, refused
 
 
-def _refusals(root: Path, **rate_limit: Any) -> int:
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_settles_under_a_small_limit_instead_of_sawtoothing(tmp_path: Path, wire: str) -> None:
+    # 4 in flight at 40 ms: the client's CPU per request is small beside the round trip, so
+    # what is measured is the control law. The old AIMD law (cut by a quarter, then one slot
+    # per round trip back over the limit) had 14-16% of its requests refused here, on both
+    # wires; holding just under the point of the last 429, and probing above it ever more
+    # rarely, leaves slow start's opening overshoot and a few probes
+    srv = serve(latency_ms=40, max_in_flight=4)
+    try:
+        url = srv.url if wire == "anthropic" else srv.openai_base_url
+        ids = [f"c{i:03d}" for i in range(240)]
+        config = write_project(tmp_path, url, cases(*ids), concurrency=40, target={"wire": wire})
+        outcome = run(config, retry=PATIENT)
+        refused = sum(1 for r in srv.requests if r.status == 429)
+    finally:
+        srv.stop()
+    s = outcome.summary
+    assert s["pass"] == 240 and s["rate_limited"] == refused > 0
+    assert refused / s["requests"] < 0.10, (refused, s["requests"])
+
+
+def _refusals(root: Path, **rate_limit: Any) -> list[int]:
+    """Where in the server's log of requests the 429s fell."""
     root.mkdir()
     # a slow server: the client's own CPU time per request (large on a loaded machine) stays
     # small beside the round trip, so its count of requests in flight is the server's
@@ -52,20 +74,24 @@ def _refusals(root: Path, **rate_limit: Any) -> int:
     try:
         ids = [f"c{i:03d}" for i in range(120)]
         outcome = run(write_project(root, srv.url, cases(*ids), concurrency=40), retry=PATIENT)
-        refused = sum(1 for r in srv.requests if r.status == 429)
+        refused = [i for i, r in enumerate(srv.requests) if r.status == 429]
     finally:
         srv.stop()
     assert outcome.summary["pass"] == 120
-    assert outcome.summary["rate_limited"] == refused
+    assert outcome.summary["rate_limited"] == len(refused)
     return refused
 
 
 def test_budget_headers_slow_it_down_before_the_limit(tmp_path: Path) -> None:
+    # without headers it settles under 6 and, every few round trips (ever fewer), probes 7:
+    # refused
     without = _refusals(tmp_path / "plain", max_in_flight=6)
-    # remaining 0 of 6 is "nearly spent": the limiter cuts before the server has to refuse
-    # (what is left is slow start's opening 8 against 6)
+    assert without and max(without) > 30
+    # remaining 0 of 6 is "nearly spent": the limiter cuts before the server has to refuse,
+    # which spares some of those probes (not all: the server sees fewer in flight than the
+    # client counts, so the budget is not always spent when the client holds 6)
     with_headers = _refusals(tmp_path / "headers", max_in_flight=6, budget_headers=True)
-    assert with_headers < without / 2, (with_headers, without)
+    assert len(with_headers) <= len(without), (with_headers, without)
 
 
 def test_retry_after_of_a_429_is_honoured(tmp_path: Path) -> None:
