@@ -11,31 +11,37 @@ requests in flight, like TCP CUBIC bounds a congestion window:
   9406) it leaves slow start early, for additive growth, when a round's fastest answer is
   :data:`DELAY_RISE` slower than the fastest before: requests are queueing somewhere (in the
   client, the network or the server), so more slots would only lengthen the queue;
-* a 429 (or 529 overloaded), or rate-limit headers saying less than :data:`NEARLY_SPENT` of
-  the budget is left, is a congestion event. The limiter remembers *where* it happened:
-  ``w_max``, its requests in flight (the refused one included) when the event's first answer
-  came back, at least one more than the server allowed. It cuts the limit multiplicatively
-  from there (by ``decrease``; by half when it ends slow start), at most once per round of
-  requests: answers to requests sent before the cut are the same event, not a new one;
+* a 429 (or 529 overloaded) is a congestion event. The limiter remembers *where* it
+  happened: ``w_max``, its requests in flight (the refused one included) when the event's
+  first refusal came back, at least one more than the server allowed; the rest of a burst of
+  refusals, each coming back with one fewer in flight, pin it down. It cuts the limit
+  multiplicatively from there (by ``decrease``; by half when it ends slow start), at most once
+  per round of requests: answers to requests sent before the cut are the same event;
 * after a cut it grows back fast (one slot per success) to just under the congestion point,
   ``w_max - 1``, and holds there: a server that limits requests in flight is then never
   refused. Only after holding :data:`HOLD_ROUNDS` round trips does it probe above (one slot
   per round trip); a probe refused at the same point doubles the next hold (up to
   :data:`HOLD_MAX`), so a run settles on the limit instead of sawtoothing under it. A probe
   that gets a whole slot past ``w_max`` unrefused means the limit rose (real providers raise
-  them): the point is forgotten and growth stays additive, up to the configured concurrency;
+  them), and a refusal below the plateau means it fell (or ``w_max`` was overcounted): either
+  way the point is forgotten, growth is additive (one slot per round trip, up to the
+  configured concurrency) and the next 429 says where the limit is now;
+* rate-limit headers saying less than :data:`NEARLY_SPENT` of the budget is left cut the
+  limit too (once per round), before the server has to refuse, but set no point: the budget
+  may be per minute, with no fixed point in flight;
 * a ``retry-after`` pauses every new request for that long (the server said when to come back).
 
-A per-minute request or token limit has no fixed point in flight; there the cut sheds load,
-each refusal at fewer in flight lowers ``w_max``, and ``retry-after`` says when to resume.
+A per-minute request or token limit has no fixed point in flight either; there the cuts shed
+load, a refusal under the plateau drops it, and ``retry-after`` says when to resume.
 
 Why the count of requests in flight can overshoot the server's: the limiter counts a request
 from the moment it has a slot, including the client's own CPU work before the request is on
 the wire and after its answer is back. On a CPU-starved client (the openai SDK spends about
-twice the anthropic SDK's CPU per request) requests queue inside the client, the server sees
-fewer than the limiter counts, and answers come back in bursts; slow start then grows far past
-the server's limit before the first 429 arrives. ``w_max`` (learnt from refused requests, not
-from the limit) and the plateau keep that from repeating once it has been seen.
+1.5x the anthropic SDK's CPU per request) requests queue inside the client, the server sees
+fewer than the limiter counts, and answers come back in bursts; slow start then grows far
+past the server's limit before the first 429 arrives, and the next burst of sends overshoots
+it. The slow-start exit on queueing, ``w_max`` (learnt from refusals, not from the limit) and
+the plateau keep that from repeating once it has been seen.
 
 The retry policy still decides whether and when the request that got the 429 is sent again.
 A run puts its pool in :data:`RUN_LIMITERS` (a context variable, so the run's tasks and its

@@ -4,6 +4,8 @@ deterministically: requests one at a time or gated, and a fake clock (no timing 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -39,10 +41,8 @@ async def refused_with(limiter: AdaptiveLimiter, in_flight: int) -> None:
     holders = [asyncio.ensure_future(limiter.call(held)) for _ in range(in_flight - 1)]
     await asyncio.sleep(0)
     assert limiter.in_flight == in_flight - 1
-    try:
+    with contextlib.suppress(ProviderError):
         await limiter.call(refused)
-    except ProviderError:
-        pass
     release.set()
     await asyncio.gather(*holders)
 
@@ -123,7 +123,7 @@ def test_a_probe_a_slot_past_the_point_unrefused_means_the_limit_rose() -> None:
     seen = run(successes(limiter, HOLD_ROUNDS * 20 + 60))
     assert limiter.w_max is None  # forgotten: the limit rose
     assert seen[-1] > 22.0 and limiter.hold == HOLD_ROUNDS
-    steps = [b - a for a, b in zip(seen, seen[1:], strict=False) if b > a]
+    steps = [b - a for a, b in itertools.pairwise(seen) if b > a]
     assert max(steps) <= 1 / 20 + 1e-9  # growing additively: one slot per round trip
 
 
