@@ -8,9 +8,10 @@ requests in flight, like TCP CUBIC bounds a congestion window:
   ``min(configured, 8)`` to the configured concurrency, so a run does not open with a burst of
   ``concurrency`` requests against a limit it has not seen yet (100 at once against a limit of
   20 would be 80 answers 429 before the first one could be acted on). Like HyStart++ (RFC
-  9406) it leaves slow start early, for additive growth, when a round's fastest answer is
-  :data:`DELAY_RISE` slower than the fastest before: requests are queueing somewhere (in the
-  client, the network or the server), so more slots would only lengthen the queue;
+  9406) it slows to :data:`CONSERVATIVE` of a slot per success (x1.25 per round trip) when a
+  round's fastest answer is :data:`DELAY_RISE` slower than the fastest before: requests are
+  queueing somewhere (in the client, the network or the server), so doubling would mostly
+  lengthen the queue, yet the limit may still be far off;
 * a 429 (or 529 overloaded) is a congestion event. The limiter remembers *where* it
   happened: ``w_max``, its requests in flight (the refused one included) when the event's
   first refusal came back, at least one more than the server allowed; the rest of a burst of
@@ -70,6 +71,8 @@ NEARLY_SPENT = 0.05
 DELAY_RISE = 0.25
 #: ... and at least this many seconds slower (timer jitter against a fast local server)
 DELAY_FLOOR = 0.004
+#: slots per success in slow start once answers queue (RFC 9406's conservative slow start)
+CONSERVATIVE = 0.25
 #: a round judges latency only with at least this many answers (RFC 9406's N_RTT_SAMPLE)
 DELAY_SAMPLES = 8
 #: round trips held just under a congestion point before probing above it
@@ -135,6 +138,7 @@ class AdaptiveLimiter:
         self._paused_until = 0.0
         self._clock = clock
         self._rounds = _Rounds()
+        self._step = 1.0  # slots per success in slow start
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._wake_handle: asyncio.TimerHandle | None = None
 
@@ -174,7 +178,7 @@ class AdaptiveLimiter:
                 self._cut(self.limit)
             return
         if self.slow_start and self._rounds.slower(latency, self.current):
-            self.slow_start = False  # queueing: grow additively from here
+            self._step = CONSERVATIVE  # queueing: grow gently from here
         self.limit = min(float(self.ceiling), self.limit + self._growth())
         if self.limit >= self.ceiling:
             self.slow_start = False
@@ -186,7 +190,7 @@ class AdaptiveLimiter:
         per_round = 1.0 / max(self.limit, 1.0)
         plateau = self.plateau
         if self.slow_start or plateau is None:
-            return 1.0 if self.slow_start else per_round
+            return self._step if self.slow_start else per_round
         if self.limit < plateau:
             return min(1.0, plateau - self.limit)
         if self._held < self.hold:
