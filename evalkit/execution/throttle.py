@@ -139,6 +139,7 @@ class AdaptiveLimiter:
         self._clock = clock
         self._rounds = _Rounds()
         self._step = 1.0  # slots per success in slow start
+        self._trusted = False  # w_max was found out of slow start (not in its overshoot)
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._wake_handle: asyncio.TimerHandle | None = None
 
@@ -192,7 +193,7 @@ class AdaptiveLimiter:
         if self.slow_start or plateau is None:
             return self._step if self.slow_start else per_round
         if self.limit < plateau:
-            return min(1.0, plateau - self.limit)
+            return min(1.0 if self._trusted else CONSERVATIVE, plateau - self.limit)
         if self._held < self.hold:
             self._held += per_round
             return 0.0
@@ -224,7 +225,7 @@ class AdaptiveLimiter:
             # overcounted (requests queued in the client count as in flight); the next event
             # (after additive growth from the cut) says where the limit is now
             self.w_max, self.hold = None, float(HOLD_ROUNDS)
-        self._held = 0.0
+        self._held, self._trusted = 0.0, not self.slow_start
         self._cut(min(self.limit, float(point)))
 
     def _cut(self, start: float) -> None:
