@@ -169,3 +169,21 @@ def test_slow_start_slows_down_when_answers_start_queueing() -> None:
     # a slower round must hold at least DELAY_SAMPLES answers to count
     short = run(go([0.05] * 8 + [0.5] * 7))
     assert short.slow_start
+
+
+def test_the_point_of_a_slow_start_overshoot_is_approached_gently() -> None:
+    # slow start's overshoot is where the client's count of requests in flight lags the
+    # server's most (answers come back a round late, in bursts): its point is only a guess
+    async def go() -> AdaptiveLimiter:
+        limiter = AdaptiveLimiter(100)
+        assert limiter.slow_start
+        limiter.limit = 30.0
+        await refused_with(limiter, 30)
+        return limiter
+
+    limiter = run(go())
+    assert limiter.w_max == 30 and limiter.lowest == 15.0  # halved, as slow start ends
+    # the 29 held answers grew it a quarter of a slot each, not one
+    assert limiter.limit == 15.0 + 29 * CONSERVATIVE
+    # out of slow start, the same 429 is trusted: one slot per answer straight back
+    assert settled(30).limit == 29.0
