@@ -21,18 +21,28 @@ def serve(latency_ms: int = 20, **rate_limit: Any) -> ScriptedServer:
     ).start()
 
 
-@pytest.mark.parametrize("wire", ["anthropic", "openai"])
-def test_adapts_to_a_limit_far_below_the_configured_concurrency(tmp_path: Path, wire: str) -> None:
-    srv = serve(max_in_flight=10)
+def run_limited(
+    root: Path, wire: str, n: int, concurrency: int, latency_ms: int, max_in_flight: int
+) -> tuple[dict[str, Any], int]:
+    """``n`` cases at ``concurrency`` against a server refusing above ``max_in_flight``: the
+    run's summary and the 429s the server sent."""
+    srv = serve(latency_ms=latency_ms, max_in_flight=max_in_flight)
     try:
         url = srv.url if wire == "anthropic" else srv.openai_base_url
-        ids = [f"c{i:03d}" for i in range(300)]
-        config = write_project(tmp_path, url, cases(*ids), concurrency=60, target={"wire": wire})
+        ids = [f"c{i:03d}" for i in range(n)]
+        config = write_project(
+            root, url, cases(*ids), concurrency=concurrency, target={"wire": wire}
+        )
         outcome = run(config, retry=PATIENT)
         refused = sum(1 for r in srv.requests if r.status == 429)
     finally:
         srv.stop()
-    s = outcome.summary
+    return outcome.summary, refused
+
+
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_adapts_to_a_limit_far_below_the_configured_concurrency(tmp_path: Path, wire: str) -> None:
+    s, refused = run_limited(tmp_path, wire, 300, 60, latency_ms=20, max_in_flight=10)
     assert s["pass"] == 300 and s["error"] == 0
     assert s["rate_limited"] == refused > 0  # it met the limit, and counted every 429
     # every answer and every refusal is a request; on a loaded machine a few more (a retried
@@ -51,16 +61,7 @@ def test_settles_under_a_small_limit_instead_of_sawtoothing(tmp_path: Path, wire
     # per round trip back over the limit) had 14-16% of its requests refused here, on both
     # wires; holding just under the point of the last 429, and probing above it ever more
     # rarely, leaves slow start's opening overshoot and a few probes
-    srv = serve(latency_ms=40, max_in_flight=4)
-    try:
-        url = srv.url if wire == "anthropic" else srv.openai_base_url
-        ids = [f"c{i:03d}" for i in range(240)]
-        config = write_project(tmp_path, url, cases(*ids), concurrency=40, target={"wire": wire})
-        outcome = run(config, retry=PATIENT)
-        refused = sum(1 for r in srv.requests if r.status == 429)
-    finally:
-        srv.stop()
-    s = outcome.summary
+    s, refused = run_limited(tmp_path, wire, 240, 40, latency_ms=40, max_in_flight=4)
     assert s["pass"] == 240 and s["rate_limited"] == refused > 0
     assert refused / s["requests"] < 0.10, (refused, s["requests"])
 
