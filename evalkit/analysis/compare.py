@@ -21,16 +21,29 @@ as the interval), with a small-sample correction and a warning below
 cluster is the rest of the first tag starting with the prefix, e.g. ``tag:doc:`` makes
 ``doc:policy-3`` the cluster ``policy-3``) or a dotted path into the stored record's fields
 (``vars.document``, ``metadata.thread``). A case without a value is its own cluster.
+
+The result types are in :mod:`~evalkit.analysis.comparison`, each metric's test, power, verdict
+and Holm family in :mod:`~evalkit.analysis.compare_metric`, and the warnings in
+:mod:`~evalkit.analysis.compare_warnings`; this module pairs the cases and puts them together.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal, get_args
+from typing import get_args
 
 import numpy as np
-from pydantic import BaseModel, Field
 
+from evalkit.analysis.compare_metric import MetricTest, family
+from evalkit.analysis.compare_warnings import data_warnings, run_warnings
+from evalkit.analysis.comparison import (
+    CaseChange,
+    Comparison,
+    MetricComparison,
+    MetricKind,
+    ResourceDelta,
+    Unit,
+)
 from evalkit.analysis.rundata import (
     CaseStatus,
     RunSummary,
@@ -58,262 +71,14 @@ __all__ = [
     "summarize_run",
 ]
 
-Verdict = Literal[
-    "improved",
-    "regressed",
-    "unchanged",
-    "no significant change",
-    "inconclusive, underpowered",
-    "insufficient data",
-    "no data",
-]
-MetricKind = Literal["overall", "check", "judge", "tag"]
-_Unit = Literal["rate", "usd", "tokens", "ms"]
 _IMPROVED = ("fixed", "recovered")
-#: a metric's kind, name, paired test and discordance rate (for power)
-_Test = tuple[MetricKind, str, paired.PairedTest, float]
-
-
-class MetricComparison(BaseModel):
-    """One metric's pass rates in both runs over the paired cases, and the one paired test."""
-
-    kind: MetricKind
-    name: str
-    n: int = Field(description="pairs graded on both sides")
-    n_excluded: int = Field(description="pairs with an error (or no result) on either side")
-    base_rate: float | None
-    head_rate: float | None
-    diff: float | None = Field(description="mean per-case difference, head minus base")
-    se: float | None
-    ci_low: float | None
-    ci_high: float | None
-    ci_level: float | None = Field(
-        description="confidence of the interval: 1 - alpha, or 1 - the row's Holm step level "
-        "when adjusted (at least 1 - alpha; not a simultaneous band for the family)"
-    )
-    adjusted: bool = Field(description="p_adjusted and the interval are Holm-adjusted")
-    base_better: int = Field(description="cases where base passed more often")
-    head_better: int = Field(description="cases where head passed more often")
-    p_value: float | None = Field(description="unadjusted; None when no test is valid")
-    p_adjusted: float | None = Field(description="Holm-adjusted within its family")
-    mde: float | None = Field(description="minimum detectable effect at the interval's level")
-    cases_needed: int | None = Field(description="paired cases needed to detect |diff|")
-    significant: bool
-    verdict: Verdict
-    ci_note: str | None = Field(
-        default=None, description="why no interval or p-value is shown (None when one is)"
-    )
-
-    @property
-    def p(self) -> float | None:
-        """The p-value the verdict rests on (adjusted where the metric is in a family)."""
-        return self.p_adjusted if self.adjusted else self.p_value
-
-
-class CaseChange(BaseModel):
-    """A matched case whose status is anything but passing in both runs."""
-
-    case_id: str
-    status: CaseStatus
-    base_rate: float | None
-    head_rate: float | None
-    base_counts: tuple[int, int] = Field(description="(passed, graded) repeats in base")
-    head_counts: tuple[int, int] = Field(description="(passed, graded) repeats in head")
-    tags: list[str] = Field(default_factory=list)
-    reasons: list[str] = Field(default_factory=list, description="why head failed or errored")
-
-
-class ResourceDelta(BaseModel):
-    """Head minus base of a run-level figure (cost, tokens, latency, error rate)."""
-
-    name: str
-    unit: _Unit
-    base: float | None
-    head: float | None
-    diff: float | None
-
-
-class Comparison(BaseModel):
-    """Everything ``evalkit compare`` knows; ``model_dump()`` is the JSON output."""
-
-    base: RunSummary
-    head: RunSummary
-    n_matched: int
-    added: list[str]
-    removed: list[str]
-    status_counts: dict[str, int]
-    cases: list[CaseChange]
-    overall: MetricComparison
-    checks: list[MetricComparison]
-    judges: list[MetricComparison]
-    tags: list[MetricComparison]
-    resources: list[ResourceDelta]
-    warnings: list[str]
-    cluster_key: str | None
-    n_clusters: int
-    min_pairs: int
-    alpha: float
-
-    @property
-    def regressed(self) -> list[CaseChange]:
-        return [c for c in self.cases if c.status == "regressed"]
-
-    def metrics(self) -> list[MetricComparison]:
-        return [self.overall, *self.checks, *self.judges]
-
-
-def _metric(
-    kind: MetricKind, name: str, t: paired.PairedTest, level: float, adjusted: bool
-) -> MetricComparison:
-    """One metric from its test, with the interval and power at ``level`` (NaN: no test)."""
-    shown = t.shown
-    lo, hi = t.interval(level) if shown else (math.nan, math.nan)
-    return MetricComparison(
-        kind=kind,
-        name=name,
-        n=t.n,
-        n_excluded=t.n_excluded,
-        base_rate=num(t.base_mean),
-        head_rate=num(t.head_mean),
-        diff=num(t.diff),
-        se=num(t.se) if shown else None,
-        ci_low=num(lo),
-        ci_high=num(hi),
-        ci_level=1 - level if shown else None,
-        adjusted=adjusted,
-        base_better=t.base_better,
-        head_better=t.head_better,
-        p_value=num(t.p_value) if shown else None,
-        p_adjusted=None,
-        mde=None,
-        cases_needed=None,
-        significant=False,
-        verdict="no data" if t.n == 0 else "insufficient data",
-        ci_note=None if shown else _why_no_interval(t),
-    )
-
-
-def _why_no_interval(t: paired.PairedTest) -> str:
-    if t.n < paired.MIN_PAIRS:
-        return f"fewer than {paired.MIN_PAIRS} paired cases"
-    if not t.valid:
-        return f"fewer than {paired.MIN_CLUSTERS} clusters"
-    return (
-        f"only {t.changed} of {t.n} cases changed: an interval needs {paired.MIN_CHANGED}; on "
-        "fewer it understates the uncertainty, and no test could call the change significant"
-    )
-
-
-def _decide(m: MetricComparison, t: paired.PairedTest, disc: float, level: float) -> None:
-    """Verdict from the interval (equivalently the p-value at ``level``) and the power; with
-    too few changed cases for an interval, never significant (no test could say so)."""
-    if m.diff is None or not (t.valid and t.n >= paired.MIN_PAIRS):
-        return  # "no data" / "insufficient data" set by _metric
-    deff = t.design_effect
-    power = {"discordance_rate": disc, "alpha": level, "design_effect": deff}
-    m.mde = min(1.0, paired.minimum_detectable_effect(m.n, **power))
-    m.cases_needed = paired.cases_needed(m.diff, **power)
-    lo, hi = m.ci_low, m.ci_high
-    m.significant = lo is not None and hi is not None and (lo > 0 or hi < 0)
-    if m.significant:
-        m.verdict = "regressed" if m.diff < 0 else "improved"
-    elif m.base_better == m.head_better == 0:
-        m.verdict = "unchanged"
-    elif m.diff != 0 and abs(m.diff) < m.mde:
-        m.verdict = "inconclusive, underpowered"
-    else:
-        m.verdict = "no significant change"  # includes churn that cancels out
-
-
-def _family(tests: list[_Test], alpha: float) -> list[MetricComparison]:
-    """Holm across a family: adjusted p-values and each interval at its Holm level."""
-    adjusted = len(tests) > 1 or any(k != "overall" for k, *_ in tests)
-    p_raw = [t.p_value if t.shown else math.nan for _, _, t, _ in tests]
-    p_adj = paired.holm(p_raw) if adjusted else np.asarray(p_raw)
-    levels = paired.holm_levels(p_raw, alpha=alpha) if adjusted else np.full(len(tests), alpha)
-    out = []
-    for (kind, name, t, disc), p, level in zip(tests, p_adj, levels, strict=True):
-        a = float(level) if math.isfinite(level) else alpha
-        m = _metric(kind, name, t, a, adjusted)
-        if adjusted:
-            m.p_adjusted = num(float(p))
-        _decide(m, t, disc, a)
-        out.append(m)
-    return out
-
-
-def _run_warnings(base: StoredRun, head: StoredRun) -> list[str]:
-    """What makes the two runs not comparable like with like."""
-    out: list[str] = []
-    bm, hm = base.manifest, head.manifest
-    rejudge = f"re-judge the base with `evalkit judge {base.run_id}` to compare like with like"
-    if base.path.resolve() == head.path.resolve():
-        out.append("base and head are the same run")
-    if bm.get("suite") != hm.get("suite"):
-        out.append(f"different suites: base {bm.get('suite')!r}, head {hm.get('suite')!r}")
-    bj, hj = bm.get("judge_versions") or {}, hm.get("judge_versions") or {}
-    for name in sorted(set(bj) & set(hj)):
-        if bj[name] != hj[name]:
-            out.append(
-                f"judge {name!r} has different versions (base {bj[name]}, head "
-                f"{hj[name]}): its verdicts are not comparable; {rejudge}"
-            )
-    for name in sorted(set(bj) ^ set(hj)):
-        side = "base" if name in bj else "head"
-        out.append(f"judge {name!r} judged only the {side} run")
-    if bm.get("golden_sha") != hm.get("golden_sha"):
-        out.append(
-            f"golden sets differ (base {bm.get('golden_sha')}, head "
-            f"{hm.get('golden_sha')}): expected answers may have changed under the same "
-            f"case ids; {rejudge}"
-        )
-    return out
-
-
-def _data_warnings(
-    bd: RunData, hd: RunData, matched: list[str], overall: MetricComparison, n_clusters: int | None
-) -> list[str]:
-    """What makes the comparison too thin to trust: few shared cases, a judge that mostly
-    errored, too few clusters."""
-    out: list[str] = []
-    k, nb, nh = len(matched), len(bd.case_ids), len(hd.case_ids)
-    if k == 0:
-        return ["no case ids in common: nothing to compare"]
-    if 2 * k < max(nb, nh):
-        out.append(f"the runs share only {k} cases (base has {nb}, head {nh})")
-    if overall.n < paired.MIN_PAIRS:
-        out.append(
-            f"only {overall.n} paired cases graded in both runs: at least {paired.MIN_PAIRS} "
-            "are needed for a verdict (insufficient data)"
-        )
-    for side, data in (("base", bd), ("head", hd)):
-        idx = np.fromiter((data.index[c] for c in matched), dtype=np.int64, count=k)
-        for name, counts in sorted(data.judges.items()):
-            missing = int(np.isnan(counts.rates()[idx]).sum())
-            if 2 * missing > k:
-                out.append(
-                    f"judge {name!r} has no verdict on {missing} of {k} shared cases in the "
-                    f"{side} run (errors): its comparison rests on the rest"
-                )
-    if n_clusters is not None and n_clusters < paired.MIN_CLUSTERS:
-        out.append(
-            f"only {n_clusters} clusters: a cluster-robust test needs at least "
-            f"{paired.MIN_CLUSTERS}, so no verdict is given"
-        )
-    elif n_clusters is not None and n_clusters < paired.FEW_CLUSTERS:
-        out.append(
-            f"only {n_clusters} clusters: the test uses a small-sample correction (CR2, t with "
-            f"{n_clusters - 1} degrees of freedom) but may still be somewhat anti-conservative "
-            f"below {paired.FEW_CLUSTERS} clusters"
-        )
-    return out
 
 
 def _resources(b: RunSummary, h: RunSummary) -> list[ResourceDelta]:
     def per_case(total: float | None, s: RunSummary) -> float | None:
         return total / s.n_records if s.n_records and total is not None else None
 
-    rows: list[tuple[str, _Unit, float | None, float | None]] = [
+    rows: list[tuple[str, Unit, float | None, float | None]] = [
         ("error rate", "rate", b.error_rate, h.error_rate),
         ("cost", "usd", b.cost_usd, h.cost_usd),
         ("cost per record", "usd", per_case(b.cost_usd, b), per_case(h.cost_usd, h)),
@@ -379,12 +144,12 @@ def compare_data(
 
     clusters = _clusters(hd, matched, cluster_key) if cluster_key else None
 
-    def test(kind: MetricKind, name: str, b: np.ndarray, h: np.ndarray) -> _Test:
+    def test(kind: MetricKind, name: str, b: np.ndarray, h: np.ndarray) -> MetricTest:
         t = paired.paired_test(b, h, clusters=clusters)
         return kind, name, t, paired.discordance(b, h)
 
     ob, oh = col(bd.overall, hd.overall)
-    graded: list[_Test] = []
+    graded: list[MetricTest] = []
     for kind, bt, ht in (("check", bd.checks, hd.checks), ("judge", bd.judges, hd.judges)):
         for name in sorted(set(bt) | set(ht)):
             graded.append(test(kind, name, *col(bt.get(name), ht.get(name))))  # type: ignore[arg-type]
@@ -393,14 +158,14 @@ def compare_data(
     for i, tags in enumerate(tags_of):
         for tag in tags:
             with_tag.setdefault(tag, []).append(i)
-    tag_tests: list[_Test] = []
+    tag_tests: list[MetricTest] = []
     for tag in sorted(with_tag):
         mask = np.zeros(len(matched), dtype=bool)
         mask[with_tag[tag]] = True
         tag_tests.append(test("tag", tag, np.where(mask, ob, np.nan), np.where(mask, oh, np.nan)))
-    (overall,) = _family([test("overall", "overall", ob, oh)], alpha)
-    graded_metrics = _family(graded, alpha)
-    tags = _family(tag_tests, alpha)
+    (overall,) = family([test("overall", "overall", ob, oh)], alpha)
+    graded_metrics = family(graded, alpha)
+    tags = family(tag_tests, alpha)
 
     counts: dict[str, int] = dict.fromkeys(get_args(CaseStatus), 0)
     changes: list[CaseChange] = []
@@ -437,7 +202,7 @@ def compare_data(
         judges=[m for m in graded_metrics if m.kind == "judge"],
         tags=tags,
         resources=_resources(bs, hs),
-        warnings=_run_warnings(base, head) + _data_warnings(bd, hd, matched, overall, n_clusters),
+        warnings=run_warnings(base, head) + data_warnings(bd, hd, matched, overall, n_clusters),
         cluster_key=cluster_key,
         n_clusters=n_clusters if n_clusters is not None else len(matched),
         min_pairs=paired.MIN_PAIRS,
