@@ -56,6 +56,7 @@ from evalkit.analysis.rundata import (
 )
 from evalkit.analysis.runtable import Counts, RunData
 from evalkit.analysis.stats import paired
+from evalkit.base.gc import gc_paused
 from evalkit.storage.lazyrun import records_of
 from evalkit.storage.store import StoredRun
 
@@ -120,6 +121,38 @@ def _clusters(hd: RunData, matched: list[str], key: str) -> list[str]:
     ]
 
 
+def _changes(
+    bd: RunData,
+    hd: RunData,
+    matched: list[str],
+    ob: np.ndarray,
+    oh: np.ndarray,
+    tags_of: list[list[str]],
+) -> tuple[dict[str, int], list[CaseChange]]:
+    """How many matched cases have each status, and each case that is not passing in both."""
+    counts: dict[str, int] = dict.fromkeys(get_args(CaseStatus), 0)
+    changes: list[CaseChange] = []
+    for c, b_rate, h_rate, tags_here in zip(
+        matched, ob.tolist(), oh.tolist(), tags_of, strict=True
+    ):
+        status = case_status(b_rate, h_rate)
+        counts[status] += 1
+        if status != "unchanged":
+            changes.append(
+                CaseChange(
+                    case_id=c,
+                    status=status,
+                    base_rate=num(b_rate),
+                    head_rate=num(h_rate),
+                    base_counts=bd.passed_graded(c),
+                    head_counts=hd.passed_graded(c),
+                    tags=tags_here,
+                    reasons=[] if status in _IMPROVED else hd.reasons(c),
+                )
+            )
+    return counts, changes
+
+
 def compare_data(
     bd: RunData,
     hd: RunData,
@@ -128,6 +161,11 @@ def compare_data(
     alpha: float = paired.ALPHA,
 ) -> Comparison:
     """:func:`compare_runs` of two runs already read."""
+    with gc_paused():  # thousands of case changes and their reasons, no cycles
+        return _compare(bd, hd, cluster_key, alpha)
+
+
+def _compare(bd: RunData, hd: RunData, cluster_key: str | None, alpha: float) -> Comparison:
     base, head = bd.run, hd.run
     matched = [c for c in bd.case_ids if c in hd.index]
     added = [c for c in hd.case_ids if c not in bd.index]
@@ -167,26 +205,7 @@ def compare_data(
     graded_metrics = family(graded, alpha)
     tags = family(tag_tests, alpha)
 
-    counts: dict[str, int] = dict.fromkeys(get_args(CaseStatus), 0)
-    changes: list[CaseChange] = []
-    for c, b_rate, h_rate, tags_here in zip(
-        matched, ob.tolist(), oh.tolist(), tags_of, strict=True
-    ):
-        status = case_status(b_rate, h_rate)
-        counts[status] += 1
-        if status != "unchanged":
-            changes.append(
-                CaseChange(
-                    case_id=c,
-                    status=status,
-                    base_rate=num(b_rate),
-                    head_rate=num(h_rate),
-                    base_counts=bd.passed_graded(c),
-                    head_counts=hd.passed_graded(c),
-                    tags=tags_here,
-                    reasons=[] if status in _IMPROVED else hd.reasons(c),
-                )
-            )
+    counts, changes = _changes(bd, hd, matched, ob, oh, tags_of)
     bs, hs = summarize(bd), summarize(hd)
     n_clusters = len(set(clusters)) if clusters else None
     return Comparison(

@@ -33,8 +33,11 @@ from evalkit.storage.store import StoredRun
 
 _MAX_REASONS = 5
 _OUTCOMES = ("pass", "fail", "error")
-#: a metric's output rows by outcome, gathered while reading (a list append is cheap)
-_Rows = dict[str, list[int]]
+#: a metric's output rows by outcome
+_Rows = dict[str, IntArray]
+#: the graders' results on one output, as (name, outcome) pairs in the record's order
+_Pattern = tuple[tuple[str, str], ...]
+_NO_ROWS: IntArray = np.zeros(0, dtype=np.int64)
 
 
 class Counts:
@@ -58,32 +61,46 @@ class Counts:
         return count_rates(p[has], f[has], e[has])
 
 
-def _new_rows() -> _Rows:
-    return {o: [] for o in _OUTCOMES}
+class _Patterns:
+    """The graders' results of each output, interned as patterns: ten checks on 100,000 outputs
+    show a few hundred distinct (name, outcome) patterns, so an output costs one tuple and one
+    lookup while reading, and the rows of each metric and outcome are gathered per pattern."""
 
+    def __init__(self) -> None:
+        self.codes: dict[_Pattern, int] = {}
+        self.flawed: list[bool] = []  # by code: a result in the pattern is not a pass
+        self.rows: list[int] = []
+        self.row_codes: list[int] = []
 
-def _add_combined(metrics: dict[str, _Rows], row: int, results: list[Any]) -> None:
-    """Several results under one name on one output combine as one (see per_name)."""
-    for name, outcome in per_name((r["name"], Outcome(r["outcome"])) for r in results).items():
-        if name not in metrics:
-            metrics[name] = _new_rows()
-        metrics[name][outcome.value].append(row)
+    def add(self, row: int, results: list[Any]) -> bool:
+        """Note the results of output ``row``; True when one of them is not a pass."""
+        pattern = tuple([(r["name"], r["outcome"]) for r in results])
+        code = self.codes.get(pattern)
+        if code is None:
+            code = self.codes[pattern] = len(self.codes)
+            self.flawed.append(any(outcome != "pass" for _, outcome in pattern))
+        self.rows.append(row)
+        self.row_codes.append(code)
+        return self.flawed[code]
 
-
-def _add(metrics: dict[str, _Rows], row: int, results: list[Any]) -> bool:
-    """Each named result of one output; True when one of them is not a pass."""
-    if len(results) > 1 and len({r["name"] for r in results}) < len(results):
-        _add_combined(metrics, row, results)
-        return any(r["outcome"] != "pass" for r in results)
-    flawed = False
-    for r in results:
-        outcome = r["outcome"]
-        rows = metrics.get(r["name"])
-        if rows is None:
-            rows = metrics[r["name"]] = _new_rows()
-        rows[outcome].append(row)
-        flawed = flawed or outcome != "pass"
-    return flawed
+    def by_metric(self) -> dict[str, _Rows]:
+        """Each metric's rows by outcome; several results under one name on one output
+        combine as one (see per_name). Metrics in the order they first appear."""
+        rows = np.asarray(self.rows, dtype=np.int64)
+        codes = np.asarray(self.row_codes, dtype=np.int64)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(self.codes) + 1))
+        parts: dict[str, dict[str, list[IntArray]]] = {}
+        for pattern, code in self.codes.items():
+            these = rows[order[bounds[code] : bounds[code + 1]]]
+            for name, outcome in per_name((n, Outcome(o)) for n, o in pattern).items():
+                if name not in parts:
+                    parts[name] = {o: [] for o in _OUTCOMES}
+                parts[name][outcome.value].append(these)
+        return {
+            name: {o: np.concatenate(p) if p else _NO_ROWS for o, p in by.items()}
+            for name, by in parts.items()
+        }
 
 
 def _reasons(f: RecordFacts) -> list[str]:
@@ -113,8 +130,8 @@ class _Reading:
         self.row_seen: list[int] = []
         self.tags: list[list[str]] = []
         self.outcome: list[str] = []
-        self.checks: dict[str, _Rows] = {}
-        self.judges: dict[str, _Rows] = {}
+        self.checks = _Patterns()
+        self.judges = _Patterns()
         self.judge_costs: dict[int, list[float | None]] = {}
         #: per row: cost, latency (NaN: none), cached, truncated, input and output tokens
         self.figures: list[tuple[float | None, float, bool, bool, int, int]] = []
@@ -141,10 +158,10 @@ class _Reading:
             flawed = outcome != "pass" or error is not None
             checks_here = f.get("checks")
             if checks_here:
-                flawed = _add(checks, row, checks_here) or flawed
+                flawed = checks.add(row, checks_here) or flawed
             judges_here = f.get("judges")
             if judges_here:
-                flawed = _add(judges, row, judges_here) or flawed
+                flawed = judges.add(row, judges_here) or flawed
                 self.judge_costs[row] = [j.get("cost_usd", 0.0) for j in judges_here]
             usage = f.get("usage") or {}
             ms = f.get("latency_ms")
@@ -217,17 +234,17 @@ class RunData:
         self.max_repeats = int(np.bincount(row_case[rows]).max()) if n else 0
 
         def counts(by_outcome: _Rows) -> Counts:
-            def count(of: list[int]) -> IntArray:
-                cases = row_case[np.asarray(of, dtype=np.int64)]
+            def count(of: IntArray) -> IntArray:
+                cases = row_case[of]
                 return np.bincount(cases[cases >= 0], minlength=n).astype(np.int64)
 
             return Counts(*(count(by_outcome[o]) for o in _OUTCOMES))
 
         codes = np.asarray([_OUTCOMES.index(o) for o in reading.outcome], dtype=np.int64)
-        overall = {o: np.flatnonzero(codes == i).tolist() for i, o in enumerate(_OUTCOMES)}
+        overall = {o: np.flatnonzero(codes == i) for i, o in enumerate(_OUTCOMES)}
         self.overall = counts(overall)
-        self.checks = {name: counts(r) for name, r in reading.checks.items()}
-        self.judges = {name: counts(r) for name, r in reading.judges.items()}
+        self.checks = {name: counts(r) for name, r in reading.checks.by_metric().items()}
+        self.judges = {name: counts(r) for name, r in reading.judges.by_metric().items()}
 
     def _sum(self, reading: _Reading) -> None:
         """The run-level figures of a summary, over the counted rows in order."""

@@ -12,11 +12,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evalkit.analysis.compare import Comparison, compare_runs
 from evalkit.base.aio import run_sync
 from evalkit.base.files import write_atomic
+from evalkit.base.gc import gc_paused
 from evalkit.storage.lazyrun import open_run
 from evalkit.storage.runcases import Warn
 from evalkit.storage.store import StoredRun
@@ -52,12 +53,17 @@ class CompareResult:
     ) -> None:
         """Write the comparison as JSON, PR-comment markdown, JUnit XML of HEAD and/or one
         self-contained HTML page."""
+        with gc_paused():  # the outputs of 100,000 cases: many small containers, no cycles
+            self._write(json_path, markdown, junit, html)
+
+    def _write(
+        self, json_path: Path | None, markdown: Path | None, junit: Path | None, html: Path | None
+    ) -> None:
         if json_path:
-            # json.dumps, not model_dump_json: it writes a lone surrogate from an output as \ud800
             data = self.comparison.model_dump(mode="json")
             if self.pairwise is not None:
                 data["pairwise"] = self.pairwise.model_dump(mode="json")
-            write_atomic(json_path, json.dumps(data, indent=2) + "\n")
+            write_atomic(json_path, _json_text(data))
         if markdown:
             from evalkit.report.compare_md import full_markdown
 
@@ -72,6 +78,22 @@ class CompareResult:
 
             page = compare_html(self.comparison, self.base, self.head, pairwise=self.pairwise)
             write_atomic(html, page)
+
+
+def _json_text(data: dict[str, Any]) -> str:
+    """``data`` as JSON: nested objects indented, each item of a top-level list (a changed
+    case, a metric) on a line of its own. json.dumps with ``indent`` runs the stdlib's
+    pure-Python encoder (1 s for 17,000 changed cases); items are written by its C encoder.
+    json.dumps, not model_dump_json: it writes a lone surrogate from an output as \\ud800."""
+    members = []
+    for key, value in data.items():
+        if isinstance(value, list) and value:
+            items = ",\n    ".join(json.dumps(item) for item in value)
+            text = f"[\n    {items}\n  ]"
+        else:  # JSON text has no raw line breaks inside strings: indenting each line is safe
+            text = json.dumps(value, indent=2).replace("\n", "\n  ")
+        members.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(members) + "\n}\n"
 
 
 def _load(ref: RunRef, runs_dir: Path | None) -> StoredRun:

@@ -41,6 +41,24 @@ def test_compare_by_id_matches_compare_runs_and_writes_every_file(
     assert {c.get("name") for c in cases} >= {"c07", "c11"}
 
 
+def test_the_json_file_is_the_whole_comparison_one_changed_case_a_line(
+    runs: Path, tmp_path: Path
+) -> None:
+    result = compare("run-base", "run-head", runs_dir=runs)
+    change = result.comparison.cases[0]
+    # a lone surrogate and a line break from an output stay JSON escapes
+    result.comparison.cases[0] = change.model_copy(update={"reasons": ["a\ud800b\nc"]})
+    result.write(json_path=tmp_path / "c.json")
+    text = (tmp_path / "c.json").read_text("ascii")
+    assert json.loads(text) == json.loads(json.dumps(result.comparison.model_dump(mode="json")))
+    lines = text.splitlines()
+    at = lines.index('  "cases": [') + 1
+    items = [f"    {json.dumps(c.model_dump(mode='json'))}" for c in result.comparison.cases]
+    assert lines[at : at + len(items) + 1] == [*(i + "," for i in items[:-1]), items[-1], "  ],"]
+    assert '"reasons": ["a\\ud800b\\nc"]' in text
+    assert '  "overall": {\n    "kind": "overall",' in text  # nested objects stay indented
+
+
 def test_runs_given_as_stored_runs_or_paths_compare_the_same(runs: Path) -> None:
     base_dir, head_dir = runs / "support" / "p1" / "run-base", runs / "support" / "p2" / "run-head"
     by_path = compare(base_dir, head_dir)
