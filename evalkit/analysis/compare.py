@@ -30,7 +30,6 @@ and Holm family in :mod:`~evalkit.analysis.compare_metric`, and the warnings in
 from __future__ import annotations
 
 import math
-from typing import get_args
 
 import numpy as np
 
@@ -45,9 +44,10 @@ from evalkit.analysis.comparison import (
     Unit,
 )
 from evalkit.analysis.rundata import (
+    STATUSES,
     CaseStatus,
     RunSummary,
-    case_status,
+    case_statuses,
     cluster_of,
     num,
     summarize,
@@ -130,26 +130,24 @@ def _changes(
     tags_of: list[list[str]],
 ) -> tuple[dict[str, int], list[CaseChange]]:
     """How many matched cases have each status, and each case that is not passing in both."""
-    counts: dict[str, int] = dict.fromkeys(get_args(CaseStatus), 0)
+    codes = case_statuses(ob, oh)
+    counts = dict(zip(STATUSES, np.bincount(codes, minlength=len(STATUSES)).tolist(), strict=True))
     changes: list[CaseChange] = []
-    for c, b_rate, h_rate, tags_here in zip(
-        matched, ob.tolist(), oh.tolist(), tags_of, strict=True
-    ):
-        status = case_status(b_rate, h_rate)
-        counts[status] += 1
-        if status != "unchanged":
-            changes.append(
-                CaseChange(
-                    case_id=c,
-                    status=status,
-                    base_rate=num(b_rate),
-                    head_rate=num(h_rate),
-                    base_counts=bd.passed_graded(c),
-                    head_counts=hd.passed_graded(c),
-                    tags=tags_here,
-                    reasons=[] if status in _IMPROVED else hd.reasons(c),
-                )
+    unchanged = STATUSES.index("unchanged")
+    for i in np.flatnonzero(codes != unchanged).tolist():
+        c, b_rate, h_rate, status = matched[i], float(ob[i]), float(oh[i]), STATUSES[codes[i]]
+        changes.append(
+            CaseChange(
+                case_id=c,
+                status=status,
+                base_rate=num(b_rate),
+                head_rate=num(h_rate),
+                base_counts=bd.passed_graded(c),
+                head_counts=hd.passed_graded(c),
+                tags=tags_of[i],
+                reasons=[] if status in _IMPROVED else hd.reasons(c),
             )
+        )
     return counts, changes
 
 
@@ -221,7 +219,8 @@ def _compare(bd: RunData, hd: RunData, cluster_key: str | None, alpha: float) ->
         judges=[m for m in graded_metrics if m.kind == "judge"],
         tags=tags,
         resources=_resources(bs, hs),
-        warnings=run_warnings(base, head) + data_warnings(bd, hd, matched, overall, n_clusters),
+        warnings=run_warnings(base, head)
+        + data_warnings(bd, hd, (b_idx, h_idx), overall, n_clusters),
         cluster_key=cluster_key,
         n_clusters=n_clusters if n_clusters is not None else len(matched),
         min_pairs=paired.MIN_PAIRS,

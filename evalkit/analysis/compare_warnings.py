@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from evalkit.analysis.caserates import IntArray
 from evalkit.analysis.comparison import MetricComparison
 from evalkit.analysis.runtable import RunData
 from evalkit.analysis.stats import paired
@@ -40,12 +41,16 @@ def run_warnings(base: StoredRun, head: StoredRun) -> list[str]:
 
 
 def data_warnings(
-    bd: RunData, hd: RunData, matched: list[str], overall: MetricComparison, n_clusters: int | None
+    bd: RunData,
+    hd: RunData,
+    matched: tuple[IntArray, IntArray],
+    overall: MetricComparison,
+    n_clusters: int | None,
 ) -> list[str]:
     """What makes the comparison too thin to trust: few shared cases, a judge that mostly
-    errored, too few clusters."""
+    errored, too few clusters. ``matched``: the shared cases' indices in base and in head."""
     out: list[str] = []
-    k, nb, nh = len(matched), len(bd.case_ids), len(hd.case_ids)
+    k, nb, nh = len(matched[0]), len(bd.case_ids), len(hd.case_ids)
     if k == 0:
         return ["no case ids in common: nothing to compare"]
     if 2 * k < max(nb, nh):
@@ -55,8 +60,7 @@ def data_warnings(
             f"only {overall.n} paired cases graded in both runs: at least {paired.MIN_PAIRS} "
             "are needed for a verdict (insufficient data)"
         )
-    for side, data in (("base", bd), ("head", hd)):
-        idx = np.fromiter((data.index[c] for c in matched), dtype=np.int64, count=k)
+    for side, data, idx in (("base", bd, matched[0]), ("head", hd, matched[1])):
         for name, counts in sorted(data.judges.items()):
             missing = int(np.isnan(counts.rates()[idx]).sum())
             if 2 * missing > k:

@@ -9,12 +9,13 @@ or fails.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, Field
 
-from evalkit.analysis.caserates import FloatArray, grader_warnings
+from evalkit.analysis.caserates import FloatArray, IntArray, grader_warnings
 from evalkit.analysis.runtable import RunData
 from evalkit.analysis.stats.interval import Interval, case_mean_interval
 from evalkit.model.outcome import GRADER_ERROR_WARNING
@@ -32,6 +33,9 @@ CaseStatus = Literal[
     "recovered",
     "now failing",
 ]
+
+
+BoolArray = NDArray[np.bool_]
 
 
 class RunSummary(BaseModel):
@@ -164,16 +168,24 @@ def tag_cluster(tags: list[str], key: str) -> str | None:
     return next((t[len(prefix) :] for t in tags if t.startswith(prefix)), None)
 
 
-def case_status(base: float, head: float) -> CaseStatus:
-    if math.isnan(base):
-        if math.isnan(head):
-            return "still erroring"
+#: every status, in the order of ``status_counts``
+STATUSES: tuple[CaseStatus, ...] = get_args(CaseStatus)
+
+
+def case_statuses(base: FloatArray, head: FloatArray) -> IntArray:
+    """Each matched case's status from its pass rates (NaN: every repeat errored), as indices
+    into :data:`STATUSES`: all cases at once, not a call per case."""
+    b_err, h_err = np.isnan(base), np.isnan(head)
+    rules: list[tuple[BoolArray, CaseStatus]] = [
+        (b_err & h_err, "still erroring"),
         # error -> pass is a recovery; error -> fail (even partly) is not
-        return "recovered" if head == 1.0 else "now failing"
-    if math.isnan(head):
-        return "newly erroring"
-    if head < base:
-        return "regressed"
-    if head > base:
-        return "fixed"
-    return "unchanged" if head == 1.0 else "still failing"
+        (b_err & (head == 1.0), "recovered"),
+        (b_err, "now failing"),
+        (h_err, "newly erroring"),
+        (head < base, "regressed"),
+        (head > base, "fixed"),
+        (head == 1.0, "unchanged"),
+    ]
+    codes = [STATUSES.index(status) for _, status in rules]
+    default = STATUSES.index("still failing")
+    return np.select([when for when, _ in rules], codes, default).astype(np.int64)

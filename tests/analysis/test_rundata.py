@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
+
+import numpy as np
 
 from evalkit.analysis.compare import summarize_run
 from evalkit.analysis.gate import evaluate_gate
+from evalkit.analysis.rundata import STATUSES, case_statuses
 from evalkit.analysis.summary import summarize
 from evalkit.analysis.synthetic import write_run
 from evalkit.model.gate import Gate
@@ -35,3 +39,26 @@ def test_run_summary_uses_the_threshold_the_run_recorded(tmp_path: Path) -> None
     stored = summarize(records, grader_error_warning=0.1)
     (path / SUMMARY).write_text(json.dumps(stored))
     assert summarize_run(load_run(path)).warnings == stored["warnings"] != []
+
+
+def test_each_pair_of_pass_rates_gets_the_status_the_readme_defines() -> None:
+    nan = math.nan
+    table = {  # (base rate, head rate) -> status; NaN: every repeat errored
+        (1.0, 1.0): "unchanged",
+        (1.0, 0.5): "regressed",
+        (0.5, 0.0): "regressed",
+        (0.0, 0.5): "fixed",
+        (0.5, 1.0): "fixed",
+        (0.5, 0.5): "still failing",
+        (0.0, 0.0): "still failing",
+        (1.0, nan): "newly erroring",
+        (0.0, nan): "newly erroring",
+        (nan, nan): "still erroring",
+        (nan, 1.0): "recovered",
+        (nan, 0.5): "now failing",
+        (nan, 0.0): "now failing",
+    }
+    base = np.array([b for b, _ in table])
+    head = np.array([h for _, h in table])
+    assert [STATUSES[i] for i in case_statuses(base, head)] == list(table.values())
+    assert set(table.values()) == set(STATUSES)
