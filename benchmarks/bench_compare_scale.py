@@ -260,8 +260,9 @@ def main() -> None:
             whole_process(base, head, args.runs, html=False),
             whole_process(base, head, args.runs, html=True),
         )
-        verdict = "met" if slowest < _TARGET_S else "NOT met"
-        print(f"target: every run under {_TARGET_S:.0f} s: {verdict} (slowest {slowest:.2f} s)")
+        if (args.cases, args.checks, args.repeats) == (100_000, 10, 1):  # the shape
+            verdict = "met" if slowest < _TARGET_S else "NOT met"
+            print(f"target: every run under {_TARGET_S:.0f} s: {verdict} (slowest {slowest:.2f} s)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"(this script's own peak RSS {peak:.0f} MiB)")
 
