@@ -50,8 +50,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evalkit.analysis.calibration.weights import weighted_rates
-from evalkit.analysis.stats.correction import ppi_mean, rogan_gladen, run_counts
+from evalkit.analysis.stats.correction import rogan_gladen, run_counts
 from evalkit.analysis.stats.holdout import difference_interval
+from evalkit.analysis.stats.ppi import ppi_mean
 
 ICC = 1 / 3
 JUDGES = ((0.95, 0.95), (0.85, 0.8), (0.75, 0.9))

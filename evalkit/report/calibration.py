@@ -13,12 +13,9 @@ from rich.text import Text
 
 from evalkit.analysis.calibration.measure import CalibrationResult
 from evalkit.analysis.stats.agreement import CalibrationSummary
-from evalkit.analysis.stats.correction import (
-    PPI_MIN_DISAGREEMENTS,
-    PPI_MIN_LABELS,
-    RG_MIN_PER_CLASS,
-)
+from evalkit.analysis.stats.correction import RG_MIN_PER_CLASS
 from evalkit.analysis.stats.interval import Interval, Proportion
+from evalkit.analysis.stats.ppi import PPI_MIN_DISAGREEMENTS, PPI_MIN_LABELS
 from evalkit.base.escape import terminal, truncate
 from evalkit.base.format import pct
 

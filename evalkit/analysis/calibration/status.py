@@ -34,11 +34,8 @@ from evalkit.analysis.calibration.labels import labels_path, output_sha, read_la
 from evalkit.analysis.calibration.measure import CalibrationResult, calibration_file, file_sha
 from evalkit.analysis.caserates import Tally, per_name, rates
 from evalkit.analysis.stats.agreement import CalibrationSummary
-from evalkit.analysis.stats.correction import (
-    PPIEstimate,
-    corrected_pass_rate,
-    ppi_mean,
-)
+from evalkit.analysis.stats.correction import corrected_pass_rate
+from evalkit.analysis.stats.ppi import PPIEstimate, ppi_mean
 from evalkit.base.exceptions import InputError
 from evalkit.model.outcome import Outcome
 from evalkit.model.record import CaseRecord

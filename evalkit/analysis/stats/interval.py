@@ -99,6 +99,14 @@ def case_mean_interval(
     return _clopper_pearson(p * n_eff, n_eff, confidence), "Korn-Graubard on per-case means"
 
 
+def z_two_sided(confidence: float) -> float:
+    """The normal quantile of a two-sided interval at ``confidence`` (stdlib: keeps scipy out of
+    the imports)."""
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
 def _clopper_pearson(successes: float, n: float, confidence: float) -> Interval:
     """Clopper-Pearson (exact binomial) interval; fractional counts for effective sizes."""
     x, q = successes, (1 - confidence) / 2
