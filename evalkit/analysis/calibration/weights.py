@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from statistics import NormalDist
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,7 +47,7 @@ from evalkit.analysis.stats.design import (
     ratio_variance,
     satterthwaite_df,
 )
-from evalkit.analysis.stats.interval import Interval, Proportion
+from evalkit.analysis.stats.interval import Interval, Proportion, z_two_sided
 from evalkit.analysis.stats.mover import wilson_limits
 
 
@@ -224,7 +223,7 @@ def _proportion(
     return rate, share
 
 
-_Z95 = NormalDist().inv_cdf(0.975)
+_Z95 = z_two_sided(0.95)
 
 
 def _two_phase(n_design: float, df: float, class_size: float) -> tuple[float, float]:

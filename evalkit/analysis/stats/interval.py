@@ -93,7 +93,7 @@ def case_mean_interval(
         # easily underestimated (simulated coverage fell to 91%). Claim no more than n cases:
         # per-case means in [0, 1] vary at most as Bernoulli draws do
         n_eff = min(n_eff, float(n))
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    z = z_two_sided(confidence)
     t = t_ppf(0.5 + confidence / 2, n - 1)
     n_eff *= (z / t) ** 2
     return _clopper_pearson(p * n_eff, n_eff, confidence), "Korn-Graubard on per-case means"
@@ -117,7 +117,7 @@ def _clopper_pearson(successes: float, n: float, confidence: float) -> Interval:
 
 def _wilson_float(p: float, n: float, confidence: float) -> Interval:
     """Wilson score interval for proportion ``p`` at sample size ``n``."""
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    z = z_two_sided(confidence)
     denom = 1 + z * z / n
     center = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
