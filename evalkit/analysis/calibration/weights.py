@@ -64,13 +64,18 @@ def inclusion_weights(labels: Sequence[Label]) -> list[float]:
     return weights
 
 
+def _sized(label: Label) -> bool:
+    """Drawn stratified with its stratum and the stratum's size known (so it can be weighted)."""
+    s = label.sampling
+    return s.mode == "stratified" and s.stratum is not None and bool(s.stratum_size)
+
+
 def _sized_strata(labels: Sequence[Label]) -> dict[str, dict[str, list[int]]]:
     """Indices of sized stratified labels, by run and stratum."""
     groups: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for i, label in enumerate(labels):
-        s = label.sampling
-        if s.mode == "stratified" and s.stratum is not None and s.stratum_size:
-            groups[label.run_id or ""][s.stratum].append(i)
+        if _sized(label):
+            groups[label.run_id or ""][str(label.sampling.stratum)].append(i)
     return groups
 
 
@@ -87,10 +92,7 @@ def sampling_weights(labels: Sequence[Label]) -> tuple[list[float], list[str]]:
         for i in items:
             weights[i] *= scale
     unsized = sum(
-        1
-        for label in labels
-        if label.sampling.mode == "stratified"
-        and (label.sampling.stratum is None or not label.sampling.stratum_size)
+        1 for label in labels if label.sampling.mode == "stratified" and not _sized(label)
     )
     if groups:
         n = sum(len(v) for s in groups.values() for v in s.values())
@@ -106,12 +108,10 @@ def sampling_weights(labels: Sequence[Label]) -> tuple[list[float], list[str]]:
 def sampling_strata(labels: Sequence[Label]) -> list[str]:
     """The sampling stratum of each label: run × judge verdict for sized stratified draws, one
     shared stratum for everything else (random, imported, unsized: a simple random sample)."""
-    out = []
-    for label in labels:
-        s = label.sampling
-        sized = s.mode == "stratified" and s.stratum is not None and s.stratum_size
-        out.append(f"{label.run_id or ''}\x00{s.stratum}" if sized else "")
-    return out
+    return [
+        f"{label.run_id or ''}\x00{label.sampling.stratum}" if _sized(label) else ""
+        for label in labels
+    ]
 
 
 def _weighted_kappa(
