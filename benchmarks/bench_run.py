@@ -29,16 +29,21 @@ SYSTEM = "Answer from the policy. Reply in JSON."
 REPLY = '{"answer": "Orders over 7 days late are refundable.", "citations": ["pol-1"]}'
 
 
-def write_project(root: Path, url: str, wire: str, n: int, concurrency: int) -> Path:
+def write_project(
+    root: Path, url: str, wire: str, n: int, concurrency: int, *, provider: str | None = None
+) -> Path:
+    """A project of ``n`` cases on ``url``. The target is the wire's own provider (what a real
+    run uses; the bare-SDK floor sends the same requests), or ``provider: scripted``, which also
+    sends the case context as headers so a script can answer per case or purpose."""
+    target: dict[str, object] = {"provider": provider or wire, "model": "bench", "base_url": url}
+    if provider == "scripted":
+        target["wire"] = wire
     config = {
         "suites": {
             "bench": {
                 "goldens": "goldens.jsonl",
                 "target": {
-                    "provider": "scripted",
-                    "wire": wire,
-                    "model": "bench",
-                    "base_url": url,
+                    **target,
                     "prompt": "prompt.yaml",
                     "params": {"temperature": 0, "max_tokens": 256},
                 },

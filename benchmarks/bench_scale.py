@@ -167,7 +167,7 @@ def main() -> None:
     assert server.stdout is not None
     url = server.stdout.readline().strip()
     try:
-        config = write_project(root, url, "anthropic", 0, args.concurrency)
+        config = write_project(root, url, "anthropic", 0, args.concurrency, provider="scripted")
         _write_cases(root / "goldens.jsonl", n)
         if args.judge:
             _add_judge(config, url)

@@ -36,6 +36,7 @@ from evalkit.base.exceptions import (
     RunInterrupted,
     StorageError,
 )
+from evalkit.base.gc import gc_relaxed
 from evalkit.execution.batch import batch_support
 from evalkit.execution.cache import ResponseCache
 from evalkit.execution.provider.retry import RetryPolicy
@@ -180,9 +181,12 @@ async def run_suite_async(suite: LoadedSuite, options: RunOptions) -> RunOutcome
             )
         cases_started = time.perf_counter()  # SDK imports and client set-up are done
         status_line = partial(limiters.status, state.limiter_key or "")
-        with RunProgress(
-            options.progress, len(todo), suite.name, state.counts, status=status_line
-        ) as advance:
+        with (
+            RunProgress(
+                options.progress, len(todo), suite.name, state.counts, status=status_line
+            ) as advance,
+            gc_relaxed(),
+        ):
             state.on_record = advance
             await run_all(state, todo, concurrency, graders)
         status = "complete"

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from jinja2.defaults import DEFAULT_NAMESPACE
 from pydantic import (
@@ -94,6 +94,18 @@ class Check(BaseModel):
 
     #: names of parameters holding templates, found once per instance (not per output)
     _templated: tuple[str, ...] | None = PrivateAttr(default=None)
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, item: str) -> Any:
+            """Private state (compiled patterns, paths) read straight from pydantic's private
+            dict: pydantic's own lookup probes each for ``__get__`` through a raised
+            AttributeError, about 3 us a read and tens of reads per graded output."""
+            if item != "__pydantic_private__":
+                private = self.__pydantic_private__
+                if private is not None and item in private:
+                    return private[item]
+            return super().__getattr__(item)
 
     @property
     def display_name(self) -> str:
@@ -193,6 +205,13 @@ class Check(BaseModel):
             return CheckResult.errored(name, str(exc))
         except Exception as exc:  # a check that crashed could not grade: error, not fail
             return CheckResult.errored(name, f"check raised {type(exc).__name__}: {exc}")
+        if (
+            self.threshold is None
+            and not self.negate
+            and result.name == name
+            and result.weight == self.weight
+        ):
+            return result  # already what the record holds (most checks, most outputs)
         outcome, score, reason = result.outcome, result.score, result.reason
         if self.threshold is not None and score is not None and outcome is not Outcome.ERROR:
             ok = score >= self.threshold

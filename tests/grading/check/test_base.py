@@ -214,3 +214,30 @@ def test_check_templates_renders_case_data_but_not_jinja_globals() -> None:
     with pytest.raises(TemplateError, match="has no attribute 'region'"):
         nested.check_templates(case(vars={"meta": {}}))
     make({"type": "contains", "value": "{{ range(2) | list }}"}).check_templates(case())
+
+
+@pytest.mark.parametrize(
+    ("extra", "name", "weight"),
+    [({}, "contains", 1.0), ({"label": "mentions-policy"}, "mentions-policy", 1.0),
+     ({"weight": 2.5}, "contains", 2.5)],
+)  # fmt: skip
+def test_the_result_carries_the_checks_label_and_weight(
+    extra: dict[str, Any], name: str, weight: float
+) -> None:
+    for output, outcome in (("refundable", PASS), ("no", FAIL)):
+        check = make({"type": "contains", "value": "refundable", **extra})
+        result = check.evaluate(ctx(output))
+        assert (result.name, result.weight, result.outcome) == (name, weight, outcome)
+        assert result.reason  # what the check found or missed
+
+
+def test_private_state_reads_as_pydantic_stores_it() -> None:
+    check = make({"type": "json-path", "path": "answer", "contains": "refundable"})
+    private = check.__pydantic_private__
+    assert private is not None
+    assert check._path is private["_path"]  # type: ignore[attr-defined]
+    assert check._mode == "contains"  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        check.no_such_thing  # type: ignore[attr-defined]  # noqa: B018
+    with pytest.raises(AttributeError, match="_no_such_private"):
+        check._no_such_private  # type: ignore[attr-defined]  # noqa: B018
