@@ -16,7 +16,7 @@ import json
 import sqlite3
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,11 @@ class ResponseCache:
         return _completion(self._lookup("responses", key))
 
     def put(self, key: str, completion: Completion) -> None:
-        self._store("responses", key, _dumps(asdict(completion)))
+        if self._db is None:  # off (--no-cache) or unavailable: nothing to encode
+            return
+        # its fields hold only JSON values: a shallow dict encodes as asdict's deep copy would
+        fields = {f.name: getattr(completion, f.name) for f in dataclass_fields(completion)}
+        self._store("responses", key, _dumps(fields))
 
     def get_many(self, keys: list[str]) -> dict[str, Completion]:
         """Look up many keys in a few queries: a run prefetches its whole plan at start,

@@ -60,6 +60,24 @@ def test_store_get_many_and_disabled(tmp_path: Path) -> None:
     assert off.get("k") is None and not (tmp_path / "off").exists()
 
 
+def test_every_field_of_an_answer_is_stored_and_read_back(tmp_path: Path) -> None:
+    answer = Completion(
+        text="calling",
+        input_tokens=120,
+        output_tokens=7,
+        model="m-2",
+        finish_reason="tool_use",
+        cache_read_tokens=100,
+        cache_write_tokens=10,
+        extra={"latency_ms": 51.5, "budget_left": 0.5},
+        tool_calls=[{"id": "t1", "name": "lookup", "arguments": {"q": ["a", 1, None]}}],
+    )
+    cache = ResponseCache(tmp_path)
+    cache.put("k", answer)
+    cache.close()
+    assert ResponseCache(tmp_path).get("k") == answer
+
+
 def test_lone_surrogates_are_cached_and_read_back_identically(tmp_path: Path) -> None:
     text = "reply \ud800 with \udfff lone halves and a pair \U0001f600"
     msgs = [{"role": "user", "content": "q \udc00"}]
