@@ -228,7 +228,8 @@ def split_params(
 
 
 def usage_counts(usage: Any) -> tuple[int, int, int, int]:
-    """``(input, output, cache_read, cache_write)`` tokens of either wire's ``usage``.
+    """``(input, output, cache_read, cache_write)`` tokens of either wire's ``usage``, as JSON
+    (a mapping) or as the SDK's object.
 
     Anthropic reports cached input apart from ``input_tokens`` (``cache_read_input_tokens``,
     ``cache_creation_input_tokens``): all three are input. OpenAI's ``prompt_tokens`` already
@@ -238,16 +239,30 @@ def usage_counts(usage: Any) -> tuple[int, int, int, int]:
         return 0, 0, 0, 0
 
     def num(obj: Any, name: str) -> int:
-        value = getattr(obj, name, None)
+        value = field_of(obj, name)
         return int(value) if isinstance(value, int | float) else 0
 
-    if getattr(usage, "prompt_tokens", None) is not None:
-        details = getattr(usage, "prompt_tokens_details", None)
+    if field_of(usage, "prompt_tokens") is not None:
+        details = field_of(usage, "prompt_tokens_details")
         cached = num(details, "cached_tokens") if details is not None else 0
         return num(usage, "prompt_tokens"), num(usage, "completion_tokens"), cached, 0
     read = num(usage, "cache_read_input_tokens")
     write = num(usage, "cache_creation_input_tokens")
     return num(usage, "input_tokens") + read + write, num(usage, "output_tokens"), read, write
+
+
+def field_of(obj: Any, name: str) -> Any:
+    """``name`` of a reply part, as JSON (a mapping) or as the SDK's object; None if absent."""
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def reply_json(reply: Any) -> Any:
+    """A reply as its JSON value: the SDK's object (a batch result) through its ``to_dict``,
+    JSON as it is."""
+    to_dict = getattr(reply, "to_dict", None)
+    return to_dict() if callable(to_dict) else reply
 
 
 def aiohttp_client(sdk: Any, timeout: float) -> Any | None:

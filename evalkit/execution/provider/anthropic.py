@@ -96,29 +96,40 @@ class AnthropicProvider(SDKProvider):
 
 
 def _completion(reply: Any) -> Completion:
-    content = getattr(reply, "content", None)
-    usage = getattr(reply, "usage", None)
-    if not isinstance(content, list) or usage is None:
-        raise ProviderError(
-            "response is not an Anthropic message", kind="malformed", retryable=True
-        )
-    text = "".join(block.text for block in content if getattr(block, "type", None) == "text")
+    """A Messages API reply's JSON as a Completion: its text blocks joined, its tool_use blocks
+    as tool calls."""
+    content = reply.get("content") if isinstance(reply, dict) else None
+    usage = reply.get("usage") if isinstance(reply, dict) else None
+    blocks = content if isinstance(content, list) else []
+    if (
+        not isinstance(content, list)
+        or not isinstance(usage, dict)
+        or not all(isinstance(block, dict) for block in blocks)
+    ):
+        raise _malformed("response is not an Anthropic message")
+    texts = [block.get("text") for block in blocks if block.get("type") == "text"]
+    if not all(isinstance(text, str) for text in texts):
+        raise _malformed("a text block of the response has no text")
     calls = [
-        {"id": block.id, "name": block.name, "arguments": block.input}
-        for block in content
-        if getattr(block, "type", None) == "tool_use"
+        {"id": block.get("id"), "name": block.get("name"), "arguments": block.get("input")}
+        for block in blocks
+        if block.get("type") == "tool_use"
     ]
     tokens_in, tokens_out, read, write = _common.usage_counts(usage)
     return Completion(
-        text=text,
+        text="".join(texts),
         tool_calls=calls,
         input_tokens=tokens_in,
         output_tokens=tokens_out,
-        model=reply.model or "",
-        finish_reason=reply.stop_reason,
+        model=reply.get("model") or "",
+        finish_reason=reply.get("stop_reason"),
         cache_read_tokens=read,
         cache_write_tokens=write,
     )
+
+
+def _malformed(message: str) -> ProviderError:
+    return ProviderError(message, kind="malformed", retryable=True)
 
 
 def anthropic_turns(messages: list[Any]) -> list[dict[str, Any]]:

@@ -79,27 +79,29 @@ class OpenAIProvider(SDKProvider):
 
 
 def _completion(reply: Any) -> Completion:
-    choices = getattr(reply, "choices", None)
-    if not isinstance(choices, list) or not choices or getattr(choices[0], "message", None) is None:
+    """A Chat Completions reply's JSON as a Completion: the first choice's message."""
+    choices = reply.get("choices") if isinstance(reply, dict) else None
+    choice = choices[0] if isinstance(choices, list) and choices else None
+    message = choice.get("message") if isinstance(choice, dict) else None
+    if not isinstance(choice, dict) or not isinstance(message, dict):
         raise ProviderError("response has no choices", kind="malformed", retryable=True)
-    choice = choices[0]
-    tokens_in, tokens_out, read, write = _common.usage_counts(getattr(reply, "usage", None))
+    tokens_in, tokens_out, read, write = _common.usage_counts(reply.get("usage"))
     calls = [
         {
-            "id": call.id,
-            "name": call.function.name,
-            "arguments": _arguments(call.function.arguments),
+            "id": call.get("id"),
+            "name": function.get("name"),
+            "arguments": _arguments(function.get("arguments")),
         }
-        for call in getattr(choice.message, "tool_calls", None) or []
-        if getattr(call, "function", None) is not None
+        for call in message.get("tool_calls") or []
+        if isinstance(call, dict) and isinstance(function := call.get("function"), dict)
     ]
     return Completion(
-        text=choice.message.content or "",
+        text=message.get("content") or "",
         tool_calls=calls,
         input_tokens=tokens_in,
         output_tokens=tokens_out,
-        model=getattr(reply, "model", "") or "",
-        finish_reason=choice.finish_reason,
+        model=reply.get("model") or "",
+        finish_reason=choice.get("finish_reason"),
         cache_read_tokens=read,
         cache_write_tokens=write,
     )

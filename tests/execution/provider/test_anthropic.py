@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
-from evalkit.base.exceptions import AuthError
-from evalkit.execution.provider.anthropic import AnthropicProvider
-from evalkit.model.provider import TargetSpec
+from evalkit.base.exceptions import AuthError, ProviderError
+from evalkit.execution.provider.anthropic import AnthropicProvider, _completion
+from evalkit.model.provider import Completion, TargetSpec
 
 from .conftest import FAST, KEY_ENV, SCRIPT
 
@@ -22,6 +25,9 @@ def _provider(url: str, **spec: object) -> AnthropicProvider:
         **spec,  # type: ignore[arg-type]
     )
     return AnthropicProvider(target, send_context_headers=True)
+
+
+LOCAL = "http://127.0.0.1:9"
 
 
 @pytest.fixture
@@ -86,3 +92,83 @@ def test_context_headers_are_sent_only_when_asked(server, call):
         "repeat": "2",
         "purpose": "target",
     }
+
+
+# -- the reply's JSON, read without the SDK's reply models ------------------------------------
+_TEXT = {"type": "text", "text": "Refundable after 7 days."}
+_TOOL = {"type": "tool_use", "id": "tu_1", "name": "lookup", "input": {"order": 42, "q": ["a"]}}
+_USAGE = {"input_tokens": 12, "output_tokens": 30}
+_CACHED = {**_USAGE, "cache_read_input_tokens": 100, "cache_creation_input_tokens": 8}
+
+
+def _message(content: list[dict[str, Any]], usage: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
+            "content": content, "stop_reason": "end_turn", "stop_sequence": None,
+            "usage": usage, **more}  # fmt: skip
+
+
+def _as_before(reply: Any) -> Completion:
+    """The oracle: how a reply read before, attribute by attribute from the SDK's model."""
+    calls = [
+        {"id": b.id, "name": b.name, "arguments": b.input} for b in reply.content
+        if b.type == "tool_use"
+    ]  # fmt: skip
+    u = reply.usage
+    read, write = u.cache_read_input_tokens or 0, u.cache_creation_input_tokens or 0
+    return Completion(
+        text="".join(b.text for b in reply.content if b.type == "text"),
+        tool_calls=calls,
+        input_tokens=u.input_tokens + read + write,
+        output_tokens=u.output_tokens,
+        model=reply.model,
+        finish_reason=reply.stop_reason,
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _message([_TEXT], _USAGE),
+        _message([_TEXT, _TEXT], _CACHED, stop_reason="max_tokens"),
+        _message([{"type": "text", "text": "Looking."}, _TOOL], _USAGE, stop_reason="tool_use"),
+        _message([], _USAGE),
+        _message([{"type": "text", "text": "\ud800 lone \u2028 <b>"}], _USAGE),
+    ],
+    ids=["text", "cached-truncated", "tool-use", "empty", "hostile-text"],
+)
+def test_a_reply_reads_as_the_sdk_model_read(body: dict[str, Any]) -> None:
+    import anthropic
+
+    expected = _as_before(anthropic.types.Message.model_validate(body))
+    assert _completion(json.loads(json.dumps(body))) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        "text",
+        {"type": "error", "error": {"type": "overloaded_error"}},
+        _message("not a list", _USAGE),  # type: ignore[arg-type]
+        _message([_TEXT], None),  # type: ignore[arg-type]
+        _message(["a string block"], _USAGE),  # type: ignore[list-item]
+        _message([{"type": "text"}], _USAGE),
+    ],
+    ids=["list", "string", "error-object", "content", "no-usage", "block", "text-missing"],
+)
+def test_a_reply_that_is_not_a_message_is_malformed(body: Any) -> None:
+    with pytest.raises(ProviderError) as caught:
+        _completion(body)
+    assert caught.value.kind == "malformed" and caught.value.retryable
+
+
+def test_a_batch_result_object_reads_as_its_json() -> None:
+    import anthropic
+
+    body = _message([_TEXT, _TOOL], _CACHED, stop_reason="tool_use")
+    provider = AnthropicProvider(TargetSpec(provider="anthropic", model="m", base_url=LOCAL))
+    from_object = provider.completion_of(anthropic.types.Message.model_validate(body))
+    assert from_object == _completion(body)
+    assert from_object.tool_calls[0]["arguments"] == {"order": 42, "q": ["a"]}
