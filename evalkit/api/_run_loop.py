@@ -61,6 +61,14 @@ class RunState:
     abort: BaseException | None = None  # set once the run must stop; no new requests
     #: the target's adaptive limiter in the run's LimiterPool (evalkit.execution.throttle)
     limiter_key: str | None = None
+    #: the prompt's version and label, hashed once (every request's context carries them)
+    prompt_version: str | None = field(init=False)
+    prompt_label: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        prompt = self.suite.prompt
+        self.prompt_version = prompt.version if prompt else None
+        self.prompt_label = prompt.label if prompt else None
 
 
 async def run_all(
@@ -158,8 +166,8 @@ async def _run_case(
     suite = state.suite
     ctx = CallContext(
         case_id=pc.case.id,
-        prompt_version=suite.prompt.version if suite.prompt else None,
-        prompt_label=suite.prompt.label if suite.prompt else None,
+        prompt_version=state.prompt_version,
+        prompt_label=state.prompt_label,
         repeat=repeat,
         variables=pc.case.template_vars(),
     )

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
 
 from evalkit.base.exceptions import AuthError, ProviderError
-from evalkit.execution.provider.anthropic import AnthropicProvider, _completion
+from evalkit.execution.provider.anthropic import (
+    AnthropicProvider,
+    _completion,
+    _traces_go_nowhere,
+)
 from evalkit.model.provider import Completion, TargetSpec
 
 from .conftest import FAST, KEY_ENV, SCRIPT
@@ -172,3 +177,49 @@ def test_a_batch_result_object_reads_as_its_json() -> None:
     from_object = provider.completion_of(anthropic.types.Message.model_validate(body))
     assert from_object == _completion(body)
     assert from_object.tool_calls[0]["arguments"] == {"order": 42, "q": ["a"]}
+
+
+# -- OpenTelemetry spans: off only where they would go nowhere ---------------------------------
+@pytest.fixture
+def no_otel_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in list(os.environ):
+        if name.startswith(("OTEL_", "ANTHROPIC_OPEN_TELEMETRY")):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def test_spans_are_off_without_a_tracer_provider(no_otel_env: pytest.MonkeyPatch) -> None:
+    import anthropic
+
+    assert _traces_go_nowhere(anthropic.AsyncAnthropic)
+
+
+@pytest.mark.parametrize(
+    "name", ["OTEL_PYTHON_TRACER_PROVIDER", "ANTHROPIC_OPEN_TELEMETRY", "OTEL_TRACES_EXPORTER"]
+)
+def test_the_users_telemetry_variables_are_left_to_the_sdk(
+    no_otel_env: pytest.MonkeyPatch, name: str
+) -> None:
+    import anthropic
+
+    no_otel_env.setenv(name, "x")
+    assert not _traces_go_nowhere(anthropic.AsyncAnthropic)
+
+
+def test_a_tracer_provider_that_is_set_up_gets_its_spans(no_otel_env: pytest.MonkeyPatch) -> None:
+    import anthropic
+    from opentelemetry import trace
+
+    class Recording(trace.TracerProvider):
+        def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+            return trace.NoOpTracer()
+
+    no_otel_env.setattr(trace, "get_tracer_provider", Recording)
+    assert not _traces_go_nowhere(anthropic.AsyncAnthropic)
+
+
+def test_an_sdk_without_the_option_is_given_none(no_otel_env: pytest.MonkeyPatch) -> None:
+    class OldClient:
+        def __init__(self, api_key: str) -> None: ...
+
+    assert not _traces_go_nowhere(OldClient)
