@@ -97,10 +97,14 @@ def budget_left(headers: Mapping[str, str] | None) -> float | None:
     when the server sends none)."""
     if not headers:
         return None
+    # one pass over the reply's headers (an HTTP client's mapping scans them all per lookup)
+    found = {name.lower(): value for name, value in headers.items() if "ratelimit" in name.lower()}
+    if not found:
+        return None
     shares = []
     for remaining, limit in _BUDGET_HEADERS:
         try:
-            left, cap = float(headers[remaining]), float(headers[limit])
+            left, cap = float(found[remaining]), float(found[limit])
         except (KeyError, ValueError):
             continue
         if cap > 0:
