@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -107,8 +108,9 @@ def limited(args: argparse.Namespace, latency_s: float) -> tuple[float, float]:
     return share, x_ideal
 
 
-def unlimited(args: argparse.Namespace, latency_s: float) -> float:
-    """One unlimited run at concurrency 50: time / bare-SDK floor."""
+def unlimited(args: argparse.Namespace, latency_s: float) -> tuple[float, float, float]:
+    """One unlimited run at concurrency 50: (evalkit's time, the bare-SDK floor, the floor on
+    evalkit's request path)."""
     n, wire = args.cases, args.wire
     proc, url = serve({"latency_ms": args.latency_ms, "default": {"text": REPLY}})
     try:
@@ -128,7 +130,7 @@ def unlimited(args: argparse.Namespace, latency_s: float) -> float:
         f"({lean:.2f} s), {took / ideal:.2f}x ideal; {s['rate_limited']} 429s",
         flush=True,
     )
-    return took / floor
+    return took, floor, lean
 
 
 def main() -> None:
@@ -154,11 +156,18 @@ def main() -> None:
             flush=True,
         )
     if args.only != "limited":
-        floors = [unlimited(args, latency_s) for _ in range(args.repeat)]
+        runs3 = [unlimited(args, latency_s) for _ in range(args.repeat)]
+        ratios = [took / floor for took, floor, _ in runs3]
+        # one run's floor and evalkit's time each vary by 10-20% on a shared VM: the ratio of
+        # the medians is the steadier estimate, the per-run range shows the spread
+        took, floor, lean = (statistics.median(r[i] for r in runs3) for i in range(3))
         print(
-            f"=> unlimited {args.wire} {args.latency_ms:g} ms, {len(floors)} runs: "
-            f"{min(floors):.2f}-{max(floors):.2f}x the bare-SDK floor "
-            f"(<= {MAX_UNLIMITED_X_FLOOR}x: {_met(max(floors) <= MAX_UNLIMITED_X_FLOOR)})",
+            f"=> unlimited {args.wire} {args.latency_ms:g} ms, {len(runs3)} runs: "
+            f"{min(ratios):.2f}-{max(ratios):.2f}x the bare-SDK floor run by run "
+            f"(<= {MAX_UNLIMITED_X_FLOOR}x: {_met(max(ratios) <= MAX_UNLIMITED_X_FLOOR)}); "
+            f"medians {took:.2f} s / {floor:.2f} s = {took / floor:.2f}x "
+            f"({_met(took / floor <= MAX_UNLIMITED_X_FLOOR)}), {took / lean:.2f}x the floor on "
+            f"evalkit's request path",
             flush=True,
         )
 
