@@ -44,7 +44,6 @@ async def call_with_retries(
     On giving up, the last :class:`ProviderError` is re-raised with ``attempts`` set. Any other
     exception (a bug, or cancellation) propagates at once: retrying cannot fix it.
     """
-    rand = rng if rng is not None else random.Random()
     pool = RUN_LIMITERS.get() if key else None
     limiter = pool.get(key) if pool is not None and key else None
     attempt = 0
@@ -56,7 +55,9 @@ async def call_with_retries(
             error.attempts = attempt
             if not policy.should_retry(error, attempt):
                 raise
-            await sleep(policy.delay(error, attempt, rand))
+            if rng is None:  # seeded from the OS only when a retry needs jitter (13 us)
+                rng = random.Random()
+            await sleep(policy.delay(error, attempt, rng))
 
 
 __all__ = ["RetryPolicy", "call_with_retries"]
