@@ -33,7 +33,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evalkit.analysis.calibration.labels import Label
-from evalkit.analysis.stats._beta import t_ppf
 from evalkit.analysis.stats.agreement import (
     LIKERT_LEVELS,
     CalibrationSummary,
@@ -47,7 +46,7 @@ from evalkit.analysis.stats.design import (
     ratio_variance,
     satterthwaite_df,
 )
-from evalkit.analysis.stats.interval import Interval, Proportion, z_two_sided
+from evalkit.analysis.stats.interval import Interval, Proportion, korn_graubard, z_two_sided
 from evalkit.analysis.stats.mover import wilson_limits
 
 
@@ -249,7 +248,7 @@ def _two_phase(n_design: float, df: float, class_size: float) -> tuple[float, fl
     Returns the effective size and the share of its variance that is the design's (the first
     phase, a rate over one human class, is independent of the other class's rate)."""
     if df >= 1:
-        n_design *= (_Z95 / t_ppf(0.975, df)) ** 2
+        n_design = korn_graubard(n_design, df, 0.95)
     n_design = max(n_design, 1e-12)
     n_eff = 1.0 / (1.0 / n_design + 1.0 / max(class_size, 1e-12))
     return n_eff, n_eff / n_design

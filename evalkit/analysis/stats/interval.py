@@ -93,9 +93,7 @@ def case_mean_interval(
         # easily underestimated (simulated coverage fell to 91%). Claim no more than n cases:
         # per-case means in [0, 1] vary at most as Bernoulli draws do
         n_eff = min(n_eff, float(n))
-    z = z_two_sided(confidence)
-    t = t_ppf(0.5 + confidence / 2, n - 1)
-    n_eff *= (z / t) ** 2
+    n_eff = korn_graubard(n_eff, n - 1, confidence)
     return _clopper_pearson(p * n_eff, n_eff, confidence), "Korn-Graubard on per-case means"
 
 
@@ -105,6 +103,12 @@ def z_two_sided(confidence: float) -> float:
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def korn_graubard(n_eff: float, df: float, confidence: float) -> float:
+    """An effective sample size shrunk by ``(z / t_df)^2`` (Korn and Graubard, 1998): a variance
+    that rests on ``df`` degrees of freedom is itself uncertain, so it claims fewer cases."""
+    return n_eff * (z_two_sided(confidence) / t_ppf(0.5 + confidence / 2, df)) ** 2
 
 
 def _clopper_pearson(successes: float, n: float, confidence: float) -> Interval:

@@ -8,6 +8,7 @@ from statsmodels.stats.proportion import proportion_confint
 from evalkit.analysis.stats.interval import (
     MIN_CASES_FOR_INTERVAL,
     case_mean_interval,
+    korn_graubard,
     wilson_interval,
 )
 from evalkit.analysis.synthetic import interval_coverage
@@ -92,3 +93,15 @@ def test_the_benchmarks_worst_cell_covers_with_enough_runs() -> None:
     coverage, shown = interval_coverage(100, 0.05, 10, icc=0.3, sims=2000, seed=11)
     assert shown == 1.0
     assert coverage >= 0.935, coverage
+
+
+@pytest.mark.parametrize("df", [1, 2.5, 7, 30, 400])
+@pytest.mark.parametrize("confidence", [0.9, 0.95])
+def test_korn_graubard_shrinks_by_the_squared_ratio_of_quantiles(
+    df: float, confidence: float
+) -> None:
+    from scipy import stats
+
+    q = 0.5 + confidence / 2
+    want = 120.0 * (stats.norm.ppf(q) / stats.t.ppf(q, df)) ** 2
+    assert korn_graubard(120.0, df, confidence) == pytest.approx(want, rel=1e-9)
