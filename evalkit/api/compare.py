@@ -23,6 +23,7 @@ from evalkit.storage.runcases import Warn
 from evalkit.storage.store import StoredRun
 
 if TYPE_CHECKING:
+    from evalkit.api.judge import JudgeBatching
     from evalkit.grading.judge.definition import JudgeDef
     from evalkit.grading.judge.pairwise import PairwiseResult
     from evalkit.model.config import ProjectConfig
@@ -114,9 +115,13 @@ def compare(
     pairwise_judge: str | None = None,
     judge_target_override: Callable[[JudgeDef], TargetSpec] | None = None,
     warn: Warn | None = None,
+    batch: JudgeBatching | None = None,
+    resume: bool = False,
 ) -> CompareResult:
     """Compare HEAD against BASE case by case; with ``pairwise_judge`` (a judge under the
-    project's ``judges/``), also judge each case's two outputs in both orders."""
+    project's ``judges/``), also judge each case's two outputs in both orders. ``batch`` sends
+    the pairwise judge's requests through provider batches (:mod:`evalkit.api.compare_batch`);
+    ``resume`` finishes such a comparison that was stopped (it implies ``batch``)."""
     if runs_dir is None and project is not None:
         runs_dir = project.resolve(project.runs_dir)
     base_run, head_run = _load(base, runs_dir), _load(head, runs_dir)
@@ -125,11 +130,29 @@ def compare(
     if pairwise_judge is not None:
         if project is None:
             raise ValueError("a pairwise judge needs the project that defines it")
+        if resume:
+            batch = batch or _default_batching()
         pairwise = judge_pairwise(
-            project, base_run, head_run, pairwise_judge, judge_target_override, warn
+            project,
+            base_run,
+            head_run,
+            pairwise_judge,
+            judge_target_override,
+            warn,
+            batch=batch,
+            resume=resume,
+            runs_dir=runs_dir,
         )
+    elif batch is not None or resume:
+        raise ValueError("batch mode sends the pairwise judge's requests: name a pairwise judge")
     root = project.root if project is not None else None
     return CompareResult(comparison, base_run, head_run, pairwise, root)
+
+
+def _default_batching() -> JudgeBatching:
+    from evalkit.api.judge import JudgeBatching
+
+    return JudgeBatching()
 
 
 def judge_pairwise(
@@ -139,8 +162,13 @@ def judge_pairwise(
     name: str,
     target_override: Callable[[JudgeDef], TargetSpec] | None = None,
     warn: Warn | None = None,
+    *,
+    batch: JudgeBatching | None = None,
+    resume: bool = False,
+    runs_dir: Path | None = None,
 ) -> PairwiseResult:
-    """Judge both runs' outputs with the pairwise judge ``judges/<name>.yaml``, both orders."""
+    """Judge both runs' outputs with the pairwise judge ``judges/<name>.yaml``, both orders;
+    with ``batch``, through provider batches whose state lives under ``runs_dir``."""
     from evalkit.grading.judge import build_judges, judge_pairs, load_judges
     from evalkit.grading.judge.judge import judge_runtime
     from evalkit.storage.runcases import run_cases
@@ -159,7 +187,19 @@ def judge_pairwise(
 
     async def go() -> PairwiseResult:
         try:
-            return await judge_pairs(base, head, judge, cases=cases)
+            if batch is None:
+                return await judge_pairs(base, head, judge, cases=cases)
+            from evalkit.api.compare_batch import judge_pairs_by_batch
+
+            return await judge_pairs_by_batch(
+                base,
+                head,
+                judge,
+                cases=cases,
+                batch=batch,
+                runs_dir=runs_dir or project.resolve(project.runs_dir),
+                resume=resume,
+            )
         finally:
             await judge.aclose()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from evalkit.cli._batch import batch_options
 from evalkit.cli._common import F, config_option, load_project
 
 
@@ -42,6 +43,13 @@ def _output(flag: str, dest: str, what: str) -> Callable[[F], F]:
     metavar="JUDGE",
     help="Also judge each case's two outputs with this pairwise judge, in both orders.",
 )
+@batch_options("the pairwise judge's requests")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Finish a stopped `--pairwise JUDGE --batch` of BASE and HEAD: re-attach to its batches.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No batch progress lines.")
 @config_option
 def command(
     base: str,
@@ -53,6 +61,10 @@ def command(
     html_path: Path | None,
     cluster_key: str | None,
     pairwise_judge: str | None,
+    batch: bool,
+    batch_poll: float,
+    resume: bool,
+    quiet: bool,
     config_path: Path,
 ) -> None:
     """Compare HEAD against BASE case by case with paired statistics.
@@ -68,14 +80,26 @@ def command(
       evalkit compare runs/support/3f9a/20250101T120000-a1b2c3 d4e5 --markdown pr.md
       evalkit compare a1b2 d4e5 --pairwise preference   # judges/preference.yaml
       evalkit compare a1b2 d4e5 --html compare.html
+      evalkit compare a1b2 d4e5 --pairwise preference --batch   # half price; stop at will
+      evalkit compare a1b2 d4e5 --pairwise preference --resume  # re-attach to its batches
     """
+    import sys
+
     from evalkit.api.compare import compare
+    from evalkit.api.judge import JudgeBatching
     from evalkit.base.console import make_console
     from evalkit.base.escape import terminal
     from evalkit.base.gc import gc_paused
     from evalkit.report.compare_terminal import render_comparison
     from evalkit.report.pairwise import pairwise_summary_lines
 
+    if (batch or resume) and not pairwise_judge:
+        raise click.UsageError(
+            "--batch and --resume send a pairwise judge's requests: add --pairwise JUDGE"
+        )
+    batching = None
+    if batch or resume:
+        batching = JudgeBatching(poll_s=batch_poll, progress=not quiet and sys.stderr.isatty())
     # a pairwise judge is the project's: without the file, loading it says the file is missing
     project = load_project(config_path) if config_path.exists() or pairwise_judge else None
     # a short process whose data (two runs' counts, the changed cases, the pages) lives to its
@@ -89,6 +113,8 @@ def command(
             runs_dir=runs_dir,  # default: the project's runs_dir, else ./runs
             cluster_key=cluster_key,
             pairwise_judge=pairwise_judge,
+            batch=batching,
+            resume=resume,
             warn=lambda message: click.secho(f"warning: {message}", fg="yellow", err=True),
         )
         render_comparison(result.comparison, console=make_console())

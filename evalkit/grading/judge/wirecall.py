@@ -208,12 +208,14 @@ class WireCaller:
         built goes to the courier; the reply comes back to instructor's own parsing."""
         courier, api = self.courier, batch_api(self._lease)
         assert courier is not None
+        unanswered: set[str] = set()
 
         async def create(**kwargs: Any) -> Any:
             body = body_of(kwargs)
-            reply = await courier.send(api, request_key(ident, body), body)
+            key = request_key(ident, body)
+            reply = await courier.send(api, key, body)
             if isinstance(reply, str):  # the batch did not answer it: sent alone, live
-                sample.requests += 1  # the batch's request was one, this is another
+                _count_alone(sample, key, unanswered)
                 return await self._sdk.create_method()(**kwargs)
             usage = usage_of(reply)
             sample.batch_usage = [a + b for a, b in zip(sample.batch_usage, usage, strict=True)]
@@ -222,16 +224,22 @@ class WireCaller:
         return create
 
     async def _complete(
-        self, sample: Sample, messages: list[Message], ctx: CallContext, ident: str
+        self,
+        sample: Sample,
+        messages: list[Message],
+        ctx: CallContext,
+        ident: str,
+        unanswered: set[str],
     ) -> Completion:
         """One plain completion (``text`` mode): live, or through the courier in batch mode."""
         if self.courier is None:
             completion: Completion = await self._sdk.complete(messages, {}, ctx)
             return completion
         body = self._sdk.request_body(messages)
-        reply = await self.courier.send(batch_api(self._lease), request_key(ident, body), body)
+        key = request_key(ident, body)
+        reply = await self.courier.send(batch_api(self._lease), key, body)
         if isinstance(reply, str):  # the batch did not answer it: sent alone, live
-            sample.requests += 1  # the batch's request was one, this is another
+            _count_alone(sample, key, unanswered)
             completion = await self._sdk.complete(messages, {}, ctx)
             return completion
         completion = self._sdk.completion_of(reply)
@@ -247,6 +255,7 @@ class WireCaller:
         its tags; an unreadable answer is re-asked ``validation_retries`` times."""
         scale, ctx = asking.scale, asking.ctx
         asked = with_text_format(asking.messages, scale)
+        unanswered: set[str] = set()
 
         async def once() -> dict[str, Any]:
             convo = list(asked)
@@ -254,7 +263,7 @@ class WireCaller:
             attempts = validation_retries + 1
             for _ in range(attempts):
                 sample.requests += 1
-                completion = await self._complete(sample, convo, ctx, asking.ident)
+                completion = await self._complete(sample, convo, ctx, asking.ident, unanswered)
                 sample.input_tokens += completion.input_tokens
                 sample.output_tokens += completion.output_tokens
                 sample.cache_read_tokens += completion.cache_read_tokens
@@ -304,3 +313,12 @@ class WireCaller:
         lease, self._lease = self._lease, None
         if lease is not None:
             await lease.aclose()  # closes the SDK client (and releases a scripted server)
+
+
+def _count_alone(sample: Sample, key: str, unanswered: set[str]) -> None:
+    """A request the batch did not answer is sent alone: the attempt already counted the batch's
+    request, so the live one is another. A retry of it (the retry policy calls again) finds the
+    failure remembered and no batch request made: that attempt's own count is the live one."""
+    if key not in unanswered:
+        unanswered.add(key)
+        sample.requests += 1
