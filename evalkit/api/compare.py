@@ -130,8 +130,6 @@ def compare(
     if pairwise_judge is not None:
         if project is None:
             raise ValueError("a pairwise judge needs the project that defines it")
-        if resume:
-            batch = batch or _default_batching()
         pairwise = judge_pairwise(
             project,
             base_run,
@@ -173,6 +171,8 @@ def judge_pairwise(
     from evalkit.grading.judge.judge import judge_runtime
     from evalkit.storage.runcases import run_cases
 
+    if resume:  # finishing a batched comparison: batched again
+        batch = batch or _default_batching()
     definition = load_judges(project, [name], pairwise=True)
     cache, prices, policy = judge_runtime(project, base.suite)
     (judge,) = build_judges(
