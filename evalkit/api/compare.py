@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from evalkit.analysis.compare import Comparison, compare_runs
 from evalkit.base.aio import run_sync
 from evalkit.base.files import write_atomic
-from evalkit.base.gc import gc_paused
+from evalkit.base.gc import gc_paused, gc_relaxed
 from evalkit.storage.lazyrun import open_run
 from evalkit.storage.runcases import Warn
 from evalkit.storage.store import StoredRun
@@ -185,21 +185,25 @@ def judge_pairwise(
     )
     cases = run_cases(base, project, warn)
 
+    async def judged() -> PairwiseResult:
+        if batch is None:
+            return await judge_pairs(base, head, judge, cases=cases)
+        from evalkit.api.compare_batch import judge_pairs_by_batch
+
+        return await judge_pairs_by_batch(
+            base,
+            head,
+            judge,
+            cases=cases,
+            batch=batch,
+            runs_dir=runs_dir or project.resolve(project.runs_dir),
+            resume=resume,
+        )
+
     async def go() -> PairwiseResult:
         try:
-            if batch is None:
-                return await judge_pairs(base, head, judge, cases=cases)
-            from evalkit.api.compare_batch import judge_pairs_by_batch
-
-            return await judge_pairs_by_batch(
-                base,
-                head,
-                judge,
-                cases=cases,
-                batch=batch,
-                runs_dir=runs_dir or project.resolve(project.runs_dir),
-                resume=resume,
-            )
+            with gc_relaxed():  # the SDKs' import-time objects out of the collector's passes
+                return await judged()
         finally:
             await judge.aclose()
 
