@@ -164,10 +164,14 @@ NOTES: dict[str, str] = {
     "Fault.malformed": "a cut-off 200 body",
     "Fault.drop": "close the connection without a reply",
     "Script.latency_ms": "default delay per reply",
-    "Script.rate_limit": "answer 429 above a number of requests in flight, like a provider",
+    "Script.rate_limit": "answer 429 past a number of requests in flight or per window",
     "RateLimit.max_in_flight": "requests in flight above which the server answers 429",
+    "RateLimit.per_window": "requests per window past which the server answers 429",
+    "RateLimit.window_s": "the window's length in seconds (fixed windows from the server's start)",
     "RateLimit.retry_after_ms": "the retry-after-ms the 429 carries",
-    "RateLimit.budget_headers": "send rate-limit headers (remaining = free slots) on every answer",
+    "RateLimit.budget_headers": (
+        "send rate-limit headers on every answer (the window's budget and reset, else free slots)"
+    ),
     "Script.default": "the reply when no rule matches (omitted: a 404 error reply)",
     "Script.responses": "rules; the first that matches answers",
 }

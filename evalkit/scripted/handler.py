@@ -136,16 +136,15 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send_error(wire, status, str(reply.get("message")))
             return self._send(200, json.dumps(reply).encode())
 
-        remaining = state.in_flight.enter()
-        if remaining is None:
+        admission = state.in_flight.admit(wire)
+        if not admission.admitted:
             state.record(RecordedRequest(path, wire, body, context, 429, "rate_limit"))
-            headers = state.in_flight.refusal_headers(wire)
-            return self._send_error(wire, 429, "too many requests in flight", headers)
+            return self._send_error(wire, 429, admission.reason, admission.headers)
         # no longer in flight once the answer is on its way (the client may send its next
         # request the moment it has read this one)
         self._leave: Callable[[], None] | None = state.in_flight.leave
         try:
-            self._answer(wire, body, context, record, state.in_flight.headers(wire, remaining))
+            self._answer(wire, body, context, record, admission.headers)
         finally:
             self._left()
 

@@ -20,7 +20,8 @@ or ``sequence`` (successive replies, the last repeating). Faults: ``{status: N}`
 ``retry_after`` seconds or ``retry_after_ms``), ``{hang: s}`` (wait, then reply, or close if
 the rule has no reply), ``{malformed: true}`` (a cut-off 200 body), ``{drop: true}`` (close
 without a reply).
-``rate_limit: {max_in_flight: 20}`` answers 429 whenever more requests are in flight.
+``rate_limit: {max_in_flight: 20}`` answers 429 whenever more requests are in flight;
+``rate_limit: {per_window: 30, window_s: 1, budget_headers: true}`` past 30 requests a second.
 
 Faults and ``sequence`` positions are counted per rule, case and purpose, so concurrent cases
 (and a judge call for the same case) do not consume each other's script.
@@ -162,16 +163,26 @@ class Rule(ReplyFields):
 
 
 class RateLimit(BaseModel):
-    """A concurrency limit like a provider's: above ``max_in_flight`` requests in flight the
-    server answers 429 at once (with ``retry_after_ms`` when given); every answer carries
-    rate-limit headers in the wire's own names when ``budget_headers`` is set (remaining =
-    free slots: a concurrency budget standing in for the providers' per-minute ones)."""
+    """A rate limit like a provider's: above ``max_in_flight`` requests in flight, or past
+    ``per_window`` requests in a window of ``window_s`` seconds, the server answers 429 at once
+    (with ``retry_after_ms`` when given; a spent window also with ``retry-after``, whole
+    seconds to its end). Every answer carries rate-limit headers in the wire's own names when
+    ``budget_headers`` is set: the window's budget and reset, else free slots in flight (a
+    concurrency budget standing in for the providers' per-minute ones)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    max_in_flight: int = Field(ge=1)
+    max_in_flight: int | None = Field(default=None, ge=1)
+    per_window: int | None = Field(default=None, ge=1)
+    window_s: float = Field(default=1.0, gt=0)
     retry_after_ms: float | None = Field(default=None, ge=0)
     budget_headers: bool = False
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> RateLimit:
+        if self.max_in_flight is None and self.per_window is None:
+            raise ValueError("give 'max_in_flight', 'per_window' or both")
+        return self
 
 
 class Script(BaseModel):
