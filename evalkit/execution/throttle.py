@@ -30,7 +30,13 @@ requests in flight, like TCP CUBIC bounds a congestion window:
 * rate-limit headers saying less than :data:`NEARLY_SPENT` of the budget is left cut the
   limit too (once per round), before the server has to refuse, but set no point: the budget
   may be per minute, with no fixed point in flight;
-* a ``retry-after`` pauses every new request for that long (the server said when to come back).
+* a ``retry-after`` pauses every new request for that long (the server said when to come back);
+* so do rate-limit headers saying when a budget resets (:mod:`evalkit.execution.budget`): a
+  budget nearly spent pauses new requests until its reset, and the requests budget is counted
+  down as requests are sent (the answer to request *k* said *r* were left: each request sent
+  after *k* spends one), so a client spending a per-minute budget in seconds holds the rest of
+  its requests until the window resets instead of sending them into 429s. Cutting concurrency
+  alone does not do that: a fast client spends the window's budget at any concurrency.
 
 A per-minute request or token limit has no fixed point in flight either; there the cuts shed
 load, a refusal under the plateau drops it, and ``retry-after`` says when to resume.
@@ -56,17 +62,18 @@ import contextvars
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from evalkit.base.exceptions import ProviderError
+from evalkit.execution.budget import NEARLY_SPENT as NEARLY_SPENT
+from evalkit.execution.budget import Budget, budget_of_extra
+from evalkit.execution.budget import budget_left as budget_left
 
 T = TypeVar("T")
 
 #: slow start begins here (or at the configured concurrency when lower)
 SLOW_START = 8
-#: rate-limit headers with less than this share of the budget left count as congestion
-NEARLY_SPENT = 0.05
 #: slow start ends when a round's fastest answer is this share slower than any before it
 DELAY_RISE = 0.25
 #: ... and at least this many seconds slower (timer jitter against a fast local server)
@@ -81,35 +88,6 @@ HOLD_ROUNDS = 4
 HOLD_MAX = 64
 #: statuses that mean "too many requests" (429) or "overloaded" (Anthropic 529)
 _CONGESTION_KINDS = frozenset({"rate_limit", "overloaded"})
-
-#: (remaining, limit) header pairs of both providers
-_BUDGET_HEADERS = [
-    (f"anthropic-ratelimit-{what}-remaining", f"anthropic-ratelimit-{what}-limit")
-    for what in ("requests", "tokens", "input-tokens", "output-tokens")
-] + [
-    (f"x-ratelimit-remaining-{what}", f"x-ratelimit-limit-{what}")
-    for what in ("requests", "tokens")
-]
-
-
-def budget_left(headers: Mapping[str, str] | None) -> float | None:
-    """The smallest share of a rate-limit budget left, from either provider's headers (None
-    when the server sends none)."""
-    if not headers:
-        return None
-    # one pass over the reply's headers (an HTTP client's mapping scans them all per lookup)
-    found = {name.lower(): value for name, value in headers.items() if "ratelimit" in name.lower()}
-    if not found:
-        return None
-    shares = []
-    for remaining, limit in _BUDGET_HEADERS:
-        try:
-            left, cap = float(found[remaining]), float(found[limit])
-        except (KeyError, ValueError):
-            continue
-        if cap > 0:
-            shares.append(max(0.0, left) / cap)
-    return min(shares) if shares else None
 
 
 class AdaptiveLimiter:
@@ -141,10 +119,14 @@ class AdaptiveLimiter:
         self._epoch = 0  # bumped by every cut; requests sent before it do not cut again
         self._paused_until = 0.0
         self._clock = clock
+        self._sent = 0  # slots handed out so far: each request's number
+        self._allowance: float | None = None  # requests the budget still admits (None: unknown)
+        self._budget_from = -1  # the request whose answer said what the budget is
+        self._reset_at = 0.0  # when that budget resets (on the limiter's clock)
         self._rounds = _Rounds()
         self._step = 1.0  # slots per success in slow start
         self._trusted = False  # w_max was found out of slow start (not in its overshoot)
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._waiters: deque[asyncio.Future[int]] = deque()
         self._wake_handle: asyncio.TimerHandle | None = None
 
     @property
@@ -159,7 +141,7 @@ class AdaptiveLimiter:
 
     async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Await ``fn()`` in a slot, learning from how it ended."""
-        await self._acquire()
+        sent = await self._acquire()
         epoch, started = self._epoch, self._clock()
         try:
             result = await fn()
@@ -171,8 +153,43 @@ class AdaptiveLimiter:
         finally:
             self.in_flight -= 1
             self._wake()
-        self._succeeded(epoch, _budget_of(result), self._clock() - started)
+        budget = _budget_of(result)
+        if budget is not None:
+            self._budgeted(sent, budget)
+        self._succeeded(epoch, None if budget is None else budget.left, self._clock() - started)
         return result
+
+    # -- the budget's window -------------------------------------------------------------
+    def _budgeted(self, sent: int, budget: Budget) -> None:
+        """What the answer to request number ``sent`` said of the budget: pause until the
+        reset of a budget nearly spent; count the requests budget down from it."""
+        now = self._clock()
+        if budget.left < NEARLY_SPENT and budget.spent_reset is not None:
+            self._pause(now + budget.spent_reset)
+        if budget.requests is None or budget.requests_reset is None or sent < self._budget_from:
+            return  # an older answer than the one the count started from
+        self._budget_from, self._reset_at = sent, now + budget.requests_reset
+        # every request sent after this one spends one more (it was admitted before them)
+        self._allowance = budget.requests - (self._sent - 1 - sent)
+        if self._allowance <= 0:
+            self._pause(self._reset_at)
+
+    def _spend(self) -> int:
+        """Hand out a slot: the request's number. When the count says the budget is spent
+        by the requests sent, the next ones wait for its reset."""
+        self.in_flight += 1
+        self._sent += 1
+        if self._allowance is not None:
+            if self._clock() >= self._reset_at:
+                self._allowance = None  # a new window: unknown until an answer says
+            else:
+                self._allowance -= 1
+                if self._allowance <= 0:
+                    self._pause(self._reset_at)
+        return self._sent - 1
+
+    def _pause(self, until: float) -> None:
+        self._paused_until = max(self._paused_until, until)
 
     # -- the control law -----------------------------------------------------------------
     def _succeeded(self, epoch: int, left: float | None, latency: float = 0.0) -> None:
@@ -209,7 +226,7 @@ class AdaptiveLimiter:
     def _congested(self, epoch: int, in_flight: int, retry_after: float | None) -> None:
         """A 429 that came back with ``in_flight`` requests in flight (it included)."""
         if retry_after:
-            self._paused_until = max(self._paused_until, self._clock() + retry_after)
+            self._pause(self._clock() + retry_after)
         point = max(self.floor + 1, in_flight)
         if epoch != self._epoch:
             # sent before the last cut: the same congestion event, not a new one; when it was
@@ -244,15 +261,15 @@ class AdaptiveLimiter:
     def _free(self) -> bool:
         return self.in_flight < self.current and self._clock() >= self._paused_until
 
-    async def _acquire(self) -> None:
+    async def _acquire(self) -> int:
+        """Wait for a slot: the request's number."""
         if not self._waiters and self._free():
-            self.in_flight += 1
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            return self._spend()
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._waiters.append(future)
         self._wake()
         try:
-            await future
+            return await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
                 self.in_flight -= 1  # a slot was handed over as we were cancelled
@@ -266,8 +283,7 @@ class AdaptiveLimiter:
         while self._waiters and self._free():
             future = self._waiters.popleft()
             if not future.done():
-                self.in_flight += 1
-                future.set_result(None)
+                future.set_result(self._spend())
         wait = self._paused_until - self._clock()
         if self._waiters and wait > 0 and self._wake_handle is None:
             loop = asyncio.get_running_loop()
@@ -301,13 +317,10 @@ class _Rounds:
         return fastest >= base + max(DELAY_FLOOR, base * DELAY_RISE)
 
 
-def _budget_of(result: Any) -> float | None:
+def _budget_of(result: Any) -> Budget | None:
     """The rate-limit budget a reply reported (providers put it in ``Completion.extra``)."""
     extra = getattr(result, "extra", None)
-    if isinstance(extra, dict):
-        value = extra.get("budget_left")
-        return float(value) if isinstance(value, int | float) else None
-    return None
+    return budget_of_extra(extra) if isinstance(extra, dict) else None
 
 
 class LimiterPool:

@@ -13,8 +13,8 @@ from types import ModuleType
 from typing import Any
 
 from evalkit.base.exceptions import ProviderError
+from evalkit.execution.budget import budget_extra, read_budget
 from evalkit.execution.provider import _common
-from evalkit.execution.throttle import budget_left
 from evalkit.model.provider import CallContext, Completion, Message, TargetSpec
 
 
@@ -169,9 +169,9 @@ class SDKProvider:
             raise self._map_error(exc, secret) from exc
         completion = self._completion(reply)
         # what the rate-limit headers say is left, for the adaptive limiter
-        left = budget_left(raw.headers)
-        if left is not None:
-            completion.extra["budget_left"] = left
+        budget = read_budget(raw.headers)
+        if budget is not None:
+            completion.extra.update(budget_extra(budget))
         return completion
 
     # -- for batch APIs (evalkit.execution.batch) ------------------------------------------
