@@ -1,5 +1,6 @@
-"""The run loop under a provider's concurrency limit: the adaptive limiter against the scripted
-server's ``rate_limit`` (429 above N in flight), real SDK clients on both wires."""
+"""The run loop under a provider's rate limit: the adaptive limiter against the scripted
+server's ``rate_limit`` (429 above N in flight, or past N requests per window), real SDK
+clients on both wires."""
 
 from __future__ import annotations
 
@@ -92,7 +93,12 @@ def test_budget_headers_slow_it_down_before_the_limit(tmp_path: Path) -> None:
     # which spares some of those probes (not all: the server sees fewer in flight than the
     # client counts, so the budget is not always spent when the client holds 6)
     with_headers = _refusals(tmp_path / "headers", max_in_flight=6, budget_headers=True)
-    assert len(with_headers) <= len(without), (with_headers, without)
+    # both open with slow start's overshoot; past it, without headers the plateau's probes
+    # are refused (2 in 120 cases: after 4 round trips held, then 8), with headers the cut at
+    # "0 left" keeps it from probing: 0 late refusals, at times 1 (4 runs of each, quiet VM)
+    late = [i for i in without if i > 20]
+    late_with_headers = [i for i in with_headers if i > 20]
+    assert len(late) >= 2 and len(late_with_headers) < len(late), (with_headers, without)
 
 
 def test_retry_after_of_a_429_is_honoured(tmp_path: Path) -> None:
@@ -109,3 +115,41 @@ def test_retry_after_of_a_429_is_honoured(tmp_path: Path) -> None:
     assert outcome.summary["pass"] == 4
     assert outcome.summary["rate_limited"] >= 1
     assert elapsed >= 0.3  # every request waited out the server's retry-after
+
+
+def run_windowed(root: Path, wire: str, budget_headers: bool) -> tuple[dict[str, Any], int, float]:
+    """120 cases at concurrency 20 against a budget of 30 requests per 0.5 s: the run's
+    summary, the 429s the server sent and the run's time."""
+    import time
+
+    root.mkdir()
+    srv = serve(latency_ms=20, per_window=30, window_s=0.5, budget_headers=budget_headers)
+    try:
+        url = srv.url if wire == "anthropic" else srv.openai_base_url
+        ids = [f"c{i:03d}" for i in range(120)]
+        config = write_project(root, url, cases(*ids), concurrency=20, target={"wire": wire})
+        started = time.monotonic()
+        outcome = run(config, retry=PATIENT)
+        elapsed = time.monotonic() - started
+        refused = sum(1 for r in srv.requests if r.status == 429)
+    finally:
+        srv.stop()
+    assert outcome.summary["pass"] == 120 and outcome.summary["error"] == 0
+    assert outcome.summary["rate_limited"] == refused
+    return outcome.summary, refused, elapsed
+
+
+@pytest.mark.parametrize("wire", ["anthropic", "openai"])
+def test_reset_headers_keep_a_window_budget_from_being_overspent(tmp_path: Path, wire: str) -> None:
+    # the ideal: 120 cases / 30 per window x 0.5 s = 2.0 s (the last window opens at 1.5 s)
+    _, plain, plain_s = run_windowed(tmp_path / "plain", wire, budget_headers=False)
+    _, counted, counted_s = run_windowed(tmp_path / "headers", wire, budget_headers=True)
+    # 429 + retry-after only: every window's budget is overspent by what is in flight when
+    # it runs out (15-22 refusals; with headers, before reset headers were read, 13-23: the
+    # 5% rule cut concurrency, which does not stop a fast client). Counting the requests
+    # budget down and pausing to the reset: 1-3 (both wires, 3 runs each, a quiet VM)
+    assert counted <= 8 and plain >= 2 * counted + 5, (counted, plain)
+    # near the ideal (measured 2.1-2.7 s; without headers 3.8-5.6 s: each 429's retry-after,
+    # whole seconds, outlasts the window), never faster than the budget allows
+    assert 1.5 <= counted_s <= 3.5, counted_s
+    assert counted_s < plain_s, (counted_s, plain_s)
