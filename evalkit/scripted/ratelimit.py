@@ -49,9 +49,10 @@ class Admission:
 def reset_header(wire: str, seconds: float, now_wall: float) -> str:
     """When a budget resets, as the wire says it: Anthropic an RFC 3339 timestamp (here with
     milliseconds, as windows are shorter than a second), OpenAI a duration such as ``20ms``,
-    ``1.5s`` or ``6m0s``."""
-    if wire == "anthropic":
-        at = datetime.fromtimestamp(now_wall + seconds, tz=UTC)
+    ``1.5s`` or ``6m0s``; both rounded up to the millisecond (a client that waits for the
+    reset must not arrive before it)."""
+    if wire == "anthropic":  # rounded up to the millisecond: never before the window ends
+        at = datetime.fromtimestamp(math.ceil((now_wall + seconds) * 1000) / 1000, tz=UTC)
         return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
     ms = max(0, math.ceil(seconds * 1000))
     if ms < 1000:
