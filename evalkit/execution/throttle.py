@@ -36,7 +36,11 @@ requests in flight, like TCP CUBIC bounds a congestion window:
   down as requests are sent (the answer to request *k* said *r* were left: each request sent
   after *k* spends one), so a client spending a per-minute budget in seconds holds the rest of
   its requests until the window resets instead of sending them into 429s. Cutting concurrency
-  alone does not do that: a fast client spends the window's budget at any concurrency.
+  alone does not do that: a fast client spends the window's budget at any concurrency. Both
+  providers' budgets are token buckets whose reset is when the bucket is full again: waiting
+  for it is conservative (a burst of the budget, then a pause: the budget's rate on average).
+  A request sent before the answered one but reaching the server after it is not counted (the
+  client cannot tell); a few 429s remain where the client queues requests before sending.
 
 A per-minute request or token limit has no fixed point in flight either; there the cuts shed
 load, a refusal under the plateau drops it, and ``retry-after`` says when to resume.
