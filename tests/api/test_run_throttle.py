@@ -148,8 +148,10 @@ def test_reset_headers_keep_a_window_budget_from_being_overspent(tmp_path: Path,
     # it runs out (15-22 refusals; with headers, before reset headers were read, 13-23: the
     # 5% rule cut concurrency, which does not stop a fast client). Counting the requests
     # budget down and pausing to the reset: 1-3 (both wires, 3 runs each, a quiet VM)
-    assert counted <= 8 and plain >= 2 * counted + 5, (counted, plain)
-    # near the ideal (measured 2.1-2.7 s; without headers 3.8-5.6 s: each 429's retry-after,
-    # whole seconds, outlasts the window), never faster than the budget allows
-    assert 1.5 <= counted_s <= 3.5, counted_s
+    # (under a load of two suites at once the plain run, slower, overspends less: 6)
+    assert counted <= 8 and plain >= counted + 4, (counted, plain)
+    # near the ideal (measured 2.1-2.7 s, 3.5 s under that load; without headers 3.8-5.6 s:
+    # each 429's retry-after, whole seconds, outlasts the window), never faster than the
+    # budget allows
+    assert 1.5 <= counted_s <= 5.0, counted_s
     assert counted_s < plain_s, (counted_s, plain_s)
