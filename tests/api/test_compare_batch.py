@@ -28,6 +28,7 @@ from evalkit.model.outcome import Outcome
 from evalkit.model.provider import TargetSpec
 from evalkit.report.pairwise import pairwise_markdown, pairwise_summary_lines
 from evalkit.scripted import ScriptedServer
+from tests.api.test_judge_batch import judge_model
 from tests.conftest import Cli
 from tests.grading.judge.test_pairwise import _runs
 
@@ -90,13 +91,7 @@ def project(root: Path, server: ScriptedServer, wire: str, output: str = "tools"
     url = server.url if wire == "anthropic" else server.openai_base_url
     (root / "judges").mkdir()
     (root / "prices.yaml").write_text("claude-haiku-4-5: {input: 1.0, output: 5.0}\n")
-    model = {
-        "provider": "scripted",
-        "model": "claude-haiku-4-5",
-        "base_url": url,
-        "wire": wire,
-        "params": {"max_tokens": 256},
-    }
+    model = judge_model(url, wire)
     (root / "judges" / f"{JUDGE}.yaml").write_text(
         "scale: pairwise\nrubric: Which reply is better?\nsees: [question, output]\n"
         f"output: {output}\nmodel: {json.dumps(model)}\n"

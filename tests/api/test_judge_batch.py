@@ -60,6 +60,17 @@ def script(judge_rules: list[dict[str, Any]] | None = None, **extra: Any) -> dic
     }
 
 
+def judge_model(url: str, wire: str) -> dict[str, Any]:
+    """A judge's ``model:`` on the scripted server at ``url`` speaking ``wire`` (priced)."""
+    return {
+        "provider": "scripted",
+        "model": "claude-haiku-4-5",
+        "base_url": url,
+        "wire": wire,
+        "params": {"max_tokens": 256},
+    }
+
+
 def project(
     root: Path, server: ScriptedServer, server_script: dict[str, Any], wire: str, output: str
 ) -> Path:
@@ -90,13 +101,7 @@ def project(
             """
         )
     )
-    model = {
-        "provider": "scripted",
-        "model": "claude-haiku-4-5",
-        "base_url": url,
-        "wire": wire,
-        "params": {"max_tokens": 256},
-    }
+    model = judge_model(url, wire)
     (root / "judges/grounded.yaml").write_text(
         "scale: binary\nrubric: PASS if grounded.\nsees: [question, output]\n"
         f"output: {output}\nmodel: {json.dumps(model)}\n"
